@@ -1,0 +1,24 @@
+/* Checked number parsing shared by pyserved and the tools: no locale, no
+ * silent wrap-around, no trailing garbage. Never logs. */
+#ifndef PS_NUM_H
+#define PS_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse exactly n bytes of decimal digits into *out, refusing values above
+ * max. Returns 0, -EINVAL (empty, non-digit) or -ERANGE (> max). */
+int ps_parse_u64n(const char *s, size_t n, uint64_t max, uint64_t *out);
+
+/* NUL-terminated variant of ps_parse_u64n. */
+int ps_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/* A byte size: digits with an optional k, m or g suffix (powers of 1024,
+ * case-insensitive), e.g. "8192", "8k", "1M". Returns 0, -EINVAL, -ERANGE. */
+int ps_parse_size(const char *s, uint64_t max, uint64_t *out);
+
+/* A duration in milliseconds: digits with an optional unit ms, s, m or h;
+ * no unit means seconds ("10" == "10s"). Returns 0, -EINVAL, -ERANGE. */
+int ps_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out);
+
+#endif

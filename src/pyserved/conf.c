@@ -1,0 +1,385 @@
+/* Configuration table and parser. One row per key: name, type, where it
+ * lives in struct conf, bounds. Generic setters do the parsing, so a new key
+ * is one line here plus its documentation. */
+#include "conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "num.h"
+
+enum conf_type {
+    CONF_T_PATH,     /* a non-empty string, replaced */
+    CONF_T_LISTEN,   /* a string, appended to a list */
+    CONF_T_NAMES,    /* space-separated names, replaces the list */
+    CONF_T_UINT,     /* integer in [min, max] */
+    CONF_T_SIZE,     /* bytes with k/m/g suffix, in [min, max] */
+    CONF_T_DURATION, /* milliseconds from ms/s/m/h, in [min, max] */
+    CONF_T_BOOL,     /* yes/no, true/false, on/off, 1/0 */
+    CONF_T_DOTFILES, /* deny | allow */
+};
+
+struct conf_key {
+    const char *name;
+    enum conf_type type;
+    size_t off;
+    uint64_t min, max;
+};
+
+#define F(field) offsetof(struct conf, field)
+#define KIB 1024ull
+#define HOUR_MS 3600000ull
+
+static const struct conf_key keys[] = {
+    {"root", CONF_T_PATH, F(root), 0, 0},
+    {"listen", CONF_T_LISTEN, F(listen), 0, 0},
+    {"threads", CONF_T_UINT, F(threads), 0, 1024},
+    {"index", CONF_T_NAMES, F(index), 0, 0},
+    {"access_log", CONF_T_BOOL, F(access_log), 0, 0},
+    {"dotfiles", CONF_T_DOTFILES, F(dotfiles), 0, 0},
+    {"max_head_size", CONF_T_SIZE, F(max_head_size), 1 * KIB, 1024 * KIB},
+    {"max_uri_length", CONF_T_SIZE, F(max_uri_length), 256, 64 * KIB},
+    {"max_headers", CONF_T_UINT, F(max_headers), 1, 10000},
+    {"max_connections", CONF_T_UINT, F(max_connections), 1, 1000000},
+    {"header_timeout", CONF_T_DURATION, F(header_timeout_ms), 100, HOUR_MS},
+    {"keepalive_timeout", CONF_T_DURATION, F(keepalive_timeout_ms), 0, HOUR_MS},
+    {"send_timeout", CONF_T_DURATION, F(send_timeout_ms), 100, HOUR_MS},
+    {"shutdown_timeout", CONF_T_DURATION, F(shutdown_timeout_ms), 0, HOUR_MS},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void free_list(char **list, unsigned *n)
+{
+    for (unsigned i = 0; i < *n; i++) {
+        free(list[i]);
+        list[i] = NULL;
+    }
+    *n = 0;
+}
+
+void conf_clear_listen(struct conf *c)
+{
+    free_list(c->listen, &c->nlisten);
+}
+
+const char *conf_key_name(unsigned i)
+{
+    return i < NKEYS ? keys[i].name : NULL;
+}
+
+void conf_init(struct conf *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->threads = 0;
+    c->access_log = false;
+    c->dotfiles = CONF_DOTFILES_DENY;
+    c->max_head_size = 8 * KIB;
+    c->max_uri_length = 4 * KIB;
+    c->max_headers = 100;
+    c->max_connections = 16384;
+    c->header_timeout_ms = 10000;
+    c->keepalive_timeout_ms = 60000;
+    c->send_timeout_ms = 30000;
+    c->shutdown_timeout_ms = 10000;
+    c->index[0] = strdup("index.html");
+    c->nindex = c->index[0] ? 1 : 0;
+    c->root_fd = -1;
+    atomic_init(&c->refs, 1);
+}
+
+void conf_clear(struct conf *c)
+{
+    free(c->root);
+    c->root = NULL;
+    free_list(c->listen, &c->nlisten);
+    free_list(c->index, &c->nindex);
+    if (c->root_fd >= 0)
+        close(c->root_fd);
+    c->root_fd = -1;
+}
+
+static int fail(char *err, size_t errsz, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errsz, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errsz)
+        vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static int set_names(struct conf *c, const struct conf_key *k, const char *v, char *err,
+                     size_t errsz)
+{
+    char *list[CONF_MAX_INDEX];
+    unsigned n = 0;
+    const char *p = v;
+
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        const char *s = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        size_t len = (size_t)(p - s);
+        if (memchr(s, '/', len) || (len == 1 && s[0] == '.') ||
+            (len == 2 && s[0] == '.' && s[1] == '.')) {
+            free_list(list, &n);
+            return fail(err, errsz, -EINVAL, "%s: \"%.*s\" is not a plain file name", k->name,
+                        (int)len, s);
+        }
+        if (n == CONF_MAX_INDEX) {
+            free_list(list, &n);
+            return fail(err, errsz, -EINVAL, "%s: more than %d names", k->name, CONF_MAX_INDEX);
+        }
+        list[n] = strndup(s, len);
+        if (!list[n])
+            return free_list(list, &n), fail(err, errsz, -ENOMEM, "%s: out of memory", k->name);
+        n++;
+    }
+    if (n == 0)
+        return fail(err, errsz, -EINVAL, "%s: needs at least one file name", k->name);
+    free_list(c->index, &c->nindex);
+    memcpy(c->index, list, n * sizeof(list[0]));
+    c->nindex = n;
+    return 0;
+}
+
+static const char *range_unit(enum conf_type t)
+{
+    return t == CONF_T_DURATION ? "ms" : t == CONF_T_SIZE ? " bytes" : "";
+}
+
+int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t errsz)
+{
+    const struct conf_key *k = NULL;
+    int r;
+
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, key) == 0)
+            k = &keys[i];
+    if (!k)
+        return fail(err, errsz, -ENOENT, "%s: unknown key", key);
+    if (v[0] == '\0')
+        return fail(err, errsz, -EINVAL, "%s: empty value", key);
+
+    void *field = (char *)c + k->off;
+    uint64_t u;
+    switch (k->type) {
+    case CONF_T_PATH: {
+        char *s = strdup(v);
+        if (!s)
+            return fail(err, errsz, -ENOMEM, "%s: out of memory", key);
+        free(*(char **)field);
+        *(char **)field = s;
+        return 0;
+    }
+    case CONF_T_LISTEN: {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        char why[160];
+        if (listen_parse(v, &ss, &sl, why, sizeof(why)) < 0)
+            return fail(err, errsz, -EINVAL, "%s: %s", key, why);
+        if (c->nlisten == CONF_MAX_LISTEN)
+            return fail(err, errsz, -EINVAL, "%s: more than %d addresses", key, CONF_MAX_LISTEN);
+        char *s = strdup(v);
+        if (!s)
+            return fail(err, errsz, -ENOMEM, "%s: out of memory", key);
+        c->listen[c->nlisten++] = s;
+        return 0;
+    }
+    case CONF_T_NAMES:
+        return set_names(c, k, v, err, errsz);
+    case CONF_T_BOOL:
+        if (parse_bool(v, (bool *)field) < 0)
+            return fail(err, errsz, -EINVAL, "%s: \"%s\" is not yes or no", key, v);
+        return 0;
+    case CONF_T_DOTFILES:
+        if (strcmp(v, "deny") == 0)
+            *(uint64_t *)field = CONF_DOTFILES_DENY;
+        else if (strcmp(v, "allow") == 0)
+            *(uint64_t *)field = CONF_DOTFILES_ALLOW;
+        else
+            return fail(err, errsz, -EINVAL, "%s: \"%s\" is not deny or allow", key, v);
+        return 0;
+    case CONF_T_UINT:
+        r = ps_parse_u64(v, UINT64_MAX, &u);
+        if (r == -EINVAL)
+            return fail(err, errsz, r, "%s: \"%s\" is not a number", key, v);
+        break;
+    case CONF_T_SIZE:
+        r = ps_parse_size(v, UINT64_MAX, &u);
+        if (r == -EINVAL)
+            return fail(err, errsz, r, "%s: \"%s\" is not a size (e.g. 8192, 8k, 1m)", key, v);
+        break;
+    case CONF_T_DURATION:
+        r = ps_parse_duration_ms(v, UINT64_MAX, &u);
+        if (r == -EINVAL)
+            return fail(err, errsz, r, "%s: \"%s\" is not a duration (e.g. 10s, 500ms, 2m)", key,
+                        v);
+        break;
+    default:
+        return fail(err, errsz, -EINVAL, "%s: internal error", key);
+    }
+    if (r < 0 || u < k->min || u > k->max)
+        return fail(err, errsz, -EINVAL, "%s: %s is out of range %llu..%llu%s", key, v,
+                    (unsigned long long)k->min, (unsigned long long)k->max, range_unit(k->type));
+    *(uint64_t *)field = u;
+    return 0;
+}
+
+#define LINE_MAX_LEN 4096
+
+int conf_parse(struct conf *c, const char *text, size_t len, const char *name, char *err,
+               size_t errsz)
+{
+    const char *p = text, *end = text + len;
+    unsigned lineno = 0;
+    char line[LINE_MAX_LEN + 1], sub[CONF_ERR_SIZE];
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t n = (size_t)(le - p);
+        lineno++;
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        if (n > LINE_MAX_LEN)
+            return fail(err, errsz, -EINVAL, "%s:%u: line longer than %d bytes", name, lineno,
+                        LINE_MAX_LEN);
+        if (memchr(p, '\0', n))
+            return fail(err, errsz, -EINVAL, "%s:%u: NUL byte in line", name, lineno);
+        memcpy(line, p, n);
+        line[n] = '\0';
+        p = nl ? nl + 1 : end;
+
+        /* Strip a comment: '#' at the start or after whitespace. */
+        for (char *h = line; (h = strchr(h, '#')); h++)
+            if (h == line || h[-1] == ' ' || h[-1] == '\t') {
+                *h = '\0';
+                break;
+            }
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        char *e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        *e = '\0';
+        if (*s == '\0')
+            continue;
+
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return fail(err, errsz, -EINVAL, "%s:%u: syntax error: expected \"key = value\"",
+                        name, lineno);
+        char *ke = eq;
+        while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
+            ke--;
+        *ke = '\0';
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (*s == '\0')
+            return fail(err, errsz, -EINVAL, "%s:%u: syntax error: missing key before '='",
+                        name, lineno);
+        int r = conf_set(c, s, v, sub, sizeof(sub));
+        if (r < 0)
+            return fail(err, errsz, r == -ENOENT ? -EINVAL : r, "%s:%u: %s", name, lineno, sub);
+    }
+    return 0;
+}
+
+int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return fail(err, errsz, -errno, "%s: %s", path, strerror(errno));
+
+    char *buf = malloc(CONF_MAX_FILE_SIZE + 1);
+    if (!buf) {
+        close(fd);
+        return fail(err, errsz, -ENOMEM, "%s: out of memory", path);
+    }
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, CONF_MAX_FILE_SIZE + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return fail(err, errsz, -e, "%s: %s", path, strerror(e));
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > CONF_MAX_FILE_SIZE) {
+            free(buf);
+            close(fd);
+            return fail(err, errsz, -EFBIG, "%s: larger than %d bytes", path,
+                        CONF_MAX_FILE_SIZE);
+        }
+    }
+    close(fd);
+    int r = conf_parse(c, buf, len, path, err, errsz);
+    free(buf);
+    return r;
+}
+
+int conf_validate(const struct conf *c, char *err, size_t errsz)
+{
+    if (c->nindex == 0)
+        return fail(err, errsz, -ENOMEM, "index: out of memory");
+    if (!c->root)
+        return fail(err, errsz, -EINVAL, "root: not set (set root = DIR or use --root)");
+    if (c->max_uri_length >= c->max_head_size)
+        return fail(err, errsz, -EINVAL,
+                    "max_uri_length: %llu must be smaller than max_head_size (%llu)",
+                    (unsigned long long)c->max_uri_length, (unsigned long long)c->max_head_size);
+    return 0;
+}
+
+struct conf *conf_ref(struct conf *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return c;
+}
+
+void conf_unref(struct conf *c)
+{
+    if (c && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) {
+        conf_clear(c);
+        free(c);
+    }
+}

@@ -1,0 +1,81 @@
+/* Configuration: /etc/pyserve.conf ("key = value" lines, '#' comments) and
+ * command-line overrides, described by one table of keys. The parser is pure
+ * (text in, struct out, errors as "FILE:LINE: KEY: reason"); a loaded conf is
+ * an immutable snapshot shared by the workers through a reference count. */
+#ifndef PS_CONF_H
+#define PS_CONF_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_LISTEN 32
+#define CONF_MAX_INDEX 16
+#define CONF_MAX_FILE_SIZE (1024 * 1024)
+#define CONF_ERR_SIZE 512
+
+enum conf_dotfiles { CONF_DOTFILES_DENY = 0, CONF_DOTFILES_ALLOW = 1 };
+
+struct conf {
+    char *root;
+    char *listen[CONF_MAX_LISTEN];
+    unsigned nlisten;
+    char *index[CONF_MAX_INDEX];
+    unsigned nindex;
+    uint64_t threads; /* 0: one per online CPU */
+    bool access_log;
+    uint64_t dotfiles; /* enum conf_dotfiles */
+    uint64_t max_head_size;
+    uint64_t max_uri_length;
+    uint64_t max_headers;
+    uint64_t max_connections;
+    uint64_t header_timeout_ms;
+    uint64_t keepalive_timeout_ms;
+    uint64_t send_timeout_ms;
+    uint64_t shutdown_timeout_ms;
+
+    /* Set by the daemon when the snapshot goes live, not by the parser. */
+    int root_fd;
+    atomic_uint refs;
+};
+
+/* Fill c with the built-in defaults (no root, no listen). */
+void conf_init(struct conf *c);
+
+/* Release what c owns (strings, root_fd if >= 0); c can be conf_init'ed again. */
+void conf_clear(struct conf *c);
+
+/* Forget the listen addresses (a command-line --listen replaces the file's). */
+void conf_clear_listen(struct conf *c);
+
+/* Set one key from its textual value, as a config line or a command-line
+ * override would. A repeatable key (listen, index) appends for "listen" and
+ * replaces the whole list for "index" (a space-separated list).
+ * Returns 0, or -EINVAL/-ENOENT(unknown key)/-ENOMEM with
+ * "KEY: reason" in err. */
+int conf_set(struct conf *c, const char *key, const char *value, char *err, size_t errsz);
+
+/* Parse a whole config text of len bytes on top of c. name is used in error
+ * messages ("NAME:LINE: KEY: reason"). Stops at the first error. Returns 0 or
+ * a negative errno. */
+int conf_parse(struct conf *c, const char *text, size_t len, const char *name, char *err,
+               size_t errsz);
+
+/* Read and parse FILE (at most CONF_MAX_FILE_SIZE bytes) on top of c.
+ * Errors name the file ("FILE: No such file or directory"). */
+int conf_load(struct conf *c, const char *path, char *err, size_t errsz);
+
+/* Cross-key checks after every source was applied (root set, URI limit
+ * below head limit...). Returns 0 or -EINVAL with a message in err. */
+int conf_validate(const struct conf *c, char *err, size_t errsz);
+
+/* Iterate the key table, for --help and the documentation test. Returns the
+ * name of key i, or NULL past the end. */
+const char *conf_key_name(unsigned i);
+
+/* Reference counting of a live snapshot (allocated with malloc). */
+struct conf *conf_ref(struct conf *c);
+void conf_unref(struct conf *c);
+
+#endif

@@ -1,0 +1,680 @@
+/* The connection state machine: read a head, answer it, keep the
+ * connection or close it, with a deadline in every state. Edge-triggered:
+ * readable/writable remember whether the last edge is used up, so a
+ * keep-alive connection costs one read and one write (plus sendfile) per
+ * request and no epoll_ctl at all. */
+#include "config.h"
+
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "http_parse.h"
+#include "http_resp.h"
+#include "log.h"
+#include "mime.h"
+#include "path.h"
+#include "static.h"
+
+#define LINGER_MS 2000
+#define MAX_REQUESTS_PER_RUN 32
+#define MAX_BYTES_PER_RUN (4u << 20)
+#define SENDFILE_CHUNK (1u << 20)
+
+enum step { STEP_CONTINUE, STEP_BLOCK, STEP_YIELD, STEP_CLOSED };
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* --- timer lists ------------------------------------------------------- */
+
+static void list_remove(struct conn *c)
+{
+    struct conn_list *l = c->list;
+    if (!l)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        l->tail = c->prev;
+    c->prev = c->next = NULL;
+    c->list = NULL;
+}
+
+static void list_append(struct conn_list *l, struct conn *c, uint64_t deadline)
+{
+    list_remove(c);
+    c->deadline = deadline;
+    c->list = l;
+    c->prev = l->tail;
+    c->next = NULL;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+}
+
+static void arm(struct conn *c, struct conn_list *l, uint64_t timeout_ms)
+{
+    list_append(l, c, c->w->now_ms + timeout_ms);
+}
+
+/* --- buffers ----------------------------------------------------------- */
+
+static int ensure_buf(struct conn *c)
+{
+    if (c->buf)
+        return 0;
+    c->buf = worker_buf_get(c->w);
+    if (!c->buf)
+        return -ENOMEM;
+    c->in_cap = (uint32_t)c->w->in_cap;
+    c->out_cap = (uint32_t)c->w->out_cap;
+    c->in_len = 0;
+    c->scan = 0;
+    return 0;
+}
+
+static void release_buf(struct conn *c)
+{
+    if (c->buf) {
+        worker_buf_put(c->w, c->buf, c->in_cap, c->out_cap);
+        c->buf = NULL;
+    }
+}
+
+/* --- closing ----------------------------------------------------------- */
+
+static void format_peer(const struct conn *c, char *out, size_t cap)
+{
+    char a[INET6_ADDRSTRLEN];
+    if (c->peer.sa.sa_family == AF_INET) {
+        inet_ntop(AF_INET, &c->peer.in4.sin_addr, a, sizeof(a));
+        snprintf(out, cap, "%s:%u", a, ntohs(c->peer.in4.sin_port));
+    } else if (c->peer.sa.sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &c->peer.in6.sin6_addr, a, sizeof(a));
+        snprintf(out, cap, "[%s]:%u", a, ntohs(c->peer.in6.sin6_port));
+    } else {
+        snprintf(out, cap, "-");
+    }
+}
+
+static void log_request(struct conn *c)
+{
+    char peer[INET6_ADDRSTRLEN + 10];
+    if (!c->w->conf->access_log)
+        return;
+    format_peer(c, peer, sizeof(peer));
+    const char *m = c->method_len && c->buf ? c->buf + c->method_off : NULL;
+    const char *t = c->target_len && c->buf ? c->buf + c->target_off : NULL;
+    log_access(peer, m, c->method_len, t, c->target_len, c->version, c->status, c->bytes,
+               now_us() - c->start_us);
+}
+
+static void end_request(struct conn *c)
+{
+    if (c->in_request) {
+        log_request(c);
+        atomic_fetch_add_explicit(&c->w->requests, 1, memory_order_relaxed);
+    }
+    c->in_request = false;
+    if (c->file_fd >= 0) {
+        close(c->file_fd);
+        c->file_fd = -1;
+    }
+}
+
+void conn_close(struct conn *c)
+{
+    struct worker *w = c->w;
+    if (c->in_request && c->status == 0)
+        c->status = 499; /* closed before a response started */
+    end_request(c);
+    list_remove(c);
+    release_buf(c);
+    close(c->fd); /* also removes it from the epoll set */
+    w->nconns--;
+    atomic_fetch_sub_explicit(&w->srv->nconns, 1, memory_order_relaxed);
+    if (w->nconnpool < 1024) {
+        c->next = w->connpool;
+        w->connpool = c;
+        w->nconnpool++;
+    } else {
+        free(c);
+    }
+}
+
+/* Half-close and drain what the client still sends, so that the response
+ * is not destroyed by a reset (RFC 9112 section 9.6). */
+static enum step start_linger(struct conn *c)
+{
+    end_request(c);
+    release_buf(c);
+    if (shutdown(c->fd, SHUT_WR) < 0) {
+        conn_close(c);
+        return STEP_CLOSED;
+    }
+    c->state = CONN_LINGER;
+    arm(c, &c->w->linger_list, LINGER_MS);
+    return STEP_CONTINUE;
+}
+
+static enum step do_linger(struct conn *c)
+{
+    char sink[4096];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = read(c->fd, sink, sizeof(sink));
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->readable = false;
+            return STEP_BLOCK;
+        }
+        break; /* EOF or error */
+    }
+    conn_close(c);
+    return STEP_CLOSED;
+}
+
+/* --- responses ----------------------------------------------------------- */
+
+static bool closing_status(int status)
+{
+    /* After these the stream may be out of sync or the client misbehaving. */
+    return status == 400 || status == 408 || status == 414 || status == 431 || status == 500 ||
+           status == 501 || status == 503 || status == 505;
+}
+
+static void begin_send(struct conn *c)
+{
+    c->state = CONN_SEND;
+    c->out_off = 0;
+    arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
+}
+
+/* Queue an error response (or a 301 when location is set). */
+static void respond_error(struct conn *c, int status, bool head_only, const char *location,
+                          size_t location_len)
+{
+    struct worker *w = c->w;
+    char *out = c->buf + c->in_cap;
+    char body[512];
+    int blen = http_error_body(body, sizeof(body), status);
+    if (blen < 0)
+        blen = 0;
+    if (closing_status(status) || atomic_load_explicit(&w->srv->stopping, memory_order_relaxed))
+        c->keep_alive = false;
+    struct resp_head h = {
+        .status = status,
+        .content_type = "text/html; charset=utf-8",
+        .content_length = (uint64_t)blen,
+        .location = location,
+        .location_len = location_len,
+        .allow = status == 405,
+        .close = !c->keep_alive,
+        .keep_alive = c->keep_alive && c->version == 10,
+    };
+    int n = http_resp_head(out, c->out_cap, &h, w->date);
+    if (n < 0) {
+        /* cannot happen with out_cap sized for the longest Location; be safe */
+        h.location = NULL;
+        h.status = status = 500;
+        h.close = true;
+        c->keep_alive = false;
+        n = http_resp_head(out, c->out_cap, &h, w->date);
+    }
+    c->out_len = (uint32_t)n;
+    if (!head_only && (size_t)blen <= c->out_cap - c->out_len) {
+        memcpy(out + c->out_len, body, (size_t)blen);
+        c->out_len += (uint32_t)blen;
+    }
+    c->status = status;
+    c->file_fd = -1;
+    c->file_off = c->file_end = 0;
+    c->more_after_head = false;
+    begin_send(c);
+}
+
+/* Build "raw-path/" plus "?query" for a directory redirect. */
+static size_t build_location(struct conn *c, const struct http_request *r, struct ps_slice path)
+{
+    char *p = c->w->scratch;
+    size_t cap = c->w->scratch_cap, n = 0;
+    if (path.n + 2 + r->query.n > cap)
+        return 0;
+    memcpy(p, path.p, path.n);
+    n = path.n;
+    p[n++] = '/';
+    if (r->query.n) {
+        p[n++] = '?';
+        memcpy(p + n, r->query.p, r->query.n);
+        n += r->query.n;
+    }
+    return n;
+}
+
+static void handle_request(struct conn *c, const struct http_request *r)
+{
+    struct worker *w = c->w;
+    const struct conf *cf = w->conf;
+    bool head_only = r->method == HTTP_M_HEAD;
+
+    c->in_request = true;
+    c->version = (uint8_t)r->version;
+    c->method_off = (uint32_t)(r->method_name.p - c->buf);
+    c->method_len = (uint32_t)r->method_name.n;
+    c->target_off = (uint32_t)(r->target.p - c->buf);
+    c->target_len = (uint32_t)r->target.n;
+    c->keep_alive = r->keep_alive && !r->has_body && cf->keepalive_timeout_ms > 0 &&
+                    !atomic_load_explicit(&w->srv->stopping, memory_order_relaxed);
+    if (r->has_body)
+        c->linger = true; /* the body we do not read must not cause a reset */
+
+    if (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD) {
+        respond_error(c, r->method == HTTP_M_UNKNOWN ? 501 : 405, false, NULL, 0);
+        return;
+    }
+    if (r->form != HTTP_T_ORIGIN && r->form != HTTP_T_ABSOLUTE) {
+        respond_error(c, 400, head_only, NULL, 0);
+        return;
+    }
+    struct ps_slice path = r->path.n ? r->path : (struct ps_slice){"/", 1};
+    struct path_result pr;
+    unsigned flags = cf->dotfiles == CONF_DOTFILES_ALLOW ? PATH_ALLOW_DOTFILES : 0;
+    int st = path_resolve(path.p, path.n, flags, w->scratch, w->scratch_cap, &pr);
+    if (st < 0) {
+        respond_error(c, -st, head_only, NULL, 0);
+        return;
+    }
+    struct static_file f;
+    st = static_open(cf->root_fd, w->scratch, pr.trailing_slash, cf->index, cf->nindex, &f);
+    if (st == 301) {
+        size_t n = build_location(c, r, path);
+        if (n == 0)
+            respond_error(c, 414, head_only, NULL, 0);
+        else
+            respond_error(c, 301, head_only, w->scratch, n);
+        return;
+    }
+    if (st < 0) {
+        if (st == -500 || st == -503)
+            log_msg(LOG_ERR, "open /%s under %s: status %d", w->scratch, cf->root, -st);
+        respond_error(c, -st, head_only, NULL, 0);
+        return;
+    }
+
+    const char *name = f.index ? f.index : w->scratch;
+    const char *ctype = mime_content_type(w->mime, f.fd, &f.st, name, strlen(name));
+    struct resp_head h = {
+        .status = 200,
+        .content_type = ctype,
+        .content_length = (uint64_t)f.st.st_size,
+        .last_modified = f.st.st_mtim.tv_sec,
+        .close = !c->keep_alive,
+        .keep_alive = c->keep_alive && c->version == 10,
+    };
+    int n = http_resp_head(c->buf + c->in_cap, c->out_cap, &h, w->date);
+    if (n < 0) {
+        close(f.fd);
+        respond_error(c, 500, head_only, NULL, 0);
+        return;
+    }
+    c->out_len = (uint32_t)n;
+    c->status = 200;
+    if (head_only || f.st.st_size == 0) {
+        close(f.fd);
+        c->file_fd = -1;
+        c->file_off = c->file_end = 0;
+    } else {
+        c->file_fd = f.fd;
+        c->file_off = 0;
+        c->file_end = f.st.st_size;
+    }
+    c->more_after_head = c->file_fd >= 0;
+    begin_send(c);
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+static void start_request_clock(struct conn *c)
+{
+    if (c->w->conf->access_log)
+        c->start_us = now_us();
+}
+
+static enum step do_read(struct conn *c)
+{
+    struct worker *w = c->w;
+
+    if (atomic_load_explicit(&w->srv->stopping, memory_order_relaxed) && c->in_len == 0) {
+        conn_close(c);
+        return STEP_CLOSED;
+    }
+    for (;;) {
+        if (c->in_len > 0) {
+            size_t end = http_head_complete(c->buf, c->in_len, &c->scan);
+            if (end > 0 || c->in_len >= c->in_cap) {
+                struct http_request r;
+                struct http_limits lim = {c->in_cap, w->conf->max_uri_length,
+                                          (unsigned)w->conf->max_headers};
+                int n = http_parse_request(c->buf, c->in_len, &lim, &r);
+                if (n > 0) {
+                    c->head_len = (uint32_t)n;
+                    handle_request(c, &r);
+                    return STEP_CONTINUE;
+                }
+                if (n < 0) {
+                    c->head_len = c->in_len;
+                    c->in_request = true;
+                    c->version = 11;
+                    c->method_len = c->target_len = 0;
+                    c->keep_alive = false;
+                    c->linger = true;
+                    respond_error(c, -n, false, NULL, 0);
+                    return STEP_CONTINUE;
+                }
+                if (c->in_len >= c->in_cap) { /* the parser wants more than fits */
+                    c->head_len = c->in_len;
+                    c->in_request = true;
+                    c->keep_alive = false;
+                    c->linger = true;
+                    respond_error(c, 431, false, NULL, 0);
+                    return STEP_CONTINUE;
+                }
+            }
+        }
+        if (!c->readable)
+            return STEP_BLOCK;
+        if (ensure_buf(c) < 0) {
+            log_msg(LOG_WARNING, "out of memory for a connection buffer; closing it");
+            conn_close(c);
+            return STEP_CLOSED;
+        }
+        size_t room = c->in_cap - c->in_len;
+        ssize_t n = read(c->fd, c->buf + c->in_len, room);
+        if (n > 0) {
+            if (c->in_len == 0) {
+                /* the first byte of a request starts its header clock */
+                arm(c, &w->header_list, w->conf->header_timeout_ms);
+                start_request_clock(c);
+            }
+            c->in_len += (uint32_t)n;
+            if ((size_t)n < room)
+                c->readable = false; /* drained: the next edge will tell */
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->readable = false;
+            if (c->in_len == 0)
+                release_buf(c);
+            return STEP_BLOCK;
+        }
+        conn_close(c); /* EOF or error */
+        return STEP_CLOSED;
+    }
+}
+
+/* --- writing ------------------------------------------------------------- */
+
+/* The response is out: log it, then keep the connection or close it. */
+static enum step finish_response(struct conn *c)
+{
+    struct worker *w = c->w;
+    end_request(c);
+    c->requests++;
+    if (!c->keep_alive) {
+        if (c->linger || c->in_len > c->head_len)
+            return start_linger(c);
+        conn_close(c);
+        return STEP_CLOSED;
+    }
+    /* Shift a pipelined next request to the front. */
+    uint32_t rest = c->in_len - c->head_len;
+    if (rest > 0)
+        memmove(c->buf, c->buf + c->head_len, rest);
+    c->in_len = rest;
+    c->head_len = 0;
+    c->scan = 0;
+    c->state = CONN_READ;
+    c->status = 0;
+    c->bytes = 0;
+    if (rest == 0) {
+        release_buf(c);
+        arm(c, &w->keepalive_list, w->conf->keepalive_timeout_ms);
+    } else {
+        arm(c, &w->header_list, w->conf->header_timeout_ms);
+        start_request_clock(c);
+    }
+    return STEP_CONTINUE;
+}
+
+static enum step do_send(struct conn *c, size_t *budget)
+{
+    struct worker *w = c->w;
+    bool progress = false;
+
+    while (c->out_off < c->out_len) {
+        if (!c->writable)
+            return STEP_BLOCK;
+        int flags = MSG_NOSIGNAL | (c->more_after_head ? MSG_MORE : 0);
+        ssize_t n = send(c->fd, c->buf + c->in_cap + c->out_off, c->out_len - c->out_off, flags);
+        if (n > 0) {
+            c->out_off += (uint32_t)n;
+            c->bytes += (uint64_t)n;
+            progress = true;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->writable = false;
+            if (progress)
+                arm(c, &w->send_list, w->conf->send_timeout_ms);
+            return STEP_BLOCK;
+        }
+        conn_close(c);
+        return STEP_CLOSED;
+    }
+    while (c->file_fd >= 0 && c->file_off < c->file_end) {
+        if (!c->writable) {
+            if (progress)
+                arm(c, &w->send_list, w->conf->send_timeout_ms);
+            return STEP_BLOCK;
+        }
+        if (*budget == 0) {
+            arm(c, &w->send_list, w->conf->send_timeout_ms);
+            return STEP_YIELD;
+        }
+        size_t want = (size_t)(c->file_end - c->file_off);
+        if (want > SENDFILE_CHUNK)
+            want = SENDFILE_CHUNK;
+        ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off, want);
+        if (n > 0) {
+            c->bytes += (uint64_t)n;
+            *budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
+            progress = true;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->writable = false;
+            if (progress)
+                arm(c, &w->send_list, w->conf->send_timeout_ms);
+            return STEP_BLOCK;
+        }
+        if (n == 0)
+            log_msg(LOG_WARNING, "file shrank while being sent (%llu of %llu bytes); "
+                                 "closing the connection",
+                    (unsigned long long)c->file_off, (unsigned long long)c->file_end);
+        /* The promised length can no longer be kept: closing is the only
+         * honest end (RFC 9112 section 6.3, incomplete message). */
+        conn_close(c);
+        return STEP_CLOSED;
+    }
+    return finish_response(c);
+}
+
+/* --- driving --------------------------------------------------------------- */
+
+static void run(struct conn *c)
+{
+    size_t budget = MAX_BYTES_PER_RUN;
+    unsigned served = 0;
+
+    for (;;) {
+        enum step s;
+        switch (c->state) {
+        case CONN_READ:
+            if (served >= MAX_REQUESTS_PER_RUN) {
+                s = STEP_YIELD;
+                break;
+            }
+            s = do_read(c);
+            if (s == STEP_CONTINUE)
+                served++;
+            break;
+        case CONN_SEND:
+            s = do_send(c, &budget);
+            break;
+        case CONN_LINGER:
+            s = do_linger(c);
+            break;
+        default:
+            conn_close(c);
+            return;
+        }
+        if (s == STEP_CLOSED || s == STEP_BLOCK)
+            return;
+        if (s == STEP_YIELD) {
+            /* Park it on the ready list (which has no deadline of its own;
+             * the timer list entry is given up while parked). */
+            list_append(&c->w->ready_list, c, 0);
+            return;
+        }
+    }
+}
+
+void conn_on_event(struct conn *c, uint32_t events)
+{
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        c->readable = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+        c->writable = true;
+    if (c->list == &c->w->ready_list)
+        return; /* already queued to run */
+    run(c);
+}
+
+void conn_resume(struct conn *c)
+{
+    /* Give it back its timer: a parked send keeps its send deadline fresh. */
+    if (c->state == CONN_SEND)
+        arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
+    else if (c->state == CONN_READ)
+        arm(c, &c->w->header_list, c->w->conf->header_timeout_ms);
+    else
+        arm(c, &c->w->linger_list, LINGER_MS);
+    run(c);
+}
+
+void conn_on_timeout(struct conn *c)
+{
+    if (c->state == CONN_READ && c->in_len > 0 && c->list == &c->w->header_list) {
+        /* A partial head that took too long: 408 and close (RFC 9110 15.5.9). */
+        c->head_len = c->in_len;
+        c->in_request = true;
+        c->version = 11;
+        c->method_len = c->target_len = 0;
+        c->keep_alive = false;
+        c->linger = true;
+        c->writable = true;
+        respond_error(c, 408, false, NULL, 0);
+        run(c);
+        return;
+    }
+    conn_close(c);
+}
+
+void conn_on_shutdown(struct conn *c)
+{
+    if (c->state == CONN_READ && c->in_len == 0) {
+        conn_close(c);
+        return;
+    }
+    c->keep_alive = false; /* takes effect on responses not yet started */
+}
+
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,
+                 bool over_limit)
+{
+    struct conn *c = w->connpool;
+    if (c) {
+        w->connpool = c->next;
+        w->nconnpool--;
+    } else {
+        c = malloc(sizeof(*c));
+        if (!c) {
+            close(fd);
+            atomic_fetch_sub_explicit(&w->srv->nconns, 1, memory_order_relaxed);
+            return;
+        }
+    }
+    memset(c, 0, offsetof(struct conn, peer));
+    c->w = w;
+    c->fd = fd;
+    c->file_fd = -1;
+    c->readable = true; /* the request has often arrived with the connection */
+    c->writable = true;
+    if (peerlen > sizeof(c->peer))
+        peerlen = sizeof(c->peer);
+    memcpy(&c->peer, peer, peerlen);
+    w->nconns++;
+
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                             .data.ptr = c};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        log_msg(LOG_ERR, "epoll_ctl: %s", strerror(errno));
+        conn_close(c);
+        return;
+    }
+    if (over_limit) {
+        if (ensure_buf(c) < 0) {
+            conn_close(c);
+            return;
+        }
+        c->in_request = true;
+        c->version = 11;
+        c->linger = true;
+        start_request_clock(c);
+        respond_error(c, 503, false, NULL, 0);
+        run(c);
+        return;
+    }
+    c->state = CONN_READ;
+    arm(c, &w->header_list, w->conf->header_timeout_ms);
+    run(c);
+}

@@ -1,0 +1,407 @@
+/* HTTP/1.x request-head parser (RFC 9112 sections 2-3 and 5, RFC 9110 for
+ * field semantics). Stateless: each call parses the head from the start of
+ * the buffer; the connection calls it only once http_head_complete() saw the
+ * end of a head, so a slow sender costs O(n), not O(n^2). */
+#include "http_parse.h"
+
+#include <string.h>
+
+#include "num.h"
+
+/* tchar (RFC 9110 section 5.6.2): ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA */
+static const unsigned char tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,
+    ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+static char lc(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+bool ps_slice_eq_lower(struct ps_slice s, const char *lower)
+{
+    size_t i;
+    for (i = 0; i < s.n; i++)
+        if (lower[i] == '\0' || lc(s.p[i]) != lower[i])
+            return false;
+    return lower[i] == '\0';
+}
+
+static bool prefix_lower(const char *p, size_t n, const char *lower)
+{
+    size_t k = strlen(lower);
+    if (n < k)
+        return false;
+    for (size_t i = 0; i < k; i++)
+        if (lc(p[i]) != lower[i])
+            return false;
+    return true;
+}
+
+size_t http_head_complete(const char *buf, size_t len, size_t *scan)
+{
+    size_t i = *scan;
+    for (; i < len; i++) {
+        if (buf[i] != '\n')
+            continue;
+        /* "\n\n" or "\n\r\n" ends a head (or is an empty line before the
+         * request line, which the parser skips and then asks for more). */
+        if (i + 1 < len && buf[i + 1] == '\n') {
+            *scan = i + 2;
+            return i + 2;
+        }
+        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') {
+            *scan = i + 3;
+            return i + 3;
+        }
+        if (i + 2 >= len)
+            break; /* the terminator may still be arriving: rescan from here */
+    }
+    *scan = i;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    size_t len;
+    enum http_method m;
+} methods[] = {
+    {"GET", 3, HTTP_M_GET},         {"HEAD", 4, HTTP_M_HEAD},
+    {"POST", 4, HTTP_M_POST},       {"PUT", 3, HTTP_M_PUT},
+    {"DELETE", 6, HTTP_M_DELETE},   {"CONNECT", 7, HTTP_M_CONNECT},
+    {"OPTIONS", 7, HTTP_M_OPTIONS}, {"TRACE", 5, HTTP_M_TRACE},
+    {"PATCH", 5, HTTP_M_PATCH},
+};
+
+static enum http_method classify_method(const char *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (methods[i].len == n && memcmp(methods[i].name, p, n) == 0)
+            return methods[i].m;
+    return HTTP_M_UNKNOWN;
+}
+
+/* Split the request-target into form, path, query and (absolute-form) host. */
+static int split_target(struct http_request *r)
+{
+    const char *t = r->target.p, *end = t + r->target.n, *p;
+
+    if (t[0] == '/') {
+        r->form = HTTP_T_ORIGIN;
+        p = t;
+    } else if (r->target.n == 1 && t[0] == '*') {
+        r->form = HTTP_T_ASTERISK;
+        r->path = (struct ps_slice){end, 0};
+        return 0;
+    } else {
+        size_t skip;
+        if (prefix_lower(t, r->target.n, "http://"))
+            skip = 7;
+        else if (prefix_lower(t, r->target.n, "https://"))
+            skip = 8;
+        else {
+            r->form = HTTP_T_OTHER;
+            r->path = (struct ps_slice){end, 0};
+            return 0;
+        }
+        const char *a = t + skip, *ae = a;
+        while (ae < end && *ae != '/' && *ae != '?' && *ae != '#')
+            ae++;
+        if (ae == a || memchr(a, '@', (size_t)(ae - a)))
+            return -400; /* no host, or userinfo (RFC 9110 section 4.2.4) */
+        r->form = HTTP_T_ABSOLUTE;
+        r->host = (struct ps_slice){a, (size_t)(ae - a)};
+        p = ae;
+    }
+    const char *q = memchr(p, '?', (size_t)(end - p));
+    if (q) {
+        r->path = (struct ps_slice){p, (size_t)(q - p)};
+        r->query = (struct ps_slice){q + 1, (size_t)(end - q - 1)};
+    } else {
+        r->path = (struct ps_slice){p, (size_t)(end - p)};
+    }
+    return 0;
+}
+
+/* Connection is a comma-separated token list (RFC 9110 section 7.6.1). */
+static void scan_connection(struct ps_slice v, bool *close, bool *keep)
+{
+    size_t i = 0;
+    while (i < v.n) {
+        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < v.n && v.p[i] != ',' && v.p[i] != ' ' && v.p[i] != '\t')
+            i++;
+        struct ps_slice tok = {v.p + s, i - s};
+        if (ps_slice_eq_lower(tok, "close"))
+            *close = true;
+        else if (ps_slice_eq_lower(tok, "keep-alive"))
+            *keep = true;
+    }
+}
+
+/* Content-Length: digits, or a list of identical values (RFC 9110 8.6). */
+static int parse_content_length(struct ps_slice v, bool seen, uint64_t *cl)
+{
+    size_t i = 0;
+    while (i < v.n) {
+        size_t s = i;
+        while (i < v.n && v.p[i] != ',')
+            i++;
+        size_t e = i;
+        while (s < e && (v.p[s] == ' ' || v.p[s] == '\t'))
+            s++;
+        while (e > s && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
+            e--;
+        uint64_t x;
+        if (ps_parse_u64n(v.p + s, e - s, (uint64_t)1 << 62, &x) < 0)
+            return -400;
+        if (seen && x != *cl)
+            return -400;
+        *cl = x;
+        seen = true;
+        if (i < v.n)
+            i++; /* the comma */
+    }
+    return seen ? 0 : -400;
+}
+
+/* Transfer-Encoding: the last coding must be chunked (RFC 9112 6.3). */
+static int check_transfer_encoding(struct ps_slice v)
+{
+    size_t e = v.n;
+    while (e > 0 && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
+        e--;
+    size_t s = e;
+    while (s > 0 && v.p[s - 1] != ',' && v.p[s - 1] != ' ' && v.p[s - 1] != '\t')
+        s--;
+    return ps_slice_eq_lower((struct ps_slice){v.p + s, e - s}, "chunked") ? 0 : -501;
+}
+
+/* uri-host [":" port] characters (RFC 3986 reg-name, IP-literal, port). */
+static bool valid_host(struct ps_slice h)
+{
+    for (size_t i = 0; i < h.n; i++) {
+        unsigned char c = (unsigned char)h.p[i];
+        if (c <= ' ' || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '"' ||
+            c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
+            c == '}')
+            return false;
+    }
+    return true;
+}
+
+#define AGAIN_OR(status) ((len >= lim->max_head) ? (status) : HTTP_PARSE_AGAIN)
+
+int http_parse_request(const char *buf, size_t len, const struct http_limits *lim,
+                       struct http_request *req)
+{
+    const char *p = buf, *end = buf + len;
+    bool conn_close = false, conn_keep = false, seen_cl = false, seen_te = false;
+    int r;
+
+    memset(req, 0, sizeof(*req));
+
+    /* Empty lines before the request line (RFC 9112 section 2.2). */
+    while (p < end && (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')))
+        p += (*p == '\n') ? 1 : 2;
+    if (p == end || (*p == '\r' && p + 1 == end))
+        return AGAIN_OR(-431);
+
+    /* method SP */
+    const char *m = p;
+    while (p < end && tchar[(unsigned char)*p])
+        p++;
+    if (p == end)
+        return AGAIN_OR(-431);
+    if (p == m || *p != ' ')
+        return -400;
+    req->method_name = (struct ps_slice){m, (size_t)(p - m)};
+    req->method = classify_method(m, (size_t)(p - m));
+    p++;
+
+    /* request-target SP: visible ASCII, and obs-text leniently */
+    const char *t = p;
+    while (p < end && (unsigned char)*p > ' ' && *p != 0x7f) {
+        p++;
+        if ((size_t)(p - t) > lim->max_uri)
+            return -414;
+    }
+    if (p == end)
+        return AGAIN_OR(-414);
+    if (p == t || *p != ' ')
+        return -400; /* empty target, HTTP/0.9 form, or a CTL in it */
+    req->target = (struct ps_slice){t, (size_t)(p - t)};
+    p++;
+
+    /* HTTP-version CRLF */
+    if ((size_t)(end - p) < 9)
+        return AGAIN_OR(-431);
+    if (memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
+        p[7] > '9')
+        return -400;
+    int major = p[5] - '0', minor = p[7] - '0';
+    p += 8;
+    if (*p == '\r') {
+        if (p + 1 == end)
+            return AGAIN_OR(-431);
+        if (p[1] != '\n')
+            return -400;
+        p += 2;
+    } else if (*p == '\n') {
+        p++;
+    } else {
+        return -400;
+    }
+    if (major != 1 || minor > 1)
+        return -505;
+    req->version = 10 + minor;
+    r = split_target(req);
+    if (r < 0)
+        return r;
+
+    /* field-lines until the empty line */
+    for (;;) {
+        if (p == end)
+            return AGAIN_OR(-431);
+        if (*p == '\n' || *p == '\r') {
+            if (*p == '\r') {
+                if (p + 1 == end)
+                    return AGAIN_OR(-431);
+                if (p[1] != '\n')
+                    return -400;
+                p++;
+            }
+            p++;
+            break;
+        }
+        if (*p == ' ' || *p == '\t')
+            return -400; /* obs-fold (RFC 9112 section 5.2) */
+        const char *n = p;
+        while (p < end && tchar[(unsigned char)*p])
+            p++;
+        if (p == end)
+            return AGAIN_OR(-431);
+        if (p == n || *p != ':')
+            return -400; /* empty name, or whitespace before ':' (5.1) */
+        struct ps_slice name = {n, (size_t)(p - n)};
+        p++;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *v = p;
+        while (p < end) {
+            unsigned char c = (unsigned char)*p;
+            if ((c < ' ' && c != '\t') || c == 0x7f)
+                break;
+            p++;
+        }
+        if (p == end)
+            return AGAIN_OR(-431);
+        const char *ve = p;
+        if (*p == '\r') {
+            if (p + 1 == end)
+                return AGAIN_OR(-431);
+            if (p[1] != '\n')
+                return -400;
+            p += 2;
+        } else if (*p == '\n') {
+            p++;
+        } else {
+            return -400; /* a control character in the value */
+        }
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        struct ps_slice val = {v, (size_t)(ve - v)};
+
+        if (++req->nheaders > lim->max_headers)
+            return -431;
+        if ((size_t)(p - buf) > lim->max_head)
+            return -431;
+
+        switch (name.n) {
+        case 4:
+            if (ps_slice_eq_lower(name, "host")) {
+                if (req->has_host_field || !valid_host(val))
+                    return -400;
+                req->has_host_field = true;
+                if (req->form != HTTP_T_ABSOLUTE)
+                    req->host = val; /* absolute-form wins (RFC 9112 3.2.2) */
+            }
+            break;
+        case 5:
+            if (ps_slice_eq_lower(name, "range"))
+                req->range = val;
+            break;
+        case 7:
+            if (ps_slice_eq_lower(name, "referer"))
+                req->referer = val;
+            break;
+        case 8:
+            if (ps_slice_eq_lower(name, "if-match"))
+                req->if_match = val;
+            else if (ps_slice_eq_lower(name, "if-range"))
+                req->if_range = val;
+            break;
+        case 10:
+            if (ps_slice_eq_lower(name, "connection"))
+                scan_connection(val, &conn_close, &conn_keep);
+            else if (ps_slice_eq_lower(name, "user-agent"))
+                req->user_agent = val;
+            break;
+        case 13:
+            if (ps_slice_eq_lower(name, "if-none-match"))
+                req->if_none_match = val;
+            break;
+        case 14:
+            if (ps_slice_eq_lower(name, "content-length")) {
+                r = parse_content_length(val, seen_cl, &req->content_length);
+                if (r < 0)
+                    return r;
+                seen_cl = true;
+            }
+            break;
+        case 15:
+            if (ps_slice_eq_lower(name, "accept-encoding"))
+                req->accept_encoding = val;
+            break;
+        case 17:
+            if (ps_slice_eq_lower(name, "if-modified-since"))
+                req->if_modified_since = val;
+            else if (ps_slice_eq_lower(name, "transfer-encoding")) {
+                r = check_transfer_encoding(val);
+                if (r < 0)
+                    return r;
+                seen_te = true;
+            }
+            break;
+        case 19:
+            if (ps_slice_eq_lower(name, "if-unmodified-since"))
+                req->if_unmodified_since = val;
+            break;
+        default:
+            break;
+        }
+    }
+    if ((size_t)(p - buf) > lim->max_head)
+        return -431;
+    if (seen_cl && seen_te)
+        return -400; /* request smuggling guard (RFC 9112 section 6.3) */
+    if (req->version == 11 && !req->has_host_field)
+        return -400; /* RFC 9112 section 3.2 */
+    req->has_body = seen_te || req->content_length > 0;
+    req->keep_alive = req->version == 11 ? !conn_close : (conn_keep && !conn_close);
+    return (int)(p - buf);
+}

@@ -1,0 +1,37 @@
+/* Response heads and error bodies (RFC 9110/9112). Pure: writes into a
+ * caller's buffer, no I/O, no allocation. */
+#ifndef PS_HTTP_RESP_H
+#define PS_HTTP_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define PS_SERVER_NAME "pyserve/" PACKAGE_VERSION
+
+struct resp_head {
+    int status;
+    const char *content_type; /* NULL: no Content-Type field */
+    uint64_t content_length;  /* always sent (also for HEAD and 304-less errors) */
+    time_t last_modified;     /* 0: no Last-Modified field */
+    const char *location;     /* 301/302 target, NULL: none */
+    size_t location_len;
+    bool allow;               /* "Allow: GET, HEAD" (405) */
+    bool close;               /* "Connection: close" */
+    bool keep_alive;          /* "Connection: keep-alive" (an HTTP/1.0 client asked) */
+};
+
+/* Reason phrase for a status code ("Not Found"); "Unknown" if none. */
+const char *http_status_reason(int status);
+
+/* Write the head (status line, fields, empty line) into out[0..cap).
+ * date is the 29-byte IMF-fixdate of now. Returns its length, or -ENOSPC
+ * when it does not fit (nothing useful is left in out then). */
+int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char *date);
+
+/* Write the short HTML body of an error response for status into
+ * out[0..cap). Returns its length, or -ENOSPC. */
+int http_error_body(char *out, size_t cap, int status);
+
+#endif

@@ -1,0 +1,390 @@
+/* pyserved: command line, configuration snapshots, listening sockets,
+ * signals (signalfd) and the service-manager protocol. The only place that
+ * exits. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "listen.h"
+#include "log.h"
+#include "notify.h"
+#include "static.h"
+#include "worker.h"
+
+#define EXIT_CONFIG 1
+#define EXIT_USAGE 2
+#define MAX_OVERRIDES 64
+#define DEFAULT_CONFIG SYSCONFDIR "/pyserve.conf"
+
+struct override {
+    char key[64];
+    const char *value;
+};
+
+struct opts {
+    const char *config;
+    bool config_given;
+    bool check_only;
+    struct override ov[MAX_OVERRIDES];
+    unsigned nov;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: pyserved [OPTION]...\n"
+            "Serve the files under a document root over HTTP/1.1.\n"
+            "\n"
+            "  -c, --config=FILE      read FILE instead of %s\n"
+            "  -l, --listen=ADDR      listen on ADDR: HOST:PORT, [IPV6]:PORT or PORT (all\n"
+            "                         addresses); repeatable; replaces the file's listen lines\n"
+            "  -r, --root=DIR         serve DIR (overrides root =)\n"
+            "      --threads=N        worker threads, 0 = one per CPU (overrides threads =)\n"
+            "  -o, --set=KEY=VALUE    set any config key, after the file (repeatable)\n"
+            "  -t, --check-config     check the configuration and exit\n"
+            "  -h, --help             show this help and exit\n"
+            "  -V, --version          show the version and exit\n"
+            "\n"
+            "Signals: HUP reloads the configuration, TERM and INT stop gracefully.\n"
+            "See pyserved(8) and pyserve.conf(5).\n",
+            DEFAULT_CONFIG);
+}
+
+static int add_override(struct opts *o, const char *key, size_t keylen, const char *value)
+{
+    if (o->nov == MAX_OVERRIDES) {
+        fprintf(stderr, "pyserved: too many command-line settings (at most %d)\n",
+                MAX_OVERRIDES);
+        return -1;
+    }
+    if (keylen == 0 || keylen >= sizeof(o->ov[0].key)) {
+        fprintf(stderr, "pyserved: --set: \"%.*s\" is not a key\n", (int)keylen, key);
+        return -1;
+    }
+    memcpy(o->ov[o->nov].key, key, keylen);
+    o->ov[o->nov].key[keylen] = '\0';
+    o->ov[o->nov].value = value;
+    o->nov++;
+    return 0;
+}
+
+/* Returns 0 to go on, or an exit status (EXIT_SUCCESS for --help). */
+static int parse_args(int argc, char **argv, struct opts *o, bool *done)
+{
+    enum { OPT_THREADS = 256 };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"root", required_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"set", required_argument, NULL, 'o'},
+        {"check-config", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+
+    o->config = DEFAULT_CONFIG;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":c:l:r:o:thV", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            o->config_given = true;
+            break;
+        case 'l':
+            if (add_override(o, "listen", 6, optarg) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'r':
+            if (add_override(o, "root", 4, optarg) < 0)
+                return EXIT_USAGE;
+            break;
+        case OPT_THREADS:
+            if (add_override(o, "threads", 7, optarg) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'o': {
+            const char *eq = strchr(optarg, '=');
+            if (!eq) {
+                fprintf(stderr, "pyserved: --set %s: expected KEY=VALUE\n", optarg);
+                return EXIT_USAGE;
+            }
+            if (add_override(o, optarg, (size_t)(eq - optarg), eq + 1) < 0)
+                return EXIT_USAGE;
+            break;
+        }
+        case 't':
+            o->check_only = true;
+            break;
+        case 'h':
+            usage(stdout);
+            *done = true;
+            return EXIT_SUCCESS;
+        case 'V':
+            printf("pyserved %s\n", PACKAGE_VERSION);
+            *done = true;
+            return EXIT_SUCCESS;
+        case ':':
+            fprintf(stderr, "pyserved: option %s needs an argument\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            if (optopt)
+                fprintf(stderr, "pyserved: unknown option -%c\n", optopt);
+            else
+                fprintf(stderr, "pyserved: unknown option %s\n", argv[optind - 1]);
+            fprintf(stderr, "Try 'pyserved --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pyserved: unexpected argument \"%s\"\nTry 'pyserved --help'.\n",
+                argv[optind]);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Build a complete snapshot: file, then command line, then checks, then
+ * the root directory opened. On failure returns NULL, *status says which
+ * exit status fits and err says why. */
+static struct conf *build_conf(const struct opts *o, int *status, char *err, size_t errsz)
+{
+    char sub[CONF_ERR_SIZE];
+    struct conf *c = malloc(sizeof(*c));
+    if (!c) {
+        snprintf(err, errsz, "out of memory");
+        *status = EXIT_FAILURE;
+        return NULL;
+    }
+    conf_init(c);
+    *status = EXIT_CONFIG;
+
+    int r = conf_load(c, o->config, err, errsz);
+    if (r == -ENOENT && !o->config_given) {
+        conf_clear(c);
+        conf_init(c); /* no file at the default place: built-in defaults */
+    } else if (r < 0) {
+        goto fail;
+    }
+    bool listen_cleared = false;
+    for (unsigned i = 0; i < o->nov; i++) {
+        if (strcmp(o->ov[i].key, "listen") == 0 && !listen_cleared) {
+            conf_clear_listen(c);
+            listen_cleared = true;
+        }
+        r = conf_set(c, o->ov[i].key, o->ov[i].value, sub, sizeof(sub));
+        if (r < 0) {
+            snprintf(err, errsz, "command line: %s", sub);
+            *status = EXIT_USAGE;
+            goto fail;
+        }
+    }
+    r = conf_validate(c, sub, sizeof(sub));
+    if (r < 0) {
+        snprintf(err, errsz, "%s: %s", o->config, sub);
+        goto fail;
+    }
+    c->root_fd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->root_fd < 0) {
+        snprintf(err, errsz, "root: %s: %s", c->root, strerror(errno));
+        goto fail;
+    }
+    r = static_probe(c->root_fd);
+    if (r == -ENOSYS) {
+        snprintf(err, errsz, "openat2(2) is not available: pyserved needs Linux 5.6 or later");
+        *status = EXIT_FAILURE;
+        goto fail;
+    }
+    if (r < 0) {
+        snprintf(err, errsz, "root: %s: %s", c->root, strerror(-r));
+        goto fail;
+    }
+    return c;
+fail:
+    conf_clear(c);
+    free(c);
+    return NULL;
+}
+
+static unsigned thread_count(const struct conf *c)
+{
+    if (c->threads > 0)
+        return (unsigned)c->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static void raise_fd_limit(const struct conf *c)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* Each connection holds a socket (and a file while sending). */
+    if (rl.rlim_cur != RLIM_INFINITY && c->max_connections + 64 > rl.rlim_cur)
+        log_msg(LOG_WARNING,
+                "max_connections = %llu is above what the file descriptor limit (%llu) allows; "
+                "connections over it are shed",
+                (unsigned long long)c->max_connections, (unsigned long long)rl.rlim_cur);
+}
+
+static bool same_listen(const struct conf *a, const struct conf *b)
+{
+    if (a->nlisten != b->nlisten)
+        return false;
+    for (unsigned i = 0; i < a->nlisten; i++)
+        if (strcmp(a->listen[i], b->listen[i]) != 0)
+            return false;
+    return true;
+}
+
+static void reload(const struct opts *o, struct server *srv, struct conf **cur)
+{
+    char err[CONF_ERR_SIZE + 64];
+    int status;
+
+    notify_reloading();
+    struct conf *c = build_conf(o, &status, err, sizeof(err));
+    if (!c) {
+        log_msg(LOG_ERR, "reload failed, the running configuration stays: %s", err);
+    } else {
+        if (!same_listen(c, *cur))
+            log_msg(LOG_NOTICE, "listen: changes take effect after a restart");
+        if (thread_count(c) != thread_count(*cur))
+            log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
+        worker_pool_set_conf(srv, c);
+        conf_unref(*cur);
+        *cur = c;
+        log_msg(LOG_INFO, "configuration reloaded from %s", o->config);
+    }
+    notify_ready();
+}
+
+static void report_status(struct server *srv)
+{
+    unsigned long reqs = 0;
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        reqs += atomic_load_explicit(&srv->workers[i].requests, memory_order_relaxed);
+    notify_status("%u connections, %lu requests served", atomic_load(&srv->nconns), reqs);
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {0};
+    bool done = false;
+    char err[CONF_ERR_SIZE + 64];
+    int status;
+
+    int r = parse_args(argc, argv, &o, &done);
+    if (done || r != 0)
+        return r;
+    log_init();
+
+    struct conf *cur = build_conf(&o, &status, err, sizeof(err));
+    if (!cur) {
+        log_msg(LOG_ERR, "%s", err);
+        return status;
+    }
+    if (o.check_only) {
+        fprintf(stderr, "pyserved: configuration %s is valid\n",
+                o.config_given || access(o.config, F_OK) == 0 ? o.config : "(built-in defaults)");
+        conf_unref(cur);
+        return EXIT_SUCCESS;
+    }
+
+    /* Signals go to signalfd; the workers block them all. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0) {
+        log_msg(LOG_ERR, "signalfd: %s", strerror(errno));
+        conf_unref(cur);
+        return EXIT_FAILURE;
+    }
+
+    raise_fd_limit(cur);
+    struct server srv = {0};
+    r = listen_open_all(cur, &srv.ls, err, sizeof(err));
+    if (r < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        conf_unref(cur);
+        close(sfd);
+        return EXIT_FAILURE;
+    }
+    srv.nls = (unsigned)r;
+
+    unsigned nthreads = thread_count(cur);
+    r = worker_pool_init(&srv, nthreads, cur);
+    if (r == 0)
+        r = worker_pool_start(&srv);
+    if (r < 0) {
+        log_msg(LOG_ERR, "starting %u worker threads: %s", nthreads, strerror(-r));
+        worker_pool_stop(&srv);
+        worker_pool_join(&srv);
+        status = EXIT_FAILURE;
+        goto out;
+    }
+    log_msg(LOG_INFO, "pyserved %s serving %s with %u thread%s", PACKAGE_VERSION, cur->root,
+            nthreads, nthreads == 1 ? "" : "s");
+    for (unsigned i = 0; i < srv.nls; i++)
+        log_msg(LOG_INFO, "listening on %s", srv.ls[i].name);
+    notify_ready();
+
+    for (;;) {
+        struct pollfd p = {.fd = sfd, .events = POLLIN};
+        int n = poll(&p, 1, 5000);
+        if (n == 0) {
+            report_status(&srv);
+            continue;
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_msg(LOG_ERR, "poll: %s", strerror(errno));
+            break;
+        }
+        struct signalfd_siginfo si;
+        if (read(sfd, &si, sizeof(si)) != sizeof(si))
+            continue;
+        if (si.ssi_signo == SIGHUP) {
+            reload(&o, &srv, &cur);
+            continue;
+        }
+        log_msg(LOG_INFO, "%s: stopping (in-flight responses get up to %llu ms)",
+                strsignal((int)si.ssi_signo), (unsigned long long)cur->shutdown_timeout_ms);
+        break;
+    }
+    notify_stopping();
+    worker_pool_stop(&srv);
+    worker_pool_join(&srv);
+    log_msg(LOG_INFO, "stopped");
+    status = EXIT_SUCCESS;
+out:
+    for (unsigned i = 0; i < srv.nls; i++)
+        close(srv.ls[i].fd);
+    free(srv.ls);
+    conf_unref(cur);
+    close(sfd);
+    return status;
+}

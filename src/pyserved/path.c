@@ -1,0 +1,108 @@
+/* Request path resolver: percent-decode once, refuse what could change a
+ * path's meaning after decoding, remove dot segments, apply the dotfile
+ * policy. Output is relative (no leading '/') for openat2() beneath the
+ * document-root fd. */
+#include "path.h"
+
+#include <string.h>
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Close the segment out[seg..*o): drop ".", pop on "..", check dotfiles.
+ * Returns 0 or -status. */
+static int end_segment(char *out, size_t *o, size_t seg, unsigned flags, size_t *depth)
+{
+    size_t n = *o - seg;
+
+    if (n == 1 && out[seg] == '.') {
+        *o = seg; /* "." */
+        return 0;
+    }
+    if (n == 2 && out[seg] == '.' && out[seg + 1] == '.') {
+        if (*depth == 0)
+            return -400; /* above the root */
+        /* drop ".." and the previous segment with its '/' */
+        size_t k = seg - 1; /* the '/' before ".." */
+        while (k > 0 && out[k - 1] != '/')
+            k--;
+        *o = k;
+        (*depth)--;
+        return 0;
+    }
+    if (n > 0 && out[seg] == '.' && !(flags & PATH_ALLOW_DOTFILES)) {
+        /* RFC 8615 well-known URIs stay reachable, at the top only. */
+        if (!(seg == 1 && n == 11 && memcmp(out + seg, ".well-known", 11) == 0))
+            return -403;
+    }
+    if (n > 0)
+        (*depth)++;
+    return 0;
+}
+
+int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t outsz,
+                 struct path_result *res)
+{
+    /* Work in out with a leading '/' at out[0]; it is removed at the end.
+     * Segments are built as decoded; when one ends it is checked. */
+    size_t o = 0, seg, depth = 0;
+    int r;
+
+    if (n == 0 || raw[0] != '/')
+        return -400;
+    if (outsz < 2)
+        return -414;
+    out[o++] = '/';
+    seg = o;
+    for (size_t i = 1; i <= n; i++) {
+        if (i == n || raw[i] == '/') {
+            r = end_segment(out, &o, seg, flags, &depth);
+            if (r < 0)
+                return r;
+            if (i == n)
+                break;
+            if (o > 0 && out[o - 1] == '/')
+                continue; /* collapse "//" and the slash after a removed segment */
+            if (o + 1 >= outsz)
+                return -414;
+            out[o++] = '/';
+            seg = o;
+            continue;
+        }
+        unsigned char c = (unsigned char)raw[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -400; /* truncated escape */
+            int h = hexval((unsigned char)raw[i + 1]), l = hexval((unsigned char)raw[i + 2]);
+            if (h < 0 || l < 0)
+                return -400;
+            c = (unsigned char)(h << 4 | l);
+            i += 2;
+            if (c == '/' || c == '\0')
+                return -400; /* encoded slash or NUL (design: refuse, do not guess) */
+        } else if (c == '\0') {
+            return -400;
+        }
+        if (c == '\\')
+            return -400;
+        if (o + 1 >= outsz)
+            return -414;
+        if (o > 0 && out[o - 1] == '/')
+            seg = o;
+        out[o++] = (char)c;
+    }
+    res->trailing_slash = o > 0 && out[o - 1] == '/';
+    /* drop the leading '/' */
+    memmove(out, out + 1, o - 1);
+    o--;
+    out[o] = '\0';
+    res->len = o;
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* Request path resolver: turns the raw path of a request target into a
+ * relative path that is safe to open beneath the document root. Pure: no
+ * I/O, no allocation. The file system side (symlinks) is static.c's job,
+ * with openat2(RESOLVE_BENEATH). */
+#ifndef PS_PATH_H
+#define PS_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum path_flags {
+    PATH_ALLOW_DOTFILES = 1u << 0, /* else a segment starting with '.' is
+                                      refused, except a first segment
+                                      ".well-known" */
+};
+
+struct path_result {
+    size_t len;          /* strlen(out) */
+    bool trailing_slash; /* the request path ended in '/' (after decoding
+                            and dot-segment removal) */
+};
+
+/* Decode raw[0..n) (percent-decoded exactly once), remove dot segments
+ * (RFC 3986 section 5.2.4) and write the result without a leading '/' into
+ * out (NUL-terminated; "" is the root itself; repeated slashes collapse).
+ * Returns 0 or minus an HTTP status:
+ *   -400  not starting with '/', bad %-escape, %00 or a decoded NUL,
+ *         an encoded slash (%2F), a backslash (raw or %5C), ".." above the
+ *         root;
+ *   -403  a dotfile segment refused by policy;
+ *   -414  result does not fit in outsz bytes. */
+int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t outsz,
+                 struct path_result *res);
+
+#endif

@@ -1,0 +1,101 @@
+/* Opening files beneath the document root. openat2() with RESOLVE_BENEATH
+ * makes the kernel refuse any resolution that leaves root_fd, whatever the
+ * path or the symlinks on disk say; RESOLVE_NO_MAGICLINKS refuses
+ * /proc-style links. O_NONBLOCK keeps a FIFO from blocking the worker. */
+#include "static.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int open_beneath(int dirfd, const char *path)
+{
+    struct open_how how = {
+        .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd;
+    do
+        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+static int errno_status(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+        return -404;
+    case EACCES:
+    case EPERM:
+    case EXDEV: /* resolution would leave the root */
+    case ELOOP:
+        return -403;
+    case ENAMETOOLONG:
+        return -414;
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+        return -503;
+    default:
+        return -500;
+    }
+}
+
+int static_probe(int root_fd)
+{
+    int fd = open_beneath(root_fd, ".");
+    if (fd < 0)
+        return fd;
+    close(fd);
+    return 0;
+}
+
+int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
+                unsigned nindex, struct static_file *f)
+{
+    int fd = open_beneath(root_fd, rel[0] ? rel : ".");
+    f->fd = -1;
+    f->index = NULL;
+    if (fd < 0)
+        return errno_status(-fd);
+    if (fstat(fd, &f->st) < 0) {
+        int e = errno;
+        close(fd);
+        return errno_status(e);
+    }
+    if (S_ISDIR(f->st.st_mode)) {
+        if (!trailing_slash) {
+            close(fd);
+            return 301;
+        }
+        int status = -403; /* no index file: listings are not enabled */
+        for (unsigned i = 0; i < nindex; i++) {
+            int ifd = open_beneath(fd, index[i]);
+            if (ifd < 0) {
+                if (ifd == -ENOENT)
+                    continue;
+                status = errno_status(-ifd);
+                break;
+            }
+            if (fstat(ifd, &f->st) == 0 && S_ISREG(f->st.st_mode)) {
+                close(fd);
+                f->fd = ifd;
+                f->index = index[i];
+                return 200;
+            }
+            close(ifd);
+        }
+        close(fd);
+        return status;
+    }
+    if (!S_ISREG(f->st.st_mode)) {
+        close(fd);
+        return -403;
+    }
+    f->fd = fd;
+    return 200;
+}

@@ -1,0 +1,28 @@
+/* Static files: open a resolved relative path beneath the document root
+ * with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), pick the index file
+ * of a directory, and refuse what is not a regular file. */
+#ifndef PS_STATIC_H
+#define PS_STATIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+struct static_file {
+    int fd;          /* open for reading, O_CLOEXEC */
+    struct stat st;
+    const char *index; /* the index file name used, or NULL */
+};
+
+/* Open rel (from path_resolve; "" is the root) beneath root_fd. Returns
+ * 200 with *f filled in, 301 for a directory requested without a trailing
+ * slash, or minus an HTTP status: -403 (not a regular file, no index,
+ * permission, a symlink leaving the root), -404, -414, -503 (out of file
+ * descriptors or memory), -500. */
+int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
+                unsigned nindex, struct static_file *f);
+
+/* Is openat2() available (Linux >= 5.6)? Returns 0 or -errno. */
+int static_probe(int root_fd);
+
+#endif

@@ -1,0 +1,355 @@
+/* Worker threads: one epoll loop each. The listening sockets are in every
+ * worker's epoll set with EPOLLEXCLUSIVE, so the kernel wakes one worker per
+ * incoming connection instead of all of them; the connection then stays with
+ * that worker until it closes. */
+#include "config.h"
+
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "mime.h"
+
+#define EV_CONTROL 1u
+#define EV_LISTEN_BASE 2u /* listener i has data.u64 == EV_LISTEN_BASE + i */
+#define MAX_EVENTS 256
+#define ACCEPTS_PER_WAKE 64
+#define OUT_EXTRA 1536 /* status line and fields besides Location, error body */
+#define SCRATCH_CAP (64 * 1024 + 64)
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void worker_refresh_date(struct worker *w)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    if (ts.tv_sec != w->date_sec) {
+        w->date_sec = ts.tv_sec;
+        ps_http_date_format(ts.tv_sec, w->date);
+    }
+}
+
+static void size_buffers(struct worker *w)
+{
+    w->in_cap = w->conf->max_head_size;
+    w->out_cap = w->conf->max_uri_length + OUT_EXTRA;
+}
+
+char *worker_buf_get(struct worker *w)
+{
+    if (w->nbufpool > 0)
+        return w->bufpool[--w->nbufpool];
+    return malloc(w->in_cap + w->out_cap);
+}
+
+void worker_buf_put(struct worker *w, char *buf, size_t in_cap, size_t out_cap)
+{
+    if (in_cap == w->in_cap && out_cap == w->out_cap && w->nbufpool < w->bufpool_cap)
+        w->bufpool[w->nbufpool++] = buf;
+    else
+        free(buf);
+}
+
+static void drain_bufpool(struct worker *w)
+{
+    while (w->nbufpool > 0)
+        free(w->bufpool[--w->nbufpool]);
+}
+
+int worker_pool_init(struct server *srv, unsigned n, struct conf *conf)
+{
+    srv->workers = calloc(n, sizeof(struct worker));
+    if (!srv->workers)
+        return -ENOMEM;
+    srv->nworkers = n;
+    for (unsigned i = 0; i < n; i++) {
+        struct worker *w = &srv->workers[i];
+        w->srv = srv;
+        w->id = i;
+        w->epfd = w->evfd = w->reserve_fd = -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct worker *w = &srv->workers[i];
+        w->epfd = epoll_create1(EPOLL_CLOEXEC);
+        w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        w->mime = mime_ctx_new();
+        w->bufpool_cap = 256;
+        w->bufpool = calloc(w->bufpool_cap, sizeof(char *));
+        w->scratch_cap = SCRATCH_CAP;
+        w->scratch = malloc(w->scratch_cap);
+        w->conf = conf_ref(conf);
+        if (w->epfd < 0 || w->evfd < 0 || !w->mime || !w->bufpool || !w->scratch)
+            return errno ? -errno : -ENOMEM;
+        atomic_init(&w->pending_conf, NULL);
+        size_buffers(w);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_CONTROL};
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
+            return -errno;
+        for (unsigned l = 0; l < srv->nls; l++) {
+            ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+            ev.data.u64 = EV_LISTEN_BASE + l;
+            if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->ls[l].fd, &ev) < 0)
+                return -errno;
+        }
+    }
+    return 0;
+}
+
+static void wake(struct worker *w)
+{
+    uint64_t one = 1;
+    ssize_t r = write(w->evfd, &one, sizeof(one));
+    (void)r; /* a full counter means it is awake already */
+}
+
+void worker_pool_set_conf(struct server *srv, struct conf *conf)
+{
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        struct worker *w = &srv->workers[i];
+        struct conf *old = atomic_exchange(&w->pending_conf, conf_ref(conf));
+        if (old)
+            conf_unref(old);
+        wake(w);
+    }
+}
+
+void worker_pool_stop(struct server *srv)
+{
+    atomic_store(&srv->stopping, true);
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        wake(&srv->workers[i]);
+}
+
+/* Out of descriptors: give up the reserve, take the connection off the
+ * queue and close it, so the queue does not spin epoll; then re-arm. */
+static void shed_one(struct worker *w, int lfd)
+{
+    if (w->reserve_fd >= 0) {
+        close(w->reserve_fd);
+        w->reserve_fd = -1;
+    }
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (w->now_ms - w->last_emfile_log_ms >= 1000) {
+        w->last_emfile_log_ms = w->now_ms;
+        log_msg(LOG_WARNING, "out of file descriptors: refusing new connections "
+                             "(raise LimitNOFILE= or lower max_connections)");
+    }
+}
+
+static void on_listen(struct worker *w, unsigned idx)
+{
+    int lfd = w->srv->ls[idx].fd;
+    for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                shed_one(w, lfd);
+                return;
+            }
+            return; /* EAGAIN: another worker took it, or the queue is empty */
+        }
+        unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
+        conn_accept(w, fd, (struct sockaddr *)&ss, sl, n >= w->conf->max_connections);
+    }
+}
+
+static void take_conf(struct worker *w)
+{
+    struct conf *c = atomic_exchange(&w->pending_conf, NULL);
+    if (!c)
+        return;
+    conf_unref(w->conf);
+    w->conf = c;
+    if (w->in_cap != c->max_head_size || w->out_cap != c->max_uri_length + OUT_EXTRA) {
+        drain_bufpool(w);
+        size_buffers(w);
+    }
+}
+
+static void begin_shutdown(struct worker *w)
+{
+    for (unsigned l = 0; l < w->srv->nls; l++)
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
+    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
+                                 &w->linger_list, &w->ready_list};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        struct conn *c = lists[i]->head;
+        while (c) {
+            struct conn *next = c->next;
+            conn_on_shutdown(c);
+            c = next;
+        }
+    }
+}
+
+static void close_all(struct worker *w)
+{
+    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
+                                 &w->linger_list, &w->ready_list};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        while (lists[i]->head)
+            conn_close(lists[i]->head);
+}
+
+static int next_timeout(struct worker *w)
+{
+    if (w->ready_list.head)
+        return 0;
+    uint64_t first = UINT64_MAX;
+    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
+                                 &w->linger_list};
+    for (size_t i = 0; i < 4; i++)
+        if (lists[i]->head && lists[i]->head->deadline < first)
+            first = lists[i]->head->deadline;
+    if (first == UINT64_MAX)
+        return 1000; /* wake now and then for the date and the stop flag */
+    if (first <= w->now_ms)
+        return 0;
+    uint64_t d = first - w->now_ms + 1; /* coarse clock: do not wake early */
+    return d > 1000 ? 1000 : (int)d;
+}
+
+static void expire(struct worker *w)
+{
+    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
+                                 &w->linger_list};
+    for (size_t i = 0; i < 4; i++) {
+        /* Bounded pass: a connection re-armed on the same list goes to the
+         * tail with a later deadline, so this terminates. */
+        while (lists[i]->head && lists[i]->head->deadline <= w->now_ms)
+            conn_on_timeout(lists[i]->head);
+    }
+}
+
+static void run_ready(struct worker *w)
+{
+    /* A connection that yields again goes to the tail; the count bounds the
+     * pass so that epoll gets its turn. */
+    struct conn *c;
+    unsigned n = 0;
+    while ((c = w->ready_list.head) && n++ < 64)
+        conn_resume(c);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct epoll_event evs[MAX_EVENTS];
+    bool shutting = false;
+    uint64_t deadline = 0;
+    sigset_t all;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are main's (signalfd) */
+
+    w->now_ms = mono_ms();
+    worker_refresh_date(w);
+    for (;;) {
+        int n = epoll_wait(w->epfd, evs, MAX_EVENTS, next_timeout(w));
+        w->now_ms = mono_ms();
+        worker_refresh_date(w);
+        atomic_fetch_add_explicit(&w->loops, 1, memory_order_relaxed);
+        if (n < 0 && errno != EINTR) {
+            log_msg(LOG_CRIT, "worker %u: epoll_wait: %s", w->id, strerror(errno));
+            break;
+        }
+        bool control = false;
+        for (int i = 0; i < n; i++) {
+            uint64_t u = evs[i].data.u64;
+            if (u == EV_CONTROL)
+                control = true;
+            else if (u >= EV_LISTEN_BASE && u < EV_LISTEN_BASE + w->srv->nls)
+                on_listen(w, (unsigned)(u - EV_LISTEN_BASE));
+            else
+                conn_on_event(evs[i].data.ptr, evs[i].events);
+        }
+        run_ready(w);
+        expire(w);
+        if (control) {
+            /* After the batch: closing connections must not free one that a
+             * later event of the same batch still points to. */
+            uint64_t v;
+            ssize_t r = read(w->evfd, &v, sizeof(v));
+            (void)r;
+            take_conf(w);
+        }
+        if (!shutting && atomic_load(&w->srv->stopping)) {
+            shutting = true;
+            deadline = w->now_ms + w->conf->shutdown_timeout_ms;
+            begin_shutdown(w);
+        }
+        if (shutting && (w->nconns == 0 || w->now_ms >= deadline))
+            break;
+    }
+    close_all(w);
+    return NULL;
+}
+
+int worker_pool_start(struct server *srv)
+{
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        int r = pthread_create(&srv->workers[i].tid, NULL, worker_main, &srv->workers[i]);
+        if (r != 0)
+            return -r;
+        srv->nstarted = i + 1;
+    }
+    return 0;
+}
+
+void worker_pool_join(struct server *srv)
+{
+    for (unsigned i = 0; i < srv->nstarted; i++)
+        pthread_join(srv->workers[i].tid, NULL);
+    srv->nstarted = 0;
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        struct worker *w = &srv->workers[i];
+        struct conf *p = atomic_exchange(&w->pending_conf, NULL);
+        if (p)
+            conf_unref(p);
+        if (w->conf)
+            conf_unref(w->conf);
+        drain_bufpool(w);
+        free(w->bufpool);
+        while (w->connpool) {
+            struct conn *c = w->connpool;
+            w->connpool = c->next;
+            free(c);
+        }
+        mime_ctx_free(w->mime);
+        free(w->scratch);
+        if (w->reserve_fd >= 0)
+            close(w->reserve_fd);
+        if (w->evfd >= 0)
+            close(w->evfd);
+        if (w->epfd >= 0)
+            close(w->epfd);
+    }
+    free(srv->workers);
+    srv->workers = NULL;
+}

@@ -1,0 +1,95 @@
+/* The worker pool: N threads, each with its own epoll loop, owning the
+ * connections it accepted from accept to close. Workers share only the
+ * listening sockets (EPOLLEXCLUSIVE spreads wake-ups), an atomic connection
+ * count and the configuration snapshot they are handed. */
+#ifndef PS_WORKER_H
+#define PS_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "httpdate.h"
+
+struct conf;
+struct conn;
+struct listener;
+struct mime_ctx;
+
+struct conn_list {
+    struct conn *head, *tail;
+};
+
+struct server {
+    struct listener *ls;
+    unsigned nls;
+    struct worker *workers;
+    unsigned nworkers;
+    unsigned nstarted;
+    atomic_uint nconns;   /* open connections, all workers */
+    atomic_bool stopping; /* SIGTERM: finish in-flight responses, then exit */
+};
+
+struct worker {
+    struct server *srv;
+    unsigned id;
+    pthread_t tid;
+    int epfd;
+    int evfd; /* control: new conf, stop */
+    int reserve_fd; /* closed to accept-and-shed when out of descriptors */
+    struct conf *conf;
+    _Atomic(struct conf *) pending_conf;
+    struct mime_ctx *mime;
+
+    /* Timers: each list holds connections with the same timeout, appended
+     * at the tail, so each list is ordered by deadline. */
+    struct conn_list header_list, keepalive_list, send_list, linger_list;
+    struct conn_list ready_list; /* have work left but yielded for fairness */
+    unsigned nconns;
+
+    /* Pools, so the steady state allocates nothing. */
+    char **bufpool;
+    unsigned nbufpool, bufpool_cap;
+    size_t in_cap, out_cap; /* sizes of new I/O buffers (from the conf) */
+    struct conn *connpool;
+    unsigned nconnpool;
+
+    uint64_t now_ms; /* CLOCK_MONOTONIC_COARSE, refreshed each loop */
+    time_t date_sec;
+    char date[PS_HTTP_DATE_LEN + 1];
+    char *scratch; /* path and Location building */
+    size_t scratch_cap;
+    uint64_t last_emfile_log_ms;
+
+    /* Counters read by the main thread (status, watchdog). */
+    atomic_ulong requests;
+    atomic_ulong loops;
+};
+
+/* Create the workers (not started). Returns 0 or -errno. */
+int worker_pool_init(struct server *srv, unsigned n, struct conf *conf);
+
+/* Start every worker thread. Returns 0 or -errno (the started ones keep
+ * running; call worker_pool_stop). */
+int worker_pool_start(struct server *srv);
+
+/* Hand a new configuration snapshot to every worker (takes one reference
+ * per worker). */
+void worker_pool_set_conf(struct server *srv, struct conf *conf);
+
+/* Ask the workers to stop (graceful) and wake them. */
+void worker_pool_stop(struct server *srv);
+
+/* Join the started threads and free everything worker_pool_init made,
+ * also after a failed init or start. */
+void worker_pool_join(struct server *srv);
+
+/* Used by conn.c. */
+char *worker_buf_get(struct worker *w);
+void worker_buf_put(struct worker *w, char *buf, size_t in_cap, size_t out_cap);
+void worker_refresh_date(struct worker *w);
+
+#endif
