@@ -157,6 +157,14 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *done)
     return 0;
 }
 
+/* Where the settings came from, for messages. */
+static const char *config_source(const struct opts *o)
+{
+    if (o->config_given || access(o->config, F_OK) == 0)
+        return o->config;
+    return "(built-in defaults and command line)";
+}
+
 /* Build a complete snapshot: file, then command line, then checks, then
  * the root directory opened. On failure returns NULL, *status says which
  * exit status fits and err says why. */
@@ -194,7 +202,7 @@ static struct conf *build_conf(const struct opts *o, int *status, char *err, siz
     }
     r = conf_validate(c, sub, sizeof(sub));
     if (r < 0) {
-        snprintf(err, errsz, "%s: %s", o->config, sub);
+        snprintf(err, errsz, "%s: %s", config_source(o), sub);
         goto fail;
     }
     c->root_fd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -271,7 +279,7 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur)
         worker_pool_set_conf(srv, c);
         conf_unref(*cur);
         *cur = c;
-        log_msg(LOG_INFO, "configuration reloaded from %s", o->config);
+        log_msg(LOG_INFO, "configuration reloaded from %s", config_source(o));
     }
     notify_ready();
 }
@@ -302,8 +310,7 @@ int main(int argc, char **argv)
         return status;
     }
     if (o.check_only) {
-        fprintf(stderr, "pyserved: configuration %s is valid\n",
-                o.config_given || access(o.config, F_OK) == 0 ? o.config : "(built-in defaults)");
+        fprintf(stderr, "pyserved: configuration %s is valid\n", config_source(&o));
         conf_unref(cur);
         return EXIT_SUCCESS;
     }
