@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -276,7 +277,9 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur)
             log_msg(LOG_NOTICE, "listen: changes take effect after a restart");
         if (thread_count(c) != thread_count(*cur))
             log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
-        worker_pool_set_conf(srv, c);
+        if (worker_pool_set_conf(srv, c, 2000) < 0)
+            log_msg(LOG_WARNING, "reload: a worker did not take the new configuration within "
+                                 "2 s; it will when it gets to it");
         conf_unref(*cur);
         *cur = c;
         log_msg(LOG_INFO, "configuration reloaded from %s", config_source(o));
@@ -332,10 +335,18 @@ int main(int argc, char **argv)
 
     raise_fd_limit(cur);
     struct server srv = {0};
+    srv.ack_fd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC);
+    if (srv.ack_fd < 0) {
+        log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
+        conf_unref(cur);
+        close(sfd);
+        return EXIT_FAILURE;
+    }
     r = listen_open_all(cur, &srv.ls, err, sizeof(err));
     if (r < 0) {
         log_msg(LOG_ERR, "%s", err);
         conf_unref(cur);
+        close(srv.ack_fd);
         close(sfd);
         return EXIT_FAILURE;
     }
@@ -392,6 +403,7 @@ out:
         close(srv.ls[i].fd);
     free(srv.ls);
     conf_unref(cur);
+    close(srv.ack_fd);
     close(sfd);
     return status;
 }

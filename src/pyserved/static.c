@@ -33,6 +33,10 @@ static int errno_status(int e)
     case EPERM:
     case EXDEV: /* resolution would leave the root */
     case ELOOP:
+    case ENXIO: /* a socket, or a device without its driver */
+    case ENODEV:
+    case EOPNOTSUPP:
+    case ETXTBSY:
         return -403;
     case ENAMETOOLONG:
         return -414;

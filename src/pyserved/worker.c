@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,8 +122,12 @@ static void wake(struct worker *w)
     (void)r; /* a full counter means it is awake already */
 }
 
-void worker_pool_set_conf(struct server *srv, struct conf *conf)
+int worker_pool_set_conf(struct server *srv, struct conf *conf, int timeout_ms)
 {
+    uint64_t v;
+    /* forget acks of an earlier reload that timed out */
+    while (read(srv->ack_fd, &v, sizeof(v)) == sizeof(v))
+        ;
     for (unsigned i = 0; i < srv->nworkers; i++) {
         struct worker *w = &srv->workers[i];
         struct conf *old = atomic_exchange(&w->pending_conf, conf_ref(conf));
@@ -130,6 +135,18 @@ void worker_pool_set_conf(struct server *srv, struct conf *conf)
             conf_unref(old);
         wake(w);
     }
+    uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+    unsigned acks = 0;
+    while (acks < srv->nworkers) {
+        uint64_t now = mono_ms();
+        if (now >= deadline)
+            return -ETIMEDOUT;
+        struct pollfd p = {.fd = srv->ack_fd, .events = POLLIN};
+        if (poll(&p, 1, (int)(deadline - now) + 1) > 0 &&
+            read(srv->ack_fd, &v, sizeof(v)) == sizeof(v))
+            acks++;
+    }
+    return 0;
 }
 
 void worker_pool_stop(struct server *srv)
@@ -181,6 +198,7 @@ static void on_listen(struct worker *w, unsigned idx)
 
 static void take_conf(struct worker *w)
 {
+    uint64_t one = 1;
     struct conf *c = atomic_exchange(&w->pending_conf, NULL);
     if (!c)
         return;
@@ -190,6 +208,8 @@ static void take_conf(struct worker *w)
         drain_bufpool(w);
         size_buffers(w);
     }
+    ssize_t r = write(w->srv->ack_fd, &one, sizeof(one));
+    (void)r;
 }
 
 static void begin_shutdown(struct worker *w)
@@ -279,11 +299,18 @@ static void *worker_main(void *arg)
             log_msg(LOG_CRIT, "worker %u: epoll_wait: %s", w->id, strerror(errno));
             break;
         }
-        bool control = false;
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.u64 == EV_CONTROL) {
+                /* A new conf applies to everything in this batch. */
+                uint64_t v;
+                ssize_t r = read(w->evfd, &v, sizeof(v));
+                (void)r;
+                take_conf(w);
+            }
         for (int i = 0; i < n; i++) {
             uint64_t u = evs[i].data.u64;
             if (u == EV_CONTROL)
-                control = true;
+                continue;
             else if (u >= EV_LISTEN_BASE && u < EV_LISTEN_BASE + w->srv->nls)
                 on_listen(w, (unsigned)(u - EV_LISTEN_BASE));
             else
@@ -291,14 +318,8 @@ static void *worker_main(void *arg)
         }
         run_ready(w);
         expire(w);
-        if (control) {
-            /* After the batch: closing connections must not free one that a
-             * later event of the same batch still points to. */
-            uint64_t v;
-            ssize_t r = read(w->evfd, &v, sizeof(v));
-            (void)r;
-            take_conf(w);
-        }
+        /* Stopping is handled after the batch: closing connections must not
+         * free one that a later event of the same batch still points to. */
         if (!shutting && atomic_load(&w->srv->stopping)) {
             shutting = true;
             deadline = w->now_ms + w->conf->shutdown_timeout_ms;

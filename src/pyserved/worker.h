@@ -31,6 +31,7 @@ struct server {
     unsigned nstarted;
     atomic_uint nconns;   /* open connections, all workers */
     atomic_bool stopping; /* SIGTERM: finish in-flight responses, then exit */
+    int ack_fd;           /* eventfd (semaphore): a worker took a new conf */
 };
 
 struct worker {
@@ -77,8 +78,9 @@ int worker_pool_init(struct server *srv, unsigned n, struct conf *conf);
 int worker_pool_start(struct server *srv);
 
 /* Hand a new configuration snapshot to every worker (takes one reference
- * per worker). */
-void worker_pool_set_conf(struct server *srv, struct conf *conf);
+ * per worker) and wait, at most timeout_ms, until every worker has it, so
+ * that requests after READY=1 see it. Returns 0 or -ETIMEDOUT. */
+int worker_pool_set_conf(struct server *srv, struct conf *conf, int timeout_ms);
 
 /* Ask the workers to stop (graceful) and wake them. */
 void worker_pool_stop(struct server *srv);
