@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""pyserved lifecycle: command line, --check-config, startup, SIGHUP reload, SIGTERM stop."""
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+import sys
+import unittest
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+import pyserve_harness as h  # noqa: E402
+
+HELLO = b"Hello, world!\n"
+VERSION = h.package_version()
+
+
+class TempDirCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="pyserve-test-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.root = os.path.join(self.tmp, "root")
+        os.mkdir(self.root)
+
+    def write(self, name, text):
+        p = os.path.join(self.tmp, name)
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(text)
+        return p
+
+
+class CommandLineTest(TempDirCase):
+    def test_help_lists_every_option(self):
+        p = h.run_pyserved(["--help"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("Usage: pyserved"), p.stdout[:200])
+        for opt in ("-c", "--config", "-l", "--listen", "-r", "--root", "--threads", "-o",
+                    "--set", "-t", "--check-config", "-h", "--help", "-V", "--version"):
+            with self.subTest(option=opt):
+                self.assertRegex(p.stdout, r"(^|[\s,])%s\b" % re.escape(opt))
+        p2 = h.run_pyserved(["-h"])
+        self.assertEqual((p2.returncode, p2.stdout), (0, p.stdout))
+
+    def test_version(self):
+        for arg in ("--version", "-V"):
+            with self.subTest(arg=arg):
+                p = h.run_pyserved([arg])
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("pyserve", p.stdout)
+                if VERSION:
+                    self.assertIn(VERSION, p.stdout)
+                else:
+                    self.assertRegex(p.stdout, r"\d+\.\d+")
+
+    def test_bad_command_line(self):
+        cases = [(["--bogus"], "bogus"), (["-Z"], "Z"), (["--frobnicate=1"], "frobnicate"),
+                 (["-c"], "c"), (["--config"], "config"), (["--threads"], "threads"),
+                 (["--listen"], "listen"), (["-o"], "o")]
+        for args, named in cases:
+            with self.subTest(args=args):
+                p = h.run_pyserved(args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn(named, p.stderr)
+                self.assertEqual(p.stdout, "")
+
+
+GOOD_CONFIG = """\
+# every key, in several spellings
+root = {root}
+
+listen = 127.0.0.1:8080
+listen=[::1]:8080
+listen = 8081
+threads=2
+index = index.html index.htm
+access_log = yes
+dotfiles = deny
+max_head_size = 16k
+max_uri_length = 4096
+max_headers = 100
+max_connections = 20000
+header_timeout = 500ms
+keepalive_timeout = 2m
+send_timeout = 30
+shutdown_timeout = 1h
+"""
+
+# (case, bad line, key named in the error; None: syntax error). The bad line
+# is line 5 of the file.
+BAD_LINES = [
+    ("unknown key", "frobnicate = 1", "frobnicate"),
+    ("not a number", "threads = abc", "threads"),
+    ("threads too big", "threads = 1025", "threads"),
+    ("negative", "max_headers = -1", "max_headers"),
+    ("max_headers zero", "max_headers = 0", "max_headers"),
+    ("max_headers too big", "max_headers = 10001", "max_headers"),
+    ("max_connections zero", "max_connections = 0", "max_connections"),
+    ("head size too small", "max_head_size = 512", "max_head_size"),
+    ("head size too big", "max_head_size = 2m", "max_head_size"),
+    ("bad size suffix", "max_head_size = 8q", "max_head_size"),
+    ("uri too small", "max_uri_length = 100", "max_uri_length"),
+    ("header_timeout too small", "header_timeout = 50ms", "header_timeout"),
+    ("header_timeout too big", "header_timeout = 2h", "header_timeout"),
+    ("bad duration unit", "keepalive_timeout = 10x", "keepalive_timeout"),
+    ("keepalive too big", "keepalive_timeout = 61m", "keepalive_timeout"),
+    ("send_timeout too small", "send_timeout = 99ms", "send_timeout"),
+    ("shutdown_timeout words", "shutdown_timeout = soon", "shutdown_timeout"),
+    ("dotfiles bad", "dotfiles = maybe", "dotfiles"),
+    ("access_log bad", "access_log = perhaps", "access_log"),
+    ("syntax error", "just some words", None),
+]
+
+
+class CheckConfigTest(TempDirCase):
+    def test_good_file(self):
+        conf = self.write("good.conf", GOOD_CONFIG.format(root=self.root))
+        p = h.run_pyserved(["-c", conf, "--check-config"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("pyserved: configuration %s is valid" % conf, p.stderr)
+        p = h.run_pyserved(["-t", "-c", conf])
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_bad_files(self):
+        for case, line, key in BAD_LINES:
+            with self.subTest(case=case):
+                conf = self.write("bad.conf", "# line 1\n\nroot = %s\nthreads = 2\n%s\n"
+                                  "index = index.html\n" % (self.root, line))
+                p = h.run_pyserved(["-c", conf, "--check-config"])
+                self.assertEqual(p.returncode, 1, p.stderr)
+                if key is None:
+                    self.assertIn("%s:5: syntax error" % conf, p.stderr)
+                else:
+                    self.assertIn("%s:5: %s:" % (conf, key), p.stderr)
+                self.assertNotIn("is valid", p.stderr)
+
+    def test_cross_key_errors(self):
+        conf = self.write("nr.conf", "threads = 1\n")
+        p = h.run_pyserved(["-c", conf, "--check-config"])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr, re.escape(conf) + r": root: not set")
+        # root from the command line completes it.
+        p = h.run_pyserved(["-c", conf, "--check-config", "-r", self.root])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = h.run_pyserved(["-c", conf, "--check-config", "-o", "root=" + self.root])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        conf = self.write("uri.conf", "root = %s\nmax_head_size = 1k\nmax_uri_length = 1k\n"
+                          % self.root)
+        p = h.run_pyserved(["-c", conf, "--check-config"])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr, re.escape(conf) + r": (max_uri_length|max_head_size):")
+
+    def test_bad_override_value(self):
+        conf = self.write("ok.conf", "root = %s\n" % self.root)
+        # A bad value given on the command line is a command-line error
+        # (exit 2, as for unknown options), named "command line: KEY:".
+        for args, key in ((["-o", "threads=abc"], "threads"),
+                          (["--set", "frobnicate=1"], "frobnicate"),
+                          (["--threads=abc"], "threads")):
+            with self.subTest(args=args):
+                p = h.run_pyserved(["-c", conf, "--check-config"] + args)
+                self.assertIn("command line: %s:" % key, p.stderr)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertNotIn("is valid", p.stderr)
+
+    def test_missing_config_file(self):
+        missing = os.path.join(self.tmp, "nope", "pyserve.conf")
+        for extra in (["--check-config"], ["-r", self.root, "-l", "127.0.0.1:0"]):
+            with self.subTest(args=extra):
+                p = h.run_pyserved(["-c", missing] + extra)
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn("%s: No such file or directory" % missing, p.stderr)
+
+
+class StartupTest(unittest.TestCase):
+    def test_bad_root(self):
+        for kind in ("missing", "regular file"):
+            with self.subTest(root=kind):
+                srv = h.Server()
+                self.addCleanup(srv.close)
+                if kind == "missing":
+                    root = os.path.join(srv.base, "no-such-root")
+                else:
+                    root = os.path.join(srv.base, "a-file")
+                    with open(root, "w") as f:
+                        f.write("x")
+                srv.write_config({"root": root})
+                srv.start(wait_ready=False)
+                self.assertEqual(srv.wait_exit(10.0), 1, srv.stderr_text())
+                self.assertIn(root, srv.stderr_text())
+                self.assertNotIn("READY=1", "\n".join(srv.notifications()))
+
+    def check_serves(self, srv, addr, family=socket.AF_INET, host="x"):
+        c = h.connect(addr, family=family)
+        self.addCleanup(c.close)
+        h.request(c, h.build_request("GET", "/hello.txt", host=host))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, HELLO))
+
+    def test_standalone_listen_ipv4(self):
+        with h.Server(config={"threads": 1}, activation=False,
+                      args=["--listen", "127.0.0.1:0"]) as srv:
+            srv.write_file("hello.txt", HELLO)
+            port = srv.port_from_log()
+            self.assertNotEqual(port, 0)
+            self.check_serves(srv, ("127.0.0.1", port))
+            v = re.escape(VERSION) if VERSION else r"\S+"
+            srv.wait_for_log(r"pyserved %s serving %s with 1 threads?" % (v, re.escape(srv.root)))
+            self.assertEqual(srv.stop(), 0)
+
+    def test_standalone_listen_ipv6(self):
+        if not h.ipv6_loopback_works():
+            self.skipTest("IPv6 loopback (::1) is not usable here")
+        with h.Server(config={"threads": 1}, activation=False,
+                      args=["--listen", "[::1]:0"]) as srv:
+            srv.write_file("hello.txt", HELLO)
+            port = srv.port_from_log(r"\[::1\]")
+            self.check_serves(srv, ("::1", port), socket.AF_INET6, "[::1]")
+            self.assertEqual(srv.stop(), 0)
+
+    def test_listen_from_config(self):
+        with h.Server(config={"threads": 1, "listen": ["127.0.0.1:0"]},
+                      activation=False) as srv:
+            srv.write_file("hello.txt", HELLO)
+            self.check_serves(srv, ("127.0.0.1", srv.port_from_log()))
+
+    def test_listen_option_replaces_config(self):
+        # 192.0.2.1 (TEST-NET-1) is not a local address: binding it fails.
+        with h.Server(config={"threads": 1, "listen": ["192.0.2.1:80"]}, activation=False,
+                      args=["-l", "127.0.0.1:0"]) as srv:
+            srv.write_file("hello.txt", HELLO)
+            self.check_serves(srv, ("127.0.0.1", srv.port_from_log()))
+
+    def test_activation_ignores_config_listen(self):
+        with h.Server(config={"threads": 1, "listen": ["192.0.2.1:80"]}) as srv:
+            srv.write_file("hello.txt", HELLO)
+            self.check_serves(srv, ("127.0.0.1", srv.port))
+
+    def test_bind_failure(self):
+        holder = socket.socket()
+        self.addCleanup(holder.close)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        srv = h.Server(activation=False, args=["--listen", "127.0.0.1:%d" % port])
+        self.addCleanup(srv.close)
+        srv.start(wait_ready=False)
+        self.assertEqual(srv.wait_exit(10.0), 1, srv.stderr_text())
+        self.assertIn(str(port), srv.stderr_text())
+
+    def test_command_line_overrides(self):
+        srv = h.Server(config={"root": "/nonexistent/pyserve-root", "dotfiles": "deny"})
+        self.addCleanup(srv.close)
+        srv.args = ["-r", srv.root, "-o", "dotfiles=allow", "--threads=1"]
+        srv.write_file(".env", b"dot\n")
+        srv.start()
+        r = srv.get("/.env")
+        self.assertEqual((r.status, r.body), (200, b"dot\n"))
+        srv.wait_for_log(r"serving %s with 1 threads?" % re.escape(srv.root))
+
+    def test_threads(self):
+        for n in (1, 4):
+            with self.subTest(threads=n):
+                with h.Server(config={"threads": n}) as srv:
+                    srv.write_file("hello.txt", HELLO)
+                    srv.wait_for_log(r"serving .* with %d threads?\b" % n)
+                    conns = [srv.connect() for _ in range(8)]
+                    try:
+                        for c in conns:
+                            h.request(c, h.build_request("GET", "/hello.txt") * 3)
+                        for c in conns:
+                            for _ in range(3):
+                                r = h.read_response(c)
+                                self.assertEqual((r.status, r.body), (200, HELLO))
+                    finally:
+                        for c in conns:
+                            c.close()
+                    self.assertEqual(srv.stop(), 0)
+
+    def test_access_log(self):
+        with h.Server(config={"threads": 1, "access_log": "yes"}) as srv:
+            srv.write_file("hello.txt", HELLO)
+            mark = srv.log_mark()
+            srv.get("/hello.txt")
+            srv.get("/missing")
+            srv.wait_for_log(r"127\.0\.0\.1\S* \"GET /hello\.txt HTTP/1\.1\" 200 \d+ \d+us",
+                             since=mark)
+            srv.wait_for_log(r"\"GET /missing HTTP/1\.1\" 404 \d+ \d+us", since=mark)
+
+
+class ReloadTest(unittest.TestCase):
+    A = b"index A\n"
+    B = b"home B\n"
+
+    def make_server(self, config, args=()):
+        srv = h.Server(config=config, args=args)
+        self.addCleanup(srv.close)
+        srv.write_file("d/index.html", self.A)
+        srv.write_file("d/home.html", self.B)
+        srv.write_file(".env", b"dot\n")
+        srv.write_file("hello.txt", HELLO)
+        return srv.start()
+
+    def reload(self, srv):
+        srv.reload()
+        msg = srv.wait_notify("RELOADING=1", 5.0)
+        self.assertRegex(msg, r"(^|\n)MONOTONIC_USEC=\d+(\n|$)")
+        srv.wait_notify("READY=1", 5.0)
+
+    def test_reload_applies_new_config(self):
+        srv = self.make_server({"index": "index.html", "threads": 2})
+        self.assertEqual(srv.get("/d/").body, self.A)
+        self.assertEqual(srv.get("/.env").status, 403)
+        srv.write_config({"index": "home.html", "dotfiles": "allow", "threads": 2})
+        self.reload(srv)
+        r = srv.get("/d/")
+        self.assertEqual((r.status, r.body), (200, self.B))
+        r = srv.get("/.env")
+        self.assertEqual((r.status, r.body), (200, b"dot\n"))
+
+    def test_reload_keeps_command_line_overrides(self):
+        srv = self.make_server({"threads": 1}, args=["-o", "index=home.html"])
+        self.assertEqual(srv.get("/d/").body, self.B)
+        srv.write_config({"threads": 1, "index": "index.html", "dotfiles": "allow"})
+        self.reload(srv)
+        self.assertEqual(srv.get("/.env").status, 200)  # the file's change is in
+        self.assertEqual(srv.get("/d/").body, self.B)  # the override still wins
+
+    def test_reload_bad_file_keeps_old_config(self):
+        srv = self.make_server({"index": "index.html", "threads": 1})
+        srv.write_config_text("root = %s\nindex = home.html\ndotfiles = allow\n"
+                              "threads = abc\n" % srv.root)
+        mark = srv.log_mark()
+        self.reload(srv)
+        srv.wait_for_log(re.escape(srv.conf_path) + r":4: threads:", since=mark)
+        self.assertTrue(srv.alive())
+        # Nothing of the bad file is in effect, not even its good lines.
+        self.assertEqual(srv.get("/d/").body, self.A)
+        self.assertEqual(srv.get("/.env").status, 403)
+        # A good file afterwards is taken.
+        srv.write_config({"index": "home.html", "threads": 1})
+        self.reload(srv)
+        self.assertEqual(srv.get("/d/").body, self.B)
+
+    def test_requests_during_reloads_do_not_fail(self):
+        srv = self.make_server({"index": "index.html", "threads": 2})
+        stop = threading.Event()
+        failures = []
+        counts = [0, 0]
+
+        def new_connections():
+            deadline = time.monotonic() + 30
+            while not stop.is_set() and time.monotonic() < deadline and counts[0] < 100000:
+                try:
+                    r = srv.get("/d/")
+                    if r.status != 200 or r.body not in (self.A, self.B):
+                        failures.append(("new", r))
+                except Exception as e:  # any failure is a test failure
+                    failures.append(("new", repr(e)))
+                counts[0] += 1
+
+        def one_connection():
+            deadline = time.monotonic() + 30
+            try:
+                c = srv.connect()
+            except OSError as e:
+                failures.append(("keep-alive connect", repr(e)))
+                return
+            try:
+                while not stop.is_set() and time.monotonic() < deadline and counts[1] < 100000:
+                    h.request(c, h.build_request("GET", "/hello.txt"))
+                    r = h.read_response(c)
+                    if r.status != 200 or r.body != HELLO:
+                        failures.append(("keep-alive", r))
+                        return
+                    counts[1] += 1
+            except Exception as e:
+                failures.append(("keep-alive", repr(e)))
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=new_connections),
+                   threading.Thread(target=one_connection)]
+        for t in threads:
+            t.start()
+        try:
+            for i in range(6):
+                srv.write_config({"index": "home.html" if i % 2 == 0 else "index.html",
+                                  "threads": 2})
+                self.reload(srv)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(35)
+        self.assertEqual(failures, [])
+        self.assertGreater(counts[0], 5)
+        self.assertGreater(counts[1], 5)
+        self.assertTrue(srv.alive())
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_lets_a_slow_download_finish(self):
+        size = 32 * 1024 * 1024
+        data = os.urandom(size)
+        with h.Server(config={"threads": 2, "shutdown_timeout": "10s"}) as srv:
+            srv.write_file("big.bin", data)
+            c = srv.connect(rcvbuf=65536, timeout=10.0)
+            self.addCleanup(c.close)
+            h.request(c, h.build_request("GET", "/big.bin"))
+            head = c.read_head()
+            self.assertIn(b" 200 ", head.split(b"\r\n")[0])
+            got = bytearray(c.read_exact(min(len(c.buf), 1024 * 1024)))
+            while len(got) < 1024 * 1024:
+                chunk = c.sock.recv(16384)
+                self.assertTrue(chunk)
+                got += chunk
+            srv.send_signal(signal.SIGTERM)
+            srv.wait_notify("STOPPING=1", 5.0)
+            self.assertTrue(srv.alive(), "exited with a response in flight")
+            deadline = time.monotonic() + 30
+            while len(got) < size and time.monotonic() < deadline:
+                chunk = c.sock.recv(16384)
+                if not chunk:
+                    break
+                got += chunk
+            self.assertEqual(len(got), size)
+            self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(data).digest())
+            self.assertEqual(h.wait_closed(c, 5.0), b"")
+            self.assertEqual(srv.wait_exit(10.0), 0, srv.stderr_text())
+
+    def test_sigterm_with_idle_connections_is_quick(self):
+        with h.Server(config={"threads": 2, "shutdown_timeout": "10s"}) as srv:
+            srv.write_file("hello.txt", HELLO)
+            conns = [srv.connect() for _ in range(3)]
+            for c in conns:
+                self.addCleanup(c.close)
+                h.request(c, h.build_request("GET", "/hello.txt"))
+                self.assertEqual(h.read_response(c).body, HELLO)
+            silent = srv.connect()  # connected, nothing sent
+            self.addCleanup(silent.close)
+            t0 = time.monotonic()
+            srv.send_signal(signal.SIGTERM)
+            self.assertEqual(srv.wait_exit(5.0), 0, srv.stderr_text())
+            self.assertLess(time.monotonic() - t0, 3.0)
+            self.assertIn("STOPPING=1", "\n".join(srv.notifications()).split("\n"))
+            for i, c in enumerate(conns + [silent]):
+                with self.subTest(conn=i):
+                    self.assertEqual(h.wait_closed(c, 2.0), b"")
+
+    def test_sigint_exits_0(self):
+        with h.Server(config={"threads": 1}) as srv:
+            self.assertEqual(srv.stop(sig=signal.SIGINT, timeout=5.0), 0, srv.stderr_text())
+
+
+if __name__ == "__main__":
+    h.main_with_skip()

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""pyserved limits and timeouts: 431, 414, 408, keep-alive, 503, slow and aborting clients."""
+
+import hashlib
+import os
+import select
+import socket
+import time
+import sys
+import unittest
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+import pyserve_harness as h  # noqa: E402
+
+HELLO = b"Hello, world!\n"
+HTML_UTF8 = "text/html; charset=utf-8"
+BIG_SIZE = 20 * 1024 * 1024
+
+
+class LimitCase(unittest.TestCase):
+    srv = None
+
+    def conn(self, **kw):
+        c = self.srv.connect(**kw)
+        self.addCleanup(c.close)
+        return c
+
+    def check_error(self, r, status):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual((r.get("Content-Type") or "").lower(), HTML_UTF8)
+        self.assertEqual(int(r.get("Content-Length")), len(r.body))
+        self.assertIsNotNone(r.get("Date"))
+        self.assertIsNotNone(r.get("Server"))
+
+    def check_closed(self, r, c, timeout=3.0):
+        self.assertIn("close", r.connection_tokens(), r)
+        self.assertEqual(h.wait_closed(c, timeout), b"")
+
+    def check_hello(self, c=None):
+        own = c is None
+        if own:
+            c = self.srv.connect()
+        try:
+            h.request(c, h.build_request("GET", "/hello.txt"))
+            r = h.read_response(c)
+            self.assertEqual((r.status, r.body), (200, HELLO))
+        finally:
+            if own:
+                c.close()
+
+
+class HeadLimitsTest(LimitCase):
+    """max_head_size = 2k, max_uri_length = 256, max_headers = 10,
+    header_timeout = 300ms."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"max_head_size": "2k", "max_uri_length": 256,
+                                   "max_headers": 10, "header_timeout": "300ms",
+                                   "threads": 2})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+
+    def head_of_size(self, size):
+        """A complete GET head of exactly size bytes (padding in X-Pad)."""
+        base = h.build_request("GET", "/hello.txt", headers={"X-Pad": ""})
+        raw = h.build_request("GET", "/hello.txt", headers={"X-Pad": "p" * (size - len(base))})
+        self.assertEqual(len(raw), size)
+        return raw
+
+    def test_head_size_boundary(self):
+        c = self.conn()
+        h.request(c, self.head_of_size(2048))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, HELLO))
+
+    def test_431_head_too_big(self):
+        for name, raw in (("one byte over", self.head_of_size(2049)),
+                          ("big field", self.head_of_size(6000)),
+                          ("incomplete head over the limit",
+                           self.head_of_size(3000)[:-4])):
+            with self.subTest(case=name):
+                c = self.conn()
+                h.request(c, raw)
+                r = h.read_response(c, timeout=3.0)
+                self.check_error(r, 431)
+                self.check_closed(r, c)
+        self.check_hello()
+
+    def test_431_too_many_headers(self):
+        for n, status in ((9, 200), (10, 431), (40, 431)):
+            # Host plus n more fields.
+            with self.subTest(fields=n + 1):
+                c = self.conn()
+                hdrs = [("X-F%d" % i, "v") for i in range(n)]
+                h.request(c, h.build_request("GET", "/hello.txt", headers=hdrs))
+                r = h.read_response(c)
+                if status == 200:
+                    self.assertEqual((r.status, r.body), (200, HELLO))
+                else:
+                    self.check_error(r, status)
+                    self.check_closed(r, c)
+
+    def test_414(self):
+        def target(n):
+            t = "/hello.txt?"
+            return t + "q" * (n - len(t))
+        c = self.conn()
+        h.request(c, h.build_request("GET", target(256)))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, HELLO))
+        for name, raw in (("257", h.build_request("GET", target(257))),
+                          ("1000", h.build_request("GET", target(1000))),
+                          ("request line longer than the head limit",
+                           ("GET /" + "a" * 3000).encode())):
+            with self.subTest(case=name):
+                c = self.conn()
+                h.request(c, raw)
+                r = h.read_response(c, timeout=3.0)
+                self.check_error(r, 414)
+                self.check_closed(r, c)
+
+    def test_408_partial_head(self):
+        c = self.conn()
+        h.request(c, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n")
+        t0 = time.monotonic()
+        r = h.read_response(c, timeout=3.0)
+        elapsed = time.monotonic() - t0
+        self.check_error(r, 408)
+        self.assertGreaterEqual(elapsed, 0.25, "408 before header_timeout")
+        self.assertLess(elapsed, 2.0)
+        self.check_closed(r, c)
+
+    def test_408_trickled_head(self):
+        """The whole head must arrive within header_timeout: a byte every
+        50 ms does not keep the connection alive."""
+        c = self.conn()
+        raw = b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+        t0 = time.monotonic()
+        answered_while_trickling = False
+        for i in range(len(raw)):
+            if time.monotonic() - t0 > 3.0:
+                break
+            try:
+                h.request(c, raw[i:i + 1])
+            except OSError:
+                break
+            if select.select([c.sock], [], [], 0.05)[0]:
+                answered_while_trickling = True
+                break
+        elapsed = time.monotonic() - t0
+        self.assertTrue(answered_while_trickling, "no answer while the head kept trickling")
+        r = h.read_response(c, timeout=3.0)
+        self.check_error(r, 408)
+        self.assertGreaterEqual(elapsed, 0.25, "408 before header_timeout")
+        self.assertLess(elapsed, 2.0)
+        self.check_closed(r, c)
+
+    def test_silent_connection_closed_without_response(self):
+        c = self.conn()
+        self.assertEqual(h.wait_closed(c, 3.0), b"")
+
+    def test_leading_empty_lines_skipped(self):
+        """CRLFs before a request line are skipped (RFC 9112 section 2.2):
+        a valid request after them is served."""
+        c = self.conn()
+        h.request(c, b"\r\n\r\n" + h.build_request("GET", "/hello.txt"))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, HELLO))
+
+
+class KeepAliveTimeoutTest(LimitCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"keepalive_timeout": "300ms", "header_timeout": "10s",
+                                   "threads": 1})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+
+    def test_idle_connection_closed(self):
+        c = self.conn()
+        self.check_hello(c)
+        t0 = time.monotonic()
+        self.assertEqual(h.wait_closed(c, 3.0), b"", "bytes on an idle connection")
+        self.assertGreaterEqual(time.monotonic() - t0, 0.2, "closed before keepalive_timeout")
+
+    def test_activity_within_timeout_keeps_it(self):
+        c = self.conn()
+        for _ in range(4):
+            self.check_hello(c)
+            self.assertFalse(h.is_closed_now(c, 0.1))
+
+
+class KeepAliveDisabledTest(LimitCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"keepalive_timeout": 0, "threads": 1})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+
+    def test_every_response_closes(self):
+        c = self.conn()
+        h.request(c, h.build_request("GET", "/hello.txt"))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, HELLO))
+        self.check_closed(r, c)
+
+
+class MaxConnectionsTest(LimitCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"max_connections": 4, "threads": 4})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+
+    def over_limit_response(self, c):
+        """The 503 may come on accept or after a request: wait 1 s for it
+        unprompted, then send a request."""
+        if not select.select([c.sock], [], [], 1.0)[0]:
+            h.request(c, h.build_request("GET", "/hello.txt"))
+        return h.read_response(c, timeout=3.0)
+
+    def test_503_over_limit(self):
+        held = [self.conn() for _ in range(4)]
+        for c in held:
+            self.check_hello(c)
+        for i in range(2):
+            with self.subTest(extra=i):
+                c = self.conn()
+                r = self.over_limit_response(c)
+                self.check_error(r, 503)
+                self.check_closed(r, c)
+        # The held connections were not affected.
+        for c in held:
+            self.check_hello(c)
+        for c in held:
+            c.close()
+
+        def served():
+            try:
+                c = self.srv.connect(timeout=2.0)
+            except OSError:
+                return False
+            try:
+                h.request(c, h.build_request("GET", "/hello.txt"))
+                r = h.read_response(c)
+                return r.status == 200 and r.body == HELLO
+            except (OSError, h.PeerClosed, h.ProtocolError):
+                return False
+            finally:
+                c.close()
+        self.assertTrue(h.poll_until(served, 5.0, 0.05),
+                        "no 200 after the held connections were closed")
+
+
+class SlowClientsTest(LimitCase):
+    """One worker thread and 300 connections trickling partial heads."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 1, "header_timeout": "30s"})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+
+    def test_300_slow_heads_do_not_block(self):
+        slow = []
+        try:
+            for _ in range(300):
+                c = self.srv.connect(timeout=5.0)
+                slow.append(c)
+                h.request(c, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            for rnd in range(5):
+                for c in slow:
+                    h.request(c, b"a")
+                with self.subTest(round=rnd):
+                    t0 = time.monotonic()
+                    self.check_hello()
+                    self.assertLess(time.monotonic() - t0, 1.0)
+            # The slow ones are still waiting (header_timeout is 30 s).
+            self.assertFalse(any(h.is_closed_now(c) for c in slow))
+            # And they get their answer when the head completes.
+            for c in slow[:20]:
+                h.request(c, b"\r\n\r\n")
+            for c in slow[:20]:
+                r = h.read_response(c)
+                self.assertEqual((r.status, r.body), (200, HELLO))
+        finally:
+            for c in slow:
+                c.close()
+        self.check_hello()
+
+
+class BigFileTest(LimitCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"send_timeout": "500ms", "threads": 2})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.big = os.urandom(BIG_SIZE)
+        cls.srv.write_file("big.bin", cls.big)
+        cls.srv.start()
+
+    def test_client_aborts_mid_download(self):
+        for i, mode in enumerate(["close", "rst", "half-close", "close", "rst"]):
+            with self.subTest(abort=i, mode=mode):
+                c = self.srv.connect()
+                h.request(c, h.build_request("GET", "/big.bin"))
+                got = 0
+                while got < 256 * 1024:
+                    chunk = c.sock.recv(65536)
+                    self.assertTrue(chunk, "closed early")
+                    got += len(chunk)
+                if mode == "rst":
+                    c.abort()
+                elif mode == "half-close":
+                    c.sock.shutdown(socket.SHUT_WR)
+                    c.close()
+                else:
+                    c.close()
+                self.check_hello()
+        # A whole download is still byte-exact.
+        c = self.conn(timeout=10.0)
+        h.request(c, h.build_request("GET", "/big.bin"))
+        r = h.read_response(c)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(int(r.get("Content-Length")), BIG_SIZE)
+        self.assertEqual(hashlib.sha256(r.body).digest(), hashlib.sha256(self.big).digest())
+
+    def test_stalled_reader_closed_by_send_timeout(self):
+        c = self.conn(rcvbuf=65536)
+        h.request(c, h.build_request("GET", "/big.bin"))
+        t0 = time.monotonic()
+        # Others are served while this one is stalled.
+        for _ in range(3):
+            t1 = time.monotonic()
+            self.check_hello()
+            self.assertLess(time.monotonic() - t1, 1.0)
+        # Nothing to wait on here: the behaviour under test is what the
+        # server does while this client reads nothing for a while.
+        time.sleep(max(0.0, t0 + 1.5 - time.monotonic()))
+        data = h.wait_closed(c, 10.0)
+        self.assertLess(len(data), BIG_SIZE,
+                        "the stalled client got the whole file: not closed by send_timeout")
+        self.check_hello()
+
+    def test_1000_sequential_keepalive(self):
+        c = self.conn()
+        req = h.build_request("GET", "/hello.txt")
+        bad = []
+        for i in range(1000):
+            h.request(c, req)
+            r = h.read_response(c)
+            if r.status != 200 or r.body != HELLO or "close" in r.connection_tokens():
+                bad.append((i, r))
+                break
+        self.assertEqual(bad, [])
+
+
+if __name__ == "__main__":
+    h.main_with_skip()
