@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "listen.h"
@@ -23,6 +24,9 @@ enum conf_type {
     CONF_T_DURATION, /* milliseconds from ms/s/m/h, in [min, max] */
     CONF_T_BOOL,     /* yes/no, true/false, on/off, 1/0 */
     CONF_T_DOTFILES, /* deny | allow */
+    CONF_T_TYPE,     /* "EXT TYPE", appended */
+    CONF_T_CHARSET,  /* a WHATWG encoding label or "none" */
+    CONF_T_LOGLEVEL, /* info | debug */
 };
 
 struct conf_key {
@@ -51,6 +55,12 @@ static const struct conf_key keys[] = {
     {"keepalive_timeout", CONF_T_DURATION, F(keepalive_timeout_ms), 0, HOUR_MS},
     {"send_timeout", CONF_T_DURATION, F(send_timeout_ms), 100, HOUR_MS},
     {"shutdown_timeout", CONF_T_DURATION, F(shutdown_timeout_ms), 0, HOUR_MS},
+    {"type", CONF_T_TYPE, F(types), 0, 0},
+    {"default_charset", CONF_T_CHARSET, F(default_charset), 0, 0},
+    {"sniff_extensionless", CONF_T_BOOL, F(sniff_extensionless), 0, 0},
+    {"nosniff", CONF_T_BOOL, F(nosniff), 0, 0},
+    {"mime_cache_entries", CONF_T_UINT, F(mime_cache_entries), 16, 1u << 24},
+    {"log_level", CONF_T_LOGLEVEL, F(log_level), 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -62,6 +72,15 @@ static void free_list(char **list, unsigned *n)
         list[i] = NULL;
     }
     *n = 0;
+}
+
+static void clear_types(struct conf *c)
+{
+    for (unsigned i = 0; i < c->ntypes; i++) {
+        free((char *)c->types[i].ext);
+        free((char *)c->types[i].type);
+    }
+    c->ntypes = 0;
 }
 
 void conf_clear_listen(struct conf *c)
@@ -90,6 +109,11 @@ void conf_init(struct conf *c)
     c->shutdown_timeout_ms = 10000;
     c->index[0] = strdup("index.html");
     c->nindex = c->index[0] ? 1 : 0;
+    c->default_charset = strdup("utf-8");
+    c->sniff_extensionless = true;
+    c->nosniff = true;
+    c->mime_cache_entries = 4096;
+    c->log_level = LOG_INFO;
     c->root_fd = -1;
     atomic_init(&c->refs, 1);
 }
@@ -100,6 +124,9 @@ void conf_clear(struct conf *c)
     c->root = NULL;
     free_list(c->listen, &c->nlisten);
     free_list(c->index, &c->nindex);
+    clear_types(c);
+    free(c->default_charset);
+    c->default_charset = NULL;
     if (c->root_fd >= 0)
         close(c->root_fd);
     c->root_fd = -1;
@@ -174,6 +201,52 @@ static int set_names(struct conf *c, const struct conf_key *k, const char *v, ch
     return 0;
 }
 
+/* "EXT TYPE": EXT without or with a leading dot, TYPE a type/subtype with
+ * optional parameters; no control characters (it goes into a header). */
+static int set_type(struct conf *c, const struct conf_key *k, const char *v, char *err,
+                    size_t errsz)
+{
+    const char *e = v;
+    if (*e == '.')
+        e++;
+    size_t elen = strcspn(e, " \t");
+    const char *t = e + elen;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    if (elen == 0 || elen >= 16 || memchr(e, '.', elen) || memchr(e, '/', elen) || !*t)
+        return fail(err, errsz, -EINVAL, "%s: \"%s\" is not \"EXTENSION TYPE\"", k->name, v);
+    const char *slash = strchr(t, '/');
+    if (!slash || slash == t || !slash[1])
+        return fail(err, errsz, -EINVAL, "%s: \"%s\" is not a media type (type/subtype)",
+                    k->name, t);
+    for (const char *q = t; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            return fail(err, errsz, -EINVAL, "%s: control character in \"%s\"", k->name, t);
+    if (c->ntypes == CONF_MAX_TYPES)
+        return fail(err, errsz, -EINVAL, "%s: more than %d types", k->name, CONF_MAX_TYPES);
+    char *ext = strndup(e, elen), *type = strdup(t);
+    if (!ext || !type) {
+        free(ext);
+        free(type);
+        return fail(err, errsz, -ENOMEM, "%s: out of memory", k->name);
+    }
+    for (char *q = ext; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q = (char)(*q | 0x20);
+    /* a later line for the same extension wins */
+    for (unsigned i = 0; i < c->ntypes; i++)
+        if (strcmp(c->types[i].ext, ext) == 0) {
+            free(ext);
+            free((char *)c->types[i].type);
+            c->types[i].type = type;
+            return 0;
+        }
+    c->types[c->ntypes].ext = ext;
+    c->types[c->ntypes].type = type;
+    c->ntypes++;
+    return 0;
+}
+
 static const char *range_unit(enum conf_type t)
 {
     return t == CONF_T_DURATION ? "ms" : t == CONF_T_SIZE ? " bytes" : "";
@@ -219,6 +292,30 @@ int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t e
     }
     case CONF_T_NAMES:
         return set_names(c, k, v, err, errsz);
+    case CONF_T_TYPE:
+        return set_type(c, k, v, err, errsz);
+    case CONF_T_CHARSET: {
+        const char *label = strcmp(v, "none") == 0 ? NULL : mime_whatwg_label(v);
+        if (strcmp(v, "none") != 0 && !label)
+            return fail(err, errsz, -EINVAL,
+                        "%s: \"%s\" is not an encoding browsers accept (e.g. utf-8, "
+                        "windows-1252, none)",
+                        key, v);
+        char *s = label ? strdup(label) : NULL;
+        if (label && !s)
+            return fail(err, errsz, -ENOMEM, "%s: out of memory", key);
+        free(c->default_charset);
+        c->default_charset = s;
+        return 0;
+    }
+    case CONF_T_LOGLEVEL:
+        if (strcmp(v, "info") == 0)
+            c->log_level = LOG_INFO;
+        else if (strcmp(v, "debug") == 0)
+            c->log_level = LOG_DEBUG;
+        else
+            return fail(err, errsz, -EINVAL, "%s: \"%s\" is not info or debug", key, v);
+        return 0;
     case CONF_T_BOOL:
         if (parse_bool(v, (bool *)field) < 0)
             return fail(err, errsz, -EINVAL, "%s: \"%s\" is not yes or no", key, v);

@@ -10,8 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mime_decide.h"
+
 #define CONF_MAX_LISTEN 32
 #define CONF_MAX_INDEX 16
+#define CONF_MAX_TYPES 128
 #define CONF_MAX_FILE_SIZE (1024 * 1024)
 #define CONF_ERR_SIZE 512
 
@@ -34,9 +37,17 @@ struct conf {
     uint64_t keepalive_timeout_ms;
     uint64_t send_timeout_ms;
     uint64_t shutdown_timeout_ms;
+    struct mime_override types[CONF_MAX_TYPES]; /* "type = EXT TYPE" lines */
+    unsigned ntypes;
+    char *default_charset; /* NULL: "none" */
+    bool sniff_extensionless;
+    bool nosniff;
+    uint64_t mime_cache_entries;
+    uint64_t log_level; /* LOG_INFO or LOG_DEBUG */
 
     /* Set by the daemon when the snapshot goes live, not by the parser. */
     int root_fd;
+    uint64_t generation; /* distinguishes snapshots in shared caches */
     atomic_uint refs;
 };
 

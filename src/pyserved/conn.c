@@ -232,6 +232,7 @@ static void respond_error(struct conn *c, int status, bool head_only, const char
         .location = location,
         .location_len = location_len,
         .allow = status == 405,
+        .nosniff = w->conf->nosniff,
         .close = !c->keep_alive,
         .keep_alive = c->keep_alive && c->version == 10,
     };
@@ -325,12 +326,18 @@ static void handle_request(struct conn *c, const struct http_request *r)
     }
 
     const char *name = f.index ? f.index : w->scratch;
-    const char *ctype = mime_content_type(w->mime, f.fd, &f.st, name, strlen(name));
+    bool detected;
+    const char *ctype =
+        mime_content_type(w->mime, cf, f.fd, &f.st, name, strlen(name), &detected);
+    if (detected && cf->log_level >= LOG_DEBUG)
+        log_msg(LOG_DEBUG, "content type of /%s%s%s: %s (detected)", w->scratch,
+                f.index ? "/" : "", f.index ? f.index : "", ctype);
     struct resp_head h = {
         .status = 200,
         .content_type = ctype,
         .content_length = (uint64_t)f.st.st_size,
         .last_modified = f.st.st_mtim.tv_sec,
+        .nosniff = cf->nosniff,
         .close = !c->keep_alive,
         .keep_alive = c->keep_alive && c->version == 10,
     };

@@ -94,6 +94,8 @@ int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char 
         puts_(&w, "\r\nLocation: ");
         put(&w, h->location, h->location_len);
     }
+    if (h->nosniff)
+        puts_(&w, "\r\nX-Content-Type-Options: nosniff");
     if (h->allow)
         puts_(&w, "\r\nAllow: GET, HEAD");
     if (h->close)

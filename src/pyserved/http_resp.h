@@ -20,6 +20,7 @@ struct resp_head {
     bool allow;               /* "Allow: GET, HEAD" (405) */
     bool close;               /* "Connection: close" */
     bool keep_alive;          /* "Connection: keep-alive" (an HTTP/1.0 client asked) */
+    bool nosniff;             /* "X-Content-Type-Options: nosniff" */
 };
 
 /* Reason phrase for a status code ("Not Found"); "Unknown" if none. */

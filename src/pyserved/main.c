@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
+#include "mime_cache.h"
 #include "notify.h"
 #include "static.h"
 #include "worker.h"
@@ -179,6 +180,8 @@ static struct conf *build_conf(const struct opts *o, int *status, char *err, siz
         return NULL;
     }
     conf_init(c);
+    static uint64_t generation;
+    c->generation = ++generation;
     *status = EXIT_CONFIG;
 
     int r = conf_load(c, o->config, err, errsz);
@@ -277,6 +280,8 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur)
             log_msg(LOG_NOTICE, "listen: changes take effect after a restart");
         if (thread_count(c) != thread_count(*cur))
             log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
+        if (c->mime_cache_entries != (*cur)->mime_cache_entries)
+            log_msg(LOG_NOTICE, "mime_cache_entries: changes take effect after a restart");
         if (worker_pool_set_conf(srv, c, 2000) < 0)
             log_msg(LOG_WARNING, "reload: a worker did not take the new configuration within "
                                  "2 s; it will when it gets to it");
@@ -353,11 +358,21 @@ int main(int argc, char **argv)
     srv.nls = (unsigned)r;
 
     unsigned nthreads = thread_count(cur);
-    r = worker_pool_init(&srv, nthreads, cur);
-    if (r == 0)
-        r = worker_pool_start(&srv);
+    srv.mime_cache = mime_cache_new((unsigned)cur->mime_cache_entries);
+    if (!srv.mime_cache) {
+        log_msg(LOG_ERR, "content-type cache: out of memory");
+        status = EXIT_FAILURE;
+        goto out;
+    }
+    r = worker_pool_init(&srv, nthreads, cur, err, sizeof(err));
     if (r < 0) {
-        log_msg(LOG_ERR, "starting %u worker threads: %s", nthreads, strerror(-r));
+        log_msg(LOG_ERR, "%s", err);
+    } else {
+        r = worker_pool_start(&srv);
+        if (r < 0)
+            log_msg(LOG_ERR, "starting %u worker threads: %s", nthreads, strerror(-r));
+    }
+    if (r < 0) {
         worker_pool_stop(&srv);
         worker_pool_join(&srv);
         status = EXIT_FAILURE;
@@ -402,6 +417,7 @@ out:
     for (unsigned i = 0; i < srv.nls; i++)
         close(srv.ls[i].fd);
     free(srv.ls);
+    mime_cache_free(srv.mime_cache);
     conf_unref(cur);
     close(srv.ack_fd);
     close(sfd);

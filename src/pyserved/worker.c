@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -75,7 +76,8 @@ static void drain_bufpool(struct worker *w)
         free(w->bufpool[--w->nbufpool]);
 }
 
-int worker_pool_init(struct server *srv, unsigned n, struct conf *conf)
+int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *err,
+                     size_t errsz)
 {
     srv->workers = calloc(n, sizeof(struct worker));
     if (!srv->workers)
@@ -92,24 +94,34 @@ int worker_pool_init(struct server *srv, unsigned n, struct conf *conf)
         w->epfd = epoll_create1(EPOLL_CLOEXEC);
         w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        w->mime = mime_ctx_new();
         w->bufpool_cap = 256;
         w->bufpool = calloc(w->bufpool_cap, sizeof(char *));
         w->scratch_cap = SCRATCH_CAP;
         w->scratch = malloc(w->scratch_cap);
         w->conf = conf_ref(conf);
-        if (w->epfd < 0 || w->evfd < 0 || !w->mime || !w->bufpool || !w->scratch)
-            return errno ? -errno : -ENOMEM;
+        if (w->epfd < 0 || w->evfd < 0 || !w->bufpool || !w->scratch) {
+            int e = errno ? errno : ENOMEM;
+            snprintf(err, errsz, "worker %u: %s", i, strerror(e));
+            return -e;
+        }
+        /* one after another: libmagic's load is not thread-safe either */
+        w->mime = mime_ctx_new(srv->mime_cache, err, errsz);
+        if (!w->mime)
+            return -EINVAL;
         atomic_init(&w->pending_conf, NULL);
         size_buffers(w);
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_CONTROL};
-        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0) {
+            snprintf(err, errsz, "epoll_ctl: %s", strerror(errno));
             return -errno;
+        }
         for (unsigned l = 0; l < srv->nls; l++) {
             ev.events = EPOLLIN | EPOLLEXCLUSIVE;
             ev.data.u64 = EV_LISTEN_BASE + l;
-            if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->ls[l].fd, &ev) < 0)
+            if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->ls[l].fd, &ev) < 0) {
+                snprintf(err, errsz, "epoll_ctl on %s: %s", srv->ls[l].name, strerror(errno));
                 return -errno;
+            }
         }
     }
     return 0;

@@ -17,6 +17,7 @@
 struct conf;
 struct conn;
 struct listener;
+struct mime_cache;
 struct mime_ctx;
 
 struct conn_list {
@@ -32,6 +33,7 @@ struct server {
     atomic_uint nconns;   /* open connections, all workers */
     atomic_bool stopping; /* SIGTERM: finish in-flight responses, then exit */
     int ack_fd;           /* eventfd (semaphore): a worker took a new conf */
+    struct mime_cache *mime_cache; /* shared by the workers' mime contexts */
 };
 
 struct worker {
@@ -70,8 +72,10 @@ struct worker {
     atomic_ulong loops;
 };
 
-/* Create the workers (not started). Returns 0 or -errno. */
-int worker_pool_init(struct server *srv, unsigned n, struct conf *conf);
+/* Create the workers (not started). Returns 0 or -errno with a reason in
+ * err. */
+int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *err,
+                     size_t errsz);
 
 /* Start every worker thread. Returns 0 or -errno (the started ones keep
  * running; call worker_pool_stop). */
