@@ -275,6 +275,16 @@ static size_t build_location(struct conn *c, const struct http_request *r, struc
     return n;
 }
 
+/* Test-suite fault (only with PYSERVED_TEST_FAULTS=1): this worker stops
+ * making progress for good, as a deadlocked one would, so that the
+ * watchdog test can see the service restarted. */
+static void test_stall(struct worker *w)
+{
+    log_msg(LOG_WARNING, "test fault: worker %u stalls", w->id);
+    for (;;)
+        sleep(3600);
+}
+
 static void handle_request(struct conn *c, const struct http_request *r)
 {
     struct worker *w = c->w;
@@ -301,6 +311,9 @@ static void handle_request(struct conn *c, const struct http_request *r)
         return;
     }
     struct ps_slice path = r->path.n ? r->path : (struct ps_slice){"/", 1};
+    static const char stall[] = "/__pyserve_fault/stall";
+    if (w->srv->test_faults && path.n == sizeof(stall) - 1 && memcmp(path.p, stall, path.n) == 0)
+        test_stall(w);
     struct path_result pr;
     unsigned flags = cf->dotfiles == CONF_DOTFILES_ALLOW ? PATH_ALLOW_DOTFILES : 0;
     int st = path_resolve(path.p, path.n, flags, w->scratch, w->scratch_cap, &pr);

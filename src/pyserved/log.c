@@ -1,4 +1,4 @@
-/* Logging to stderr for systemd's journal or a terminal. */
+/* Logging for systemd's journal or a terminal. */
 #include "log.h"
 
 #include <errno.h>
@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
-static bool journal_prefix;
+static bool journal_prefix; /* stderr is the journal: "<N>" prefixes */
+static bool journal_native; /* ... and sd_journal_send() is used first */
 
 void log_init(void)
 {
@@ -24,6 +26,7 @@ void log_init(void)
     if (e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
         (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino)
         journal_prefix = true;
+    journal_native = journal_prefix;
 }
 
 static void write_line(char *buf, size_t len)
@@ -56,9 +59,17 @@ static size_t prefix(char *buf, int prio)
 void log_msg(int prio, const char *fmt, ...)
 {
     char buf[LINE_CAP + 1];
-    size_t n = prefix(buf, prio);
     va_list ap;
 
+    if (journal_native) {
+        va_start(ap, fmt);
+        vsnprintf(buf, LINE_CAP, fmt, ap);
+        va_end(ap);
+        if (sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", prio & 7,
+                            "SYSLOG_IDENTIFIER=pyserved", NULL) >= 0)
+            return;
+    }
+    size_t n = prefix(buf, prio);
     va_start(ap, fmt);
     int m = vsnprintf(buf + n, LINE_CAP - n, fmt, ap);
     va_end(ap);
@@ -99,8 +110,24 @@ void log_access(const char *remote, const char *method, size_t method_len, const
                 size_t target_len, int version, int status, uint64_t bytes, uint64_t duration_us)
 {
     char buf[LINE_CAP + 1];
-    size_t n = prefix(buf, LOG_INFO);
 
+    if (journal_native) {
+        char m[80], t[LINE_CAP / 2];
+        size_t ml = escape(m, sizeof(m), method, method_len);
+        size_t tl = escape(t, sizeof(t), target, target_len);
+        m[ml] = '\0';
+        t[tl] = '\0';
+        if (sd_journal_send("MESSAGE=%s \"%s %s HTTP/1.%d\" %d %llu %lluus", remote, m, t,
+                            version == 10 ? 0 : 1, status, (unsigned long long)bytes,
+                            (unsigned long long)duration_us,
+                            "PRIORITY=%d", LOG_INFO, "SYSLOG_IDENTIFIER=pyserved",
+                            "REMOTE_ADDR=%s", remote, "REQUEST_METHOD=%s", m,
+                            "REQUEST_PATH=%s", t, "STATUS=%d", status, "BYTES=%llu",
+                            (unsigned long long)bytes, "DURATION_US=%llu",
+                            (unsigned long long)duration_us, NULL) >= 0)
+            return;
+    }
+    size_t n = prefix(buf, LOG_INFO);
     n += (size_t)snprintf(buf + n, LINE_CAP - n, "%s \"", remote);
     n += escape(buf + n, 64, method, method_len);
     if (n < LINE_CAP)

@@ -1,6 +1,9 @@
-/* Daemon logging: to stderr, with sd-daemon "<N>" priority prefixes when
- * stderr is the journal (JOURNAL_STREAM), plain "pyserved: " lines otherwise.
- * One write(2) per line, so lines from several threads never interleave. */
+/* Daemon logging. When stderr is the journal (JOURNAL_STREAM names it),
+ * natively with sd_journal_send() and structured fields (access lines carry
+ * REMOTE_ADDR, REQUEST_METHOD, REQUEST_PATH, STATUS, BYTES, DURATION_US);
+ * should that fail, "<N>"-prefixed stderr lines (sd-daemon(3)); plain
+ * "pyserved: " lines on a terminal. One write per line, so lines from
+ * several threads never interleave. */
 #ifndef PS_LOG_H
 #define PS_LOG_H
 

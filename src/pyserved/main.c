@@ -14,6 +14,8 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -292,6 +294,83 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur)
     notify_ready();
 }
 
+/* WATCHDOG=1 only while every worker makes progress. Each check wakes
+ * every worker (worker_pool_poke); a worker whose loop counter has not moved
+ * by the next check did not get back to its event loop in a whole interval,
+ * i.e. it is stuck, and the missing pings let systemd's WatchdogSec=
+ * restart the service. */
+struct watchdog {
+    uint64_t interval_ms; /* 0: not asked for */
+    uint64_t next_ms;
+    unsigned long *seen;
+    bool *stalled;
+};
+
+static uint64_t mono_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void watchdog_init(struct watchdog *wd, struct server *srv)
+{
+    uint64_t usec = 0;
+    memset(wd, 0, sizeof(*wd));
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+        return;
+    wd->seen = calloc(srv->nworkers, sizeof(unsigned long));
+    wd->stalled = calloc(srv->nworkers, sizeof(bool));
+    if (!wd->seen || !wd->stalled) {
+        free(wd->seen);
+        free(wd->stalled);
+        wd->seen = NULL;
+        wd->stalled = NULL;
+        log_msg(LOG_WARNING, "watchdog: out of memory; not pinging");
+        return;
+    }
+    wd->interval_ms = usec / 3000 ? usec / 3000 : 1;
+    wd->next_ms = mono_now_ms() + wd->interval_ms;
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        wd->seen[i] = atomic_load(&srv->workers[i].loops);
+    worker_pool_poke(srv);
+    log_msg(LOG_INFO, "watchdog: checking the workers every %llu ms",
+            (unsigned long long)wd->interval_ms);
+}
+
+static void watchdog_check(struct watchdog *wd, struct server *srv)
+{
+    if (!wd->interval_ms || mono_now_ms() < wd->next_ms)
+        return;
+    wd->next_ms = mono_now_ms() + wd->interval_ms;
+    bool all = true;
+    for (unsigned i = 0; i < srv->nworkers; i++) {
+        unsigned long now = atomic_load(&srv->workers[i].loops);
+        if (now == wd->seen[i]) {
+            all = false;
+            if (!wd->stalled[i])
+                log_msg(LOG_ERR, "watchdog: worker %u made no progress in %llu ms; "
+                                 "not confirming liveness",
+                        i, (unsigned long long)wd->interval_ms);
+            wd->stalled[i] = true;
+        } else {
+            wd->stalled[i] = false;
+        }
+        wd->seen[i] = now;
+    }
+    if (all)
+        sd_notify(0, "WATCHDOG=1");
+    worker_pool_poke(srv);
+}
+
+static int poll_timeout(const struct watchdog *wd)
+{
+    if (!wd->interval_ms)
+        return 5000;
+    uint64_t now = mono_now_ms();
+    return wd->next_ms <= now ? 0 : (int)(wd->next_ms - now < 5000 ? wd->next_ms - now : 5000);
+}
+
 static void report_status(struct server *srv)
 {
     unsigned long reqs = 0;
@@ -340,6 +419,10 @@ int main(int argc, char **argv)
 
     raise_fd_limit(cur);
     struct server srv = {0};
+    const char *faults = getenv("PYSERVED_TEST_FAULTS");
+    srv.test_faults = faults && strcmp(faults, "1") == 0;
+    if (srv.test_faults)
+        log_msg(LOG_WARNING, "PYSERVED_TEST_FAULTS=1: test fault paths are enabled");
     srv.ack_fd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC);
     if (srv.ack_fd < 0) {
         log_msg(LOG_ERR, "eventfd: %s", strerror(errno));
@@ -384,13 +467,19 @@ int main(int argc, char **argv)
         log_msg(LOG_INFO, "listening on %s", srv.ls[i].name);
     notify_ready();
 
+    struct watchdog wd;
+    watchdog_init(&wd, &srv);
+    uint64_t next_status = mono_now_ms() + 5000;
     for (;;) {
         struct pollfd p = {.fd = sfd, .events = POLLIN};
-        int n = poll(&p, 1, 5000);
-        if (n == 0) {
+        int n = poll(&p, 1, poll_timeout(&wd));
+        watchdog_check(&wd, &srv);
+        if (mono_now_ms() >= next_status) {
             report_status(&srv);
-            continue;
+            next_status = mono_now_ms() + 5000;
         }
+        if (n == 0)
+            continue;
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -409,6 +498,8 @@ int main(int argc, char **argv)
         break;
     }
     notify_stopping();
+    free(wd.seen);
+    free(wd.stalled);
     worker_pool_stop(&srv);
     worker_pool_join(&srv);
     log_msg(LOG_INFO, "stopped");

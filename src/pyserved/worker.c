@@ -161,6 +161,12 @@ int worker_pool_set_conf(struct server *srv, struct conf *conf, int timeout_ms)
     return 0;
 }
 
+void worker_pool_poke(struct server *srv)
+{
+    for (unsigned i = 0; i < srv->nworkers; i++)
+        wake(&srv->workers[i]);
+}
+
 void worker_pool_stop(struct server *srv)
 {
     atomic_store(&srv->stopping, true);

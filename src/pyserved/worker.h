@@ -34,6 +34,7 @@ struct server {
     atomic_bool stopping; /* SIGTERM: finish in-flight responses, then exit */
     int ack_fd;           /* eventfd (semaphore): a worker took a new conf */
     struct mime_cache *mime_cache; /* shared by the workers' mime contexts */
+    bool test_faults; /* PYSERVED_TEST_FAULTS=1: fault paths for the test suite */
 };
 
 struct worker {
@@ -85,6 +86,9 @@ int worker_pool_start(struct server *srv);
  * per worker) and wait, at most timeout_ms, until every worker has it, so
  * that requests after READY=1 see it. Returns 0 or -ETIMEDOUT. */
 int worker_pool_set_conf(struct server *srv, struct conf *conf, int timeout_ms);
+
+/* Wake every worker once (for the watchdog's liveness check). */
+void worker_pool_poke(struct server *srv);
 
 /* Ask the workers to stop (graceful) and wake them. */
 void worker_pool_stop(struct server *srv);
