@@ -179,16 +179,11 @@ static int parse_content_length(struct ps_slice v, bool seen, uint64_t *cl)
     return seen ? 0 : -400;
 }
 
-/* Transfer-Encoding: the last coding must be chunked (RFC 9112 6.3). */
+/* Transfer-Encoding: chunked is the only coding we understand; any other
+ * (even before a final chunked) is 501 (RFC 9112 section 6.1). */
 static int check_transfer_encoding(struct ps_slice v)
 {
-    size_t e = v.n;
-    while (e > 0 && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
-        e--;
-    size_t s = e;
-    while (s > 0 && v.p[s - 1] != ',' && v.p[s - 1] != ' ' && v.p[s - 1] != '\t')
-        s--;
-    return ps_slice_eq_lower((struct ps_slice){v.p + s, e - s}, "chunked") ? 0 : -501;
+    return ps_slice_eq_lower(v, "chunked") ? 0 : -501;
 }
 
 /* uri-host [":" port] characters (RFC 3986 reg-name, IP-literal, port). */
@@ -226,7 +221,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
     while (p < end && tchar[(unsigned char)*p])
         p++;
     if (p == end)
-        return AGAIN_OR(-431);
+        return AGAIN_OR(-414);
     if (p == m || *p != ' ')
         return -400;
     req->method_name = (struct ps_slice){m, (size_t)(p - m)};
@@ -249,7 +244,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
 
     /* HTTP-version CRLF */
     if ((size_t)(end - p) < 9)
-        return AGAIN_OR(-431);
+        return AGAIN_OR(-414);
     if (memcmp(p, "HTTP/", 5) != 0 || p[5] < '0' || p[5] > '9' || p[6] != '.' || p[7] < '0' ||
         p[7] > '9')
         return -400;
@@ -257,7 +252,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
     p += 8;
     if (*p == '\r') {
         if (p + 1 == end)
-            return AGAIN_OR(-431);
+            return AGAIN_OR(-414);
         if (p[1] != '\n')
             return -400;
         p += 2;

@@ -16,21 +16,21 @@ static int hexval(unsigned char c)
     return -1;
 }
 
-/* Close the segment out[seg..*o): drop ".", pop on "..", check dotfiles.
- * Returns 0 or -status. */
+/* The segment out[seg..*o) is complete: drop ".", pop on "..", check the
+ * dotfile policy. Returns 0 or -status. */
 static int end_segment(char *out, size_t *o, size_t seg, unsigned flags, size_t *depth)
 {
     size_t n = *o - seg;
 
     if (n == 1 && out[seg] == '.') {
-        *o = seg; /* "." */
+        *o = seg; /* "." goes, the '/' before it stays */
         return 0;
     }
     if (n == 2 && out[seg] == '.' && out[seg + 1] == '.') {
         if (*depth == 0)
             return -400; /* above the root */
-        /* drop ".." and the previous segment with its '/' */
-        size_t k = seg - 1; /* the '/' before ".." */
+        /* drop "..", the '/' before it and the segment before that */
+        size_t k = seg - 1;
         while (k > 0 && out[k - 1] != '/')
             k--;
         *o = k;
@@ -39,7 +39,7 @@ static int end_segment(char *out, size_t *o, size_t seg, unsigned flags, size_t 
     }
     if (n > 0 && out[seg] == '.' && !(flags & PATH_ALLOW_DOTFILES)) {
         /* RFC 8615 well-known URIs stay reachable, at the top only. */
-        if (!(seg == 1 && n == 11 && memcmp(out + seg, ".well-known", 11) == 0))
+        if (!(seg == 0 && n == 11 && memcmp(out, ".well-known", 11) == 0))
             return -403;
     }
     if (n > 0)
@@ -50,17 +50,16 @@ static int end_segment(char *out, size_t *o, size_t seg, unsigned flags, size_t 
 int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t outsz,
                  struct path_result *res)
 {
-    /* Work in out with a leading '/' at out[0]; it is removed at the end.
-     * Segments are built as decoded; when one ends it is checked. */
-    size_t o = 0, seg, depth = 0;
+    /* out holds the segments so far, joined by '/', without a leading one;
+     * seg is where the current segment starts. Every write checks that a
+     * byte is left for the NUL. */
+    size_t o = 0, seg = 0, depth = 0;
     int r;
 
     if (n == 0 || raw[0] != '/')
         return -400;
-    if (outsz < 2)
+    if (outsz == 0)
         return -414;
-    out[o++] = '/';
-    seg = o;
     for (size_t i = 1; i <= n; i++) {
         if (i == n || raw[i] == '/') {
             r = end_segment(out, &o, seg, flags, &depth);
@@ -68,12 +67,12 @@ int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t ou
                 return r;
             if (i == n)
                 break;
-            if (o > 0 && out[o - 1] == '/')
-                continue; /* collapse "//" and the slash after a removed segment */
-            if (o + 1 >= outsz)
-                return -414;
-            out[o++] = '/';
-            seg = o;
+            if (o > 0 && out[o - 1] != '/') {
+                if (o + 1 >= outsz)
+                    return -414;
+                out[o++] = '/';
+            }
+            seg = o; /* "//" and removed segments add nothing */
             continue;
         }
         unsigned char c = (unsigned char)raw[i];
@@ -86,7 +85,7 @@ int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t ou
             c = (unsigned char)(h << 4 | l);
             i += 2;
             if (c == '/' || c == '\0')
-                return -400; /* encoded slash or NUL (design: refuse, do not guess) */
+                return -400; /* encoded slash or NUL: refuse, do not guess */
         } else if (c == '\0') {
             return -400;
         }
@@ -94,15 +93,10 @@ int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t ou
             return -400;
         if (o + 1 >= outsz)
             return -414;
-        if (o > 0 && out[o - 1] == '/')
-            seg = o;
         out[o++] = (char)c;
     }
-    res->trailing_slash = o > 0 && out[o - 1] == '/';
-    /* drop the leading '/' */
-    memmove(out, out + 1, o - 1);
-    o--;
     out[o] = '\0';
     res->len = o;
+    res->trailing_slash = o == 0 || out[o - 1] == '/';
     return 0;
 }

@@ -28,7 +28,9 @@ struct path_result {
  *         an encoded slash (%2F), a backslash (raw or %5C), ".." above the
  *         root;
  *   -403  a dotfile segment refused by policy;
- *   -414  result does not fit in outsz bytes. */
+ *   -414  the path does not fit in outsz bytes at some point of its
+ *         normalisation (segments later removed by ".." count too; the
+ *         output is never longer than raw, so outsz > n always suffices). */
 int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t outsz,
                  struct path_result *res);
 
