@@ -1,0 +1,268 @@
+/* HTTP/1.x response heads, body framing and chunked decoding. */
+#include "resp_parse.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "num.h"
+
+static bool is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool eq_ci(const char *a, size_t n, const char *lower)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        char c = a[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c | 0x20);
+        if (lower[i] == '\0' || c != lower[i])
+            return false;
+    }
+    return lower[i] == '\0';
+}
+
+/* Does a comma-separated list contain token (case-insensitive)? */
+static bool list_has(const char *v, size_t n, const char *token)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < n && v[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
+        if (e > s && eq_ci(v + s, e - s, token))
+            return true;
+    }
+    return false;
+}
+
+/* End of the line starting at p (CRLF or bare LF): returns a pointer past
+ * it and the content length in *len, or NULL when incomplete. */
+static const char *line_end(const char *p, const char *end, size_t *len, bool *bad)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl)
+        return NULL;
+    size_t n = (size_t)(nl - p);
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    if (memchr(p, '\r', n))
+        *bad = true; /* a bare CR inside a line */
+    *len = n;
+    return nl + 1;
+}
+
+int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_response *r)
+{
+    const char *p = buf, *end = buf + len, *next;
+    size_t n;
+    bool bad = false, chunked = false, has_cl = false, conn_close = false, conn_keep = false;
+
+    r->nfields = 0;
+    r->content_length = 0;
+    next = line_end(p, end, &n, &bad);
+    if (!next)
+        return 0;
+    /* HTTP-version SP 3DIGIT SP [reason] (RFC 9112 section 4) */
+    if (bad || n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
+        p[8] != ' ' || p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' ||
+        p[11] > '9' || (n > 12 && p[12] != ' '))
+        return -EBADMSG;
+    r->version = p[7] == '1' ? 11 : 10;
+    r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    r->reason = n > 13 ? p + 13 : p + n;
+    r->reason_len = n > 13 ? n - 13 : 0;
+    for (size_t i = 0; i < r->reason_len; i++)
+        if ((unsigned char)r->reason[i] < ' ' && r->reason[i] != '\t')
+            return -EBADMSG;
+    p = next;
+
+    for (;;) {
+        next = line_end(p, end, &n, &bad);
+        if (!next)
+            return 0;
+        if (bad)
+            return -EBADMSG;
+        if (n == 0) {
+            p = next;
+            break;
+        }
+        if (p[0] == ' ' || p[0] == '\t')
+            return -EBADMSG; /* obs-fold */
+        size_t k = 0;
+        while (k < n && is_tchar((unsigned char)p[k]))
+            k++;
+        if (k == 0 || k == n || p[k] != ':')
+            return -EBADMSG;
+        const char *v = p + k + 1, *ve = p + n;
+        while (v < ve && (*v == ' ' || *v == '\t'))
+            v++;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        for (const char *q = v; q < ve; q++)
+            if (((unsigned char)*q < ' ' && *q != '\t') || *q == 0x7f)
+                return -EBADMSG;
+        if (r->nfields == r->max_fields)
+            return -E2BIG;
+        struct ps_field *f = &r->fields[r->nfields++];
+        f->name = p;
+        f->name_len = k;
+        f->value = v;
+        f->value_len = (size_t)(ve - v);
+        if (eq_ci(p, k, "content-length")) {
+            uint64_t cl;
+            if (ps_parse_u64n(v, f->value_len, (uint64_t)1 << 62, &cl) < 0 ||
+                (has_cl && cl != r->content_length))
+                return -EBADMSG;
+            r->content_length = cl;
+            has_cl = true;
+        } else if (eq_ci(p, k, "transfer-encoding")) {
+            if (!eq_ci(v, f->value_len, "chunked"))
+                return -EBADMSG; /* we decode chunked only */
+            chunked = true;
+        } else if (eq_ci(p, k, "connection")) {
+            conn_close |= list_has(v, f->value_len, "close");
+            conn_keep |= list_has(v, f->value_len, "keep-alive");
+        }
+        p = next;
+    }
+
+    /* Framing: RFC 9112 section 6.3, in its order. */
+    if (head_request || r->status < 200 || r->status == 204 || r->status == 304)
+        r->framing = PS_BODY_NONE;
+    else if (chunked)
+        r->framing = PS_BODY_CHUNKED; /* Transfer-Encoding overrides Content-Length */
+    else if (has_cl)
+        r->framing = PS_BODY_LENGTH;
+    else
+        r->framing = PS_BODY_CLOSE;
+    r->keep_alive = r->framing != PS_BODY_CLOSE && !conn_close &&
+                    (r->version == 11 || conn_keep) && !(chunked && has_cl);
+    return (int)(p - buf);
+}
+
+const struct ps_field *ps_resp_field(const struct ps_response *r, const char *name)
+{
+    for (unsigned i = 0; i < r->nfields; i++)
+        if (eq_ci(r->fields[i].name, r->fields[i].name_len, name))
+            return &r->fields[i];
+    return NULL;
+}
+
+enum {
+    CH_SIZE = 0, /* hex digits */
+    CH_EXT,      /* chunk-ext up to LF */
+    CH_DATA,
+    CH_DATA_CR,  /* CRLF after data */
+    CH_DATA_LF,
+    CH_TRAILER_START, /* start of a trailer line, or the final empty line */
+    CH_TRAILER,       /* inside a trailer line */
+    CH_LAST_LF,       /* CR of the final line seen */
+    CH_DONE,
+};
+
+#define CHUNK_LINE_MAX 4096
+
+ssize_t ps_chunked_step(struct ps_chunked *c, const char *in, size_t n, const char **data,
+                        size_t *dlen, bool *done)
+{
+    size_t i = 0;
+    *data = NULL;
+    *dlen = 0;
+    *done = c->state == CH_DONE;
+    while (i < n && c->state != CH_DONE) {
+        unsigned char ch = (unsigned char)in[i];
+        switch (c->state) {
+        case CH_SIZE: {
+            int d = (ch >= '0' && ch <= '9')   ? ch - '0'
+                    : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+                    : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
+                                               : -1;
+            if (d >= 0) {
+                if (c->line_len >= 15) /* 60 bits of size is plenty */
+                    return -EBADMSG;
+                c->remaining = c->remaining << 4 | (uint64_t)d;
+                c->line_len++;
+                i++;
+                break;
+            }
+            if (c->line_len == 0)
+                return -EBADMSG;
+            c->state = CH_EXT; /* ';', whitespace, CR or LF */
+            break;
+        }
+        case CH_EXT:
+            if (ch == '\n') {
+                c->line_len = 0;
+                c->state = c->remaining ? CH_DATA : CH_TRAILER_START;
+            } else if (++c->line_len > CHUNK_LINE_MAX || (ch < ' ' && ch != '\t' && ch != '\r')) {
+                return -EBADMSG;
+            }
+            i++;
+            break;
+        case CH_DATA: {
+            size_t take = n - i;
+            if (take > c->remaining)
+                take = (size_t)c->remaining;
+            *data = in + i;
+            *dlen = take;
+            c->remaining -= take;
+            if (c->remaining == 0)
+                c->state = CH_DATA_CR;
+            return (ssize_t)(i + take);
+        }
+        case CH_DATA_CR:
+            if (ch == '\r') {
+                c->state = CH_DATA_LF;
+                i++;
+                break;
+            }
+            c->state = CH_DATA_LF; /* a bare LF is tolerated */
+            break;
+        case CH_DATA_LF:
+            if (ch != '\n')
+                return -EBADMSG;
+            c->state = CH_SIZE;
+            c->remaining = 0;
+            c->line_len = 0;
+            i++;
+            break;
+        case CH_TRAILER_START:
+            if (ch == '\r') {
+                c->state = CH_LAST_LF;
+            } else if (ch == '\n') {
+                c->state = CH_DONE;
+            } else {
+                c->state = CH_TRAILER;
+                c->line_len = 1;
+            }
+            i++;
+            break;
+        case CH_TRAILER:
+            if (ch == '\n')
+                c->state = CH_TRAILER_START;
+            else if (++c->line_len > CHUNK_LINE_MAX)
+                return -EBADMSG;
+            i++;
+            break;
+        case CH_LAST_LF:
+            if (ch != '\n')
+                return -EBADMSG;
+            c->state = CH_DONE;
+            i++;
+            break;
+        default:
+            return -EBADMSG;
+        }
+    }
+    *done = c->state == CH_DONE;
+    return (ssize_t)i;
+}
