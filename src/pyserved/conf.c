@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ enum conf_type {
     CONF_T_TYPE,     /* "EXT TYPE", appended */
     CONF_T_CHARSET,  /* a WHATWG encoding label or "none" */
     CONF_T_LOGLEVEL, /* info | debug */
+    CONF_T_MULTIRANGE, /* multipart | first | whole */
+    CONF_T_CACHECTL, /* "MATCH VALUE", appended */
 };
 
 struct conf_key {
@@ -35,6 +38,13 @@ struct conf_key {
     size_t off;
     uint64_t min, max;
 };
+
+/* Keys that take an argument before '=': "type .log = text/plain" is
+ * "type = .log text/plain". */
+static bool takes_argument(enum conf_type t)
+{
+    return t == CONF_T_TYPE || t == CONF_T_CACHECTL;
+}
 
 #define F(field) offsetof(struct conf, field)
 #define KIB 1024ull
@@ -61,6 +71,11 @@ static const struct conf_key keys[] = {
     {"nosniff", CONF_T_BOOL, F(nosniff), 0, 0},
     {"mime_cache_entries", CONF_T_UINT, F(mime_cache_entries), 16, 1u << 24},
     {"log_level", CONF_T_LOGLEVEL, F(log_level), 0, 0},
+    {"autoindex", CONF_T_BOOL, F(autoindex), 0, 0},
+    {"precompressed", CONF_T_BOOL, F(precompressed), 0, 0},
+    {"max_ranges", CONF_T_UINT, F(max_ranges), 1, 64},
+    {"multiple_ranges", CONF_T_MULTIRANGE, F(multiple_ranges), 0, 0},
+    {"cache_control", CONF_T_CACHECTL, F(cache_control), 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -114,6 +129,8 @@ void conf_init(struct conf *c)
     c->nosniff = true;
     c->mime_cache_entries = 4096;
     c->log_level = LOG_INFO;
+    c->max_ranges = 16;
+    c->multiple_ranges = CONF_MULTI_MULTIPART;
     c->root_fd = -1;
     atomic_init(&c->refs, 1);
 }
@@ -125,6 +142,11 @@ void conf_clear(struct conf *c)
     free_list(c->listen, &c->nlisten);
     free_list(c->index, &c->nindex);
     clear_types(c);
+    for (unsigned i = 0; i < c->ncache_control; i++) {
+        free(c->cache_control[i].match);
+        free(c->cache_control[i].value);
+    }
+    c->ncache_control = 0;
     free(c->default_charset);
     c->default_charset = NULL;
     if (c->root_fd >= 0)
@@ -247,19 +269,80 @@ static int set_type(struct conf *c, const struct conf_key *k, const char *v, cha
     return 0;
 }
 
+/* "MATCH VALUE": MATCH a path prefix ("/assets/") or an extension
+ * (".css"); VALUE the Cache-Control field value, no control characters. */
+static int set_cache_control(struct conf *c, const struct conf_key *k, const char *v, char *err,
+                             size_t errsz)
+{
+    size_t mlen = strcspn(v, " \t");
+    const char *val = v + mlen;
+    while (*val == ' ' || *val == '\t')
+        val++;
+    if (mlen == 0 || !*val || (v[0] != '/' && v[0] != '.') || (v[0] == '.' && mlen == 1))
+        return fail(err, errsz, -EINVAL,
+                    "%s: \"%s\" is not \"/PATH/PREFIX VALUE\" or \".EXT VALUE\"", k->name, v);
+    for (const char *q = val; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            return fail(err, errsz, -EINVAL, "%s: control character in \"%s\"", k->name, val);
+    if (c->ncache_control == CONF_MAX_CACHE_CONTROL)
+        return fail(err, errsz, -EINVAL, "%s: more than %d rules", k->name,
+                    CONF_MAX_CACHE_CONTROL);
+    char *m = strndup(v, mlen), *value = strdup(val);
+    if (!m || !value) {
+        free(m);
+        free(value);
+        return fail(err, errsz, -ENOMEM, "%s: out of memory", k->name);
+    }
+    c->cache_control[c->ncache_control].match = m;
+    c->cache_control[c->ncache_control].value = value;
+    c->ncache_control++;
+    return 0;
+}
+
+const char *conf_cache_control_for(const struct conf *c, const char *rel, size_t len)
+{
+    const char *best = NULL, *by_ext = NULL;
+    size_t best_len = 0;
+    const char *dot = NULL;
+    for (size_t i = len; i > 0 && rel[i - 1] != '/'; i--)
+        if (rel[i - 1] == '.') {
+            dot = rel + i - 1;
+            break;
+        }
+    for (unsigned i = 0; i < c->ncache_control; i++) {
+        const char *m = c->cache_control[i].match;
+        size_t ml = strlen(m);
+        if (m[0] == '/') {
+            /* rel has no leading '/': compare m + 1 */
+            if (ml - 1 <= len && memcmp(rel, m + 1, ml - 1) == 0 && ml >= best_len) {
+                best = c->cache_control[i].value;
+                best_len = ml;
+            }
+        } else if (dot && strlen(dot) == ml && strncasecmp(dot, m, ml) == 0 && !by_ext) {
+            by_ext = c->cache_control[i].value;
+        }
+    }
+    return best ? best : by_ext;
+}
+
 static const char *range_unit(enum conf_type t)
 {
     return t == CONF_T_DURATION ? "ms" : t == CONF_T_SIZE ? " bytes" : "";
 }
 
-int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t errsz)
+static const struct conf_key *find_key(const char *key)
 {
-    const struct conf_key *k = NULL;
-    int r;
-
     for (size_t i = 0; i < NKEYS; i++)
         if (strcmp(keys[i].name, key) == 0)
-            k = &keys[i];
+            return &keys[i];
+    return NULL;
+}
+
+int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t errsz)
+{
+    const struct conf_key *k = find_key(key);
+    int r;
+
     if (!k)
         return fail(err, errsz, -ENOENT, "%s: unknown key", key);
     if (v[0] == '\0')
@@ -294,6 +377,19 @@ int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t e
         return set_names(c, k, v, err, errsz);
     case CONF_T_TYPE:
         return set_type(c, k, v, err, errsz);
+    case CONF_T_CACHECTL:
+        return set_cache_control(c, k, v, err, errsz);
+    case CONF_T_MULTIRANGE:
+        if (strcmp(v, "multipart") == 0)
+            c->multiple_ranges = CONF_MULTI_MULTIPART;
+        else if (strcmp(v, "first") == 0)
+            c->multiple_ranges = CONF_MULTI_FIRST;
+        else if (strcmp(v, "whole") == 0)
+            c->multiple_ranges = CONF_MULTI_WHOLE;
+        else
+            return fail(err, errsz, -EINVAL, "%s: \"%s\" is not multipart, first or whole",
+                        key, v);
+        return 0;
     case CONF_T_CHARSET: {
         const char *label = strcmp(v, "none") == 0 ? NULL : mime_whatwg_label(v);
         if (strcmp(v, "none") != 0 && !label)
@@ -409,6 +505,24 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
         if (*s == '\0')
             return fail(err, errsz, -EINVAL, "%s:%u: syntax error: missing key before '='",
                         name, lineno);
+        /* "KEY ARG = VALUE" for the keys that take an argument */
+        char joined[LINE_MAX_LEN + 2];
+        char *sp = s + strcspn(s, " \t");
+        if (*sp) {
+            *sp++ = '\0';
+            while (*sp == ' ' || *sp == '\t')
+                sp++;
+            const struct conf_key *k = find_key(s);
+            if (!k)
+                return fail(err, errsz, -EINVAL, "%s:%u: %s: unknown key", name, lineno, s);
+            if (!takes_argument(k->type))
+                return fail(err, errsz, -EINVAL,
+                            "%s:%u: %s: unexpected \"%s\" before '=' (this key takes no "
+                            "argument)",
+                            name, lineno, s, sp);
+            snprintf(joined, sizeof(joined), "%s %s", sp, v);
+            v = joined;
+        }
         int r = conf_set(c, s, v, sub, sizeof(sub));
         if (r < 0)
             return fail(err, errsz, r == -ENOENT ? -EINVAL : r, "%s:%u: %s", name, lineno, sub);

@@ -15,10 +15,17 @@
 #define CONF_MAX_LISTEN 32
 #define CONF_MAX_INDEX 16
 #define CONF_MAX_TYPES 128
+#define CONF_MAX_CACHE_CONTROL 64
 #define CONF_MAX_FILE_SIZE (1024 * 1024)
 #define CONF_ERR_SIZE 512
 
 enum conf_dotfiles { CONF_DOTFILES_DENY = 0, CONF_DOTFILES_ALLOW = 1 };
+enum conf_multirange { CONF_MULTI_MULTIPART = 0, CONF_MULTI_FIRST, CONF_MULTI_WHOLE };
+
+struct conf_cache_control {
+    char *match; /* "/path/prefix" or ".ext" */
+    char *value; /* the Cache-Control field value */
+};
 
 struct conf {
     char *root;
@@ -44,6 +51,12 @@ struct conf {
     bool nosniff;
     uint64_t mime_cache_entries;
     uint64_t log_level; /* LOG_INFO or LOG_DEBUG */
+    bool autoindex;
+    bool precompressed;
+    uint64_t max_ranges;
+    uint64_t multiple_ranges; /* enum conf_multirange */
+    struct conf_cache_control cache_control[CONF_MAX_CACHE_CONTROL];
+    unsigned ncache_control;
 
     /* Set by the daemon when the snapshot goes live, not by the parser. */
     int root_fd;
@@ -80,6 +93,11 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errsz);
 /* Cross-key checks after every source was applied (root set, URI limit
  * below head limit...). Returns 0 or -EINVAL with a message in err. */
 int conf_validate(const struct conf *c, char *err, size_t errsz);
+
+/* The Cache-Control value for a request path (decoded, relative, as from
+ * path_resolve) or NULL: the longest matching path prefix, else an
+ * extension rule. */
+const char *conf_cache_control_for(const struct conf *c, const char *rel, size_t len);
 
 /* Iterate the key table, for --help and the documentation test. Returns the
  * name of key i, or NULL past the end. */

@@ -20,11 +20,8 @@
 
 #include "conf.h"
 #include "http_parse.h"
-#include "http_resp.h"
 #include "log.h"
-#include "mime.h"
-#include "path.h"
-#include "static.h"
+#include "respond.h"
 
 #define LINGER_MS 2000
 #define MAX_REQUESTS_PER_RUN 32
@@ -89,6 +86,7 @@ static int ensure_buf(struct conn *c)
         return -ENOMEM;
     c->in_cap = (uint32_t)c->w->in_cap;
     c->out_cap = (uint32_t)c->w->out_cap;
+    c->head_cap = (uint32_t)c->w->head_cap;
     c->in_len = 0;
     c->scan = 0;
     return 0;
@@ -141,6 +139,9 @@ static void end_request(struct conn *c)
         close(c->file_fd);
         c->file_fd = -1;
     }
+    free(c->heap);
+    c->heap = NULL;
+    c->nsegs = 0;
 }
 
 void conn_close(struct conn *c)
@@ -197,185 +198,28 @@ static enum step do_linger(struct conn *c)
     return STEP_CLOSED;
 }
 
-/* --- responses ----------------------------------------------------------- */
-
-static bool closing_status(int status)
-{
-    /* After these the stream may be out of sync or the client misbehaving. */
-    return status == 400 || status == 408 || status == 414 || status == 431 || status == 500 ||
-           status == 501 || status == 503 || status == 505;
-}
-
-static void begin_send(struct conn *c)
+void conn_begin_send(struct conn *c)
 {
     c->state = CONN_SEND;
-    c->out_off = 0;
     arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
 }
 
-/* Queue an error response (or a 301 when location is set). */
-static void respond_error(struct conn *c, int status, bool head_only, const char *location,
-                          size_t location_len)
+/* --- reading ------------------------------------------------------------- */
+
+static void start_request(struct conn *c, const struct http_request *r)
 {
     struct worker *w = c->w;
-    char *out = c->buf + c->in_cap;
-    char body[512];
-    int blen = http_error_body(body, sizeof(body), status);
-    if (blen < 0)
-        blen = 0;
-    if (closing_status(status) || atomic_load_explicit(&w->srv->stopping, memory_order_relaxed))
-        c->keep_alive = false;
-    struct resp_head h = {
-        .status = status,
-        .content_type = "text/html; charset=utf-8",
-        .content_length = (uint64_t)blen,
-        .location = location,
-        .location_len = location_len,
-        .allow = status == 405,
-        .nosniff = w->conf->nosniff,
-        .close = !c->keep_alive,
-        .keep_alive = c->keep_alive && c->version == 10,
-    };
-    int n = http_resp_head(out, c->out_cap, &h, w->date);
-    if (n < 0) {
-        /* cannot happen with out_cap sized for the longest Location; be safe */
-        h.location = NULL;
-        h.status = status = 500;
-        h.close = true;
-        c->keep_alive = false;
-        n = http_resp_head(out, c->out_cap, &h, w->date);
-    }
-    c->out_len = (uint32_t)n;
-    if (!head_only && (size_t)blen <= c->out_cap - c->out_len) {
-        memcpy(out + c->out_len, body, (size_t)blen);
-        c->out_len += (uint32_t)blen;
-    }
-    c->status = status;
-    c->file_fd = -1;
-    c->file_off = c->file_end = 0;
-    c->more_after_head = false;
-    begin_send(c);
-}
-
-/* Build "raw-path/" plus "?query" for a directory redirect. */
-static size_t build_location(struct conn *c, const struct http_request *r, struct ps_slice path)
-{
-    char *p = c->w->scratch;
-    size_t cap = c->w->scratch_cap, n = 0;
-    if (path.n + 2 + r->query.n > cap)
-        return 0;
-    memcpy(p, path.p, path.n);
-    n = path.n;
-    p[n++] = '/';
-    if (r->query.n) {
-        p[n++] = '?';
-        memcpy(p + n, r->query.p, r->query.n);
-        n += r->query.n;
-    }
-    return n;
-}
-
-/* Test-suite fault (only with PYSERVED_TEST_FAULTS=1): this worker stops
- * making progress for good, as a deadlocked one would, so that the
- * watchdog test can see the service restarted. */
-static void test_stall(struct worker *w)
-{
-    log_msg(LOG_WARNING, "test fault: worker %u stalls", w->id);
-    for (;;)
-        sleep(3600);
-}
-
-static void handle_request(struct conn *c, const struct http_request *r)
-{
-    struct worker *w = c->w;
-    const struct conf *cf = w->conf;
-    bool head_only = r->method == HTTP_M_HEAD;
-
     c->in_request = true;
     c->version = (uint8_t)r->version;
     c->method_off = (uint32_t)(r->method_name.p - c->buf);
     c->method_len = (uint32_t)r->method_name.n;
     c->target_off = (uint32_t)(r->target.p - c->buf);
     c->target_len = (uint32_t)r->target.n;
-    c->keep_alive = r->keep_alive && !r->has_body && cf->keepalive_timeout_ms > 0 &&
+    c->keep_alive = r->keep_alive && !r->has_body && w->conf->keepalive_timeout_ms > 0 &&
                     !atomic_load_explicit(&w->srv->stopping, memory_order_relaxed);
     if (r->has_body)
         c->linger = true; /* the body we do not read must not cause a reset */
-
-    if (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD) {
-        respond_error(c, r->method == HTTP_M_UNKNOWN ? 501 : 405, false, NULL, 0);
-        return;
-    }
-    if (r->form != HTTP_T_ORIGIN && r->form != HTTP_T_ABSOLUTE) {
-        respond_error(c, 400, head_only, NULL, 0);
-        return;
-    }
-    struct ps_slice path = r->path.n ? r->path : (struct ps_slice){"/", 1};
-    static const char stall[] = "/__pyserve_fault/stall";
-    if (w->srv->test_faults && path.n == sizeof(stall) - 1 && memcmp(path.p, stall, path.n) == 0)
-        test_stall(w);
-    struct path_result pr;
-    unsigned flags = cf->dotfiles == CONF_DOTFILES_ALLOW ? PATH_ALLOW_DOTFILES : 0;
-    int st = path_resolve(path.p, path.n, flags, w->scratch, w->scratch_cap, &pr);
-    if (st < 0) {
-        respond_error(c, -st, head_only, NULL, 0);
-        return;
-    }
-    struct static_file f;
-    st = static_open(cf->root_fd, w->scratch, pr.trailing_slash, cf->index, cf->nindex, &f);
-    if (st == 301) {
-        size_t n = build_location(c, r, path);
-        if (n == 0)
-            respond_error(c, 414, head_only, NULL, 0);
-        else
-            respond_error(c, 301, head_only, w->scratch, n);
-        return;
-    }
-    if (st < 0) {
-        if (st == -500 || st == -503)
-            log_msg(LOG_ERR, "open /%s under %s: status %d", w->scratch, cf->root, -st);
-        respond_error(c, -st, head_only, NULL, 0);
-        return;
-    }
-
-    const char *name = f.index ? f.index : w->scratch;
-    bool detected;
-    const char *ctype =
-        mime_content_type(w->mime, cf, f.fd, &f.st, name, strlen(name), &detected);
-    if (detected && cf->log_level >= LOG_DEBUG)
-        log_msg(LOG_DEBUG, "content type of /%s%s%s: %s (detected)", w->scratch,
-                f.index ? "/" : "", f.index ? f.index : "", ctype);
-    struct resp_head h = {
-        .status = 200,
-        .content_type = ctype,
-        .content_length = (uint64_t)f.st.st_size,
-        .last_modified = f.st.st_mtim.tv_sec,
-        .nosniff = cf->nosniff,
-        .close = !c->keep_alive,
-        .keep_alive = c->keep_alive && c->version == 10,
-    };
-    int n = http_resp_head(c->buf + c->in_cap, c->out_cap, &h, w->date);
-    if (n < 0) {
-        close(f.fd);
-        respond_error(c, 500, head_only, NULL, 0);
-        return;
-    }
-    c->out_len = (uint32_t)n;
-    c->status = 200;
-    if (head_only || f.st.st_size == 0) {
-        close(f.fd);
-        c->file_fd = -1;
-        c->file_off = c->file_end = 0;
-    } else {
-        c->file_fd = f.fd;
-        c->file_off = 0;
-        c->file_end = f.st.st_size;
-    }
-    c->more_after_head = c->file_fd >= 0;
-    begin_send(c);
 }
-
-/* --- reading ------------------------------------------------------------- */
 
 static void start_request_clock(struct conn *c)
 {
@@ -401,7 +245,8 @@ static enum step do_read(struct conn *c)
                 int n = http_parse_request(c->buf, c->in_len, &lim, &r);
                 if (n > 0) {
                     c->head_len = (uint32_t)n;
-                    handle_request(c, &r);
+                    start_request(c, &r);
+                    respond_request(c, &r);
                     return STEP_CONTINUE;
                 }
                 if (n < 0) {
@@ -481,6 +326,7 @@ static enum step finish_response(struct conn *c)
     c->state = CONN_READ;
     c->status = 0;
     c->bytes = 0;
+    c->linger = false;
     if (rest == 0) {
         release_buf(c);
         arm(c, &w->keepalive_list, w->conf->keepalive_timeout_ms);
@@ -491,48 +337,57 @@ static enum step finish_response(struct conn *c)
     return STEP_CONTINUE;
 }
 
+/* Send the plan, segment by segment: memory with send(MSG_MORE while more
+ * follows), file ranges with sendfile(2). */
 static enum step do_send(struct conn *c, size_t *budget)
 {
     struct worker *w = c->w;
     bool progress = false;
 
-    while (c->out_off < c->out_len) {
-        if (!c->writable)
-            return STEP_BLOCK;
-        int flags = MSG_NOSIGNAL | (c->more_after_head ? MSG_MORE : 0);
-        ssize_t n = send(c->fd, c->buf + c->in_cap + c->out_off, c->out_len - c->out_off, flags);
-        if (n > 0) {
-            c->out_off += (uint32_t)n;
-            c->bytes += (uint64_t)n;
-            progress = true;
+    while (c->seg_i < c->nsegs) {
+        struct send_seg *s = &c->segs[c->seg_i];
+        if (c->seg_done == s->len) {
+            c->seg_i++;
+            c->seg_done = 0;
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->writable = false;
-            if (progress)
+        if (!c->writable || *budget == 0) {
+            if (progress || *budget == 0)
                 arm(c, &w->send_list, w->conf->send_timeout_ms);
-            return STEP_BLOCK;
-        }
-        conn_close(c);
-        return STEP_CLOSED;
-    }
-    while (c->file_fd >= 0 && c->file_off < c->file_end) {
-        if (!c->writable) {
-            if (progress)
-                arm(c, &w->send_list, w->conf->send_timeout_ms);
-            return STEP_BLOCK;
-        }
-        if (*budget == 0) {
-            arm(c, &w->send_list, w->conf->send_timeout_ms);
+            if (!c->writable)
+                return STEP_BLOCK;
             return STEP_YIELD;
         }
-        size_t want = (size_t)(c->file_end - c->file_off);
-        if (want > SENDFILE_CHUNK)
-            want = SENDFILE_CHUNK;
-        ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off, want);
+        uint64_t left = s->len - c->seg_done;
+        ssize_t n;
+        if (s->kind == SEG_FILE) {
+            off_t off = (off_t)(s->off + c->seg_done);
+            n = sendfile(c->fd, c->file_fd, &off, left > SENDFILE_CHUNK ? SENDFILE_CHUNK : left);
+            if (n == 0) {
+                /* The file shrank under us: the promised length can no longer
+                 * be kept, and closing is the only honest end (RFC 9112 6.3). */
+                log_msg(LOG_WARNING, "file shrank while being sent; closing the connection");
+                conn_close(c);
+                return STEP_CLOSED;
+            }
+        } else {
+            const char *p;
+            if (s->kind == SEG_OUT) {
+                p = conn_out(c) + s->off;
+            } else if (s->kind == SEG_HEAP) {
+                p = c->heap + s->off;
+            } else {
+                if (c->seg_done == 0 && respond_fill_part(c, s) != (int)s->len) {
+                    conn_close(c); /* cannot happen: lengths were planned */
+                    return STEP_CLOSED;
+                }
+                p = conn_part_area(c) + CONN_BOUNDARY_MAX + CONN_CTYPE_MAX;
+            }
+            bool more = c->seg_i + 1 < c->nsegs;
+            n = send(c->fd, p + c->seg_done, left, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        }
         if (n > 0) {
+            c->seg_done += (uint64_t)n;
             c->bytes += (uint64_t)n;
             *budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
             progress = true;
@@ -546,12 +401,6 @@ static enum step do_send(struct conn *c, size_t *budget)
                 arm(c, &w->send_list, w->conf->send_timeout_ms);
             return STEP_BLOCK;
         }
-        if (n == 0)
-            log_msg(LOG_WARNING, "file shrank while being sent (%llu of %llu bytes); "
-                                 "closing the connection",
-                    (unsigned long long)c->file_off, (unsigned long long)c->file_end);
-        /* The promised length can no longer be kept: closing is the only
-         * honest end (RFC 9112 section 6.3, incomplete message). */
         conn_close(c);
         return STEP_CLOSED;
     }

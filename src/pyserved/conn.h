@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "http_cond.h"
 #include "worker.h"
 
 enum conn_state {
@@ -18,6 +19,32 @@ enum conn_state {
     CONN_SEND,
     CONN_LINGER,
 };
+
+/* A response is a plan of segments sent in order: bytes of the out area
+ * (the head, an error body), of a heap buffer (a directory listing), of the
+ * open file (sendfile), or a multipart part header / closing delimiter that
+ * is written into the part area when its turn comes. */
+enum seg_kind { SEG_OUT = 0, SEG_HEAP, SEG_FILE, SEG_PART, SEG_TRAILER };
+
+struct send_seg {
+    uint8_t kind;
+    uint64_t off; /* offset in its source (SEG_PART: unused; the range is the
+                     SEG_FILE that follows) */
+    uint64_t len;
+};
+
+#define CONN_MAX_RANGES 64
+#define CONN_MAX_SEGS (2 * CONN_MAX_RANGES + 2)
+#define CONN_BOUNDARY_MAX 32
+#define CONN_CTYPE_MAX 256
+#define CONN_PART_MAX 512
+#define CONN_PART_AREA (CONN_BOUNDARY_MAX + CONN_CTYPE_MAX + CONN_PART_MAX)
+/* A connection's buffer: [in area: in_cap][head: head_cap][part area]
+ * [segment array, 8-byte aligned from the buffer's start]. */
+#define CONN_SEGS_OFF(in_cap, head_cap) \
+    (((size_t)(in_cap) + (size_t)(head_cap) + CONN_PART_AREA + 7) & ~(size_t)7)
+#define CONN_BUF_SIZE(in_cap, head_cap) \
+    (CONN_SEGS_OFF(in_cap, head_cap) + CONN_MAX_SEGS * sizeof(struct send_seg))
 
 struct conn {
     struct conn *prev, *next; /* in one of the worker's timer lists */
@@ -31,16 +58,20 @@ struct conn {
     bool keep_alive;         /* after this response */
     bool in_request;         /* a request is being answered (for the log) */
     bool linger;             /* drain input before closing */
-    bool more_after_head;    /* body follows the head (MSG_MORE) */
     uint8_t version;
 
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */
-    uint32_t in_cap, out_cap;
+    uint32_t in_cap, out_cap, head_cap;
     uint32_t in_len;   /* bytes read */
     uint32_t head_len; /* length of the head being answered */
     size_t scan;       /* http_head_complete() resume point */
-    uint32_t out_len, out_off;
-    off_t file_off, file_end;
+
+    /* the response plan */
+    struct send_seg *segs;
+    uint16_t nsegs, seg_i;
+    uint64_t seg_done;
+    uint64_t file_size;   /* for multipart part headers */
+    char *heap;           /* owned body (listing), freed with the response */
 
     /* access log */
     int status;
@@ -55,6 +86,20 @@ struct conn {
         struct sockaddr_in6 in6;
     } peer;
 };
+
+/* Area accessors. */
+static inline char *conn_out(struct conn *c)
+{
+    return c->buf + c->in_cap;
+}
+
+static inline char *conn_part_area(struct conn *c)
+{
+    return conn_out(c) + c->head_cap;
+}
+
+/* Start sending the plan in c->segs[0..nsegs) (state SEND, send timer). */
+void conn_begin_send(struct conn *c);
 
 /* A newly accepted socket (non-blocking). over_limit: answer 503 and close. */
 void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,

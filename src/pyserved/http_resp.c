@@ -83,12 +83,42 @@ int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char 
         puts_(&w, "\r\nContent-Type: ");
         puts_(&w, h->content_type);
     }
-    puts_(&w, "\r\nContent-Length: ");
-    put_u64(&w, h->content_length);
+    if (!h->no_length) {
+        puts_(&w, "\r\nContent-Length: ");
+        put_u64(&w, h->content_length);
+    }
+    if (h->content_range) {
+        puts_(&w, "\r\nContent-Range: bytes ");
+        if (h->range_unsatisfied) {
+            put(&w, "*", 1);
+        } else {
+            put_u64(&w, h->range_first);
+            put(&w, "-", 1);
+            put_u64(&w, h->range_last);
+        }
+        put(&w, "/", 1);
+        put_u64(&w, h->range_size);
+    }
+    if (h->content_encoding) {
+        puts_(&w, "\r\nContent-Encoding: ");
+        puts_(&w, h->content_encoding);
+    }
     if (h->last_modified) {
         ps_http_date_format(h->last_modified, lm);
         puts_(&w, "\r\nLast-Modified: ");
         put(&w, lm, PS_HTTP_DATE_LEN);
+    }
+    if (h->etag) {
+        puts_(&w, "\r\nETag: ");
+        put(&w, h->etag, h->etag_len);
+    }
+    if (h->accept_ranges)
+        puts_(&w, "\r\nAccept-Ranges: bytes");
+    if (h->vary_accept_encoding)
+        puts_(&w, "\r\nVary: Accept-Encoding");
+    if (h->cache_control) {
+        puts_(&w, "\r\nCache-Control: ");
+        puts_(&w, h->cache_control);
     }
     if (h->location) {
         puts_(&w, "\r\nLocation: ");
@@ -97,7 +127,7 @@ int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char 
     if (h->nosniff)
         puts_(&w, "\r\nX-Content-Type-Options: nosniff");
     if (h->allow)
-        puts_(&w, "\r\nAllow: GET, HEAD");
+        puts_(&w, "\r\nAllow: GET, HEAD, OPTIONS");
     if (h->close)
         puts_(&w, "\r\nConnection: close");
     else if (h->keep_alive)

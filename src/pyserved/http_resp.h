@@ -13,11 +13,21 @@
 struct resp_head {
     int status;
     const char *content_type; /* NULL: no Content-Type field */
-    uint64_t content_length;  /* always sent (also for HEAD and 304-less errors) */
+    uint64_t content_length;  /* sent unless no_length (also for HEAD) */
+    bool no_length;           /* 304 and 204: no Content-Length */
     time_t last_modified;     /* 0: no Last-Modified field */
+    const char *etag;         /* quoted entity-tag, NULL: none */
+    size_t etag_len;
+    bool accept_ranges;       /* "Accept-Ranges: bytes" */
+    bool content_range;       /* "Content-Range: bytes FIRST-LAST/SIZE" */
+    bool range_unsatisfied;   /* ... or "bytes * /SIZE" (416) */
+    uint64_t range_first, range_last, range_size;
+    const char *content_encoding; /* NULL: none */
+    bool vary_accept_encoding;
+    const char *cache_control; /* NULL: none */
     const char *location;     /* 301/302 target, NULL: none */
     size_t location_len;
-    bool allow;               /* "Allow: GET, HEAD" (405) */
+    bool allow;               /* "Allow: GET, HEAD, OPTIONS" (405, OPTIONS) */
     bool close;               /* "Connection: close" */
     bool keep_alive;          /* "Connection: keep-alive" (an HTTP/1.0 client asked) */
     bool nosniff;             /* "X-Content-Type-Options: nosniff" */

@@ -59,7 +59,7 @@ int static_probe(int root_fd)
 }
 
 int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
-                unsigned nindex, struct static_file *f)
+                unsigned nindex, bool listing, struct static_file *f)
 {
     int fd = open_beneath(root_fd, rel[0] ? rel : ".");
     f->fd = -1;
@@ -76,7 +76,7 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
             close(fd);
             return 301;
         }
-        int status = -403; /* no index file: listings are not enabled */
+        int status = listing ? STATIC_LISTING : -403; /* no index file */
         for (unsigned i = 0; i < nindex; i++) {
             int ifd = open_beneath(fd, index[i]);
             if (ifd < 0) {
@@ -92,6 +92,10 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
                 return 200;
             }
             close(ifd);
+        }
+        if (status == STATIC_LISTING) {
+            f->fd = fd;
+            return status;
         }
         close(fd);
         return status;

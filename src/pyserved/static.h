@@ -14,13 +14,17 @@ struct static_file {
     const char *index; /* the index file name used, or NULL */
 };
 
+/* Returned for a directory without an index file when listings are on:
+ * f->fd is then the directory, open for reading. */
+#define STATIC_LISTING 1
+
 /* Open rel (from path_resolve; "" is the root) beneath root_fd. Returns
  * 200 with *f filled in, 301 for a directory requested without a trailing
- * slash, or minus an HTTP status: -403 (not a regular file, no index,
- * permission, a symlink leaving the root), -404, -414, -503 (out of file
- * descriptors or memory), -500. */
+ * slash, STATIC_LISTING, or minus an HTTP status: -403 (not a regular file,
+ * no index and no listing, permission, a symlink leaving the root), -404,
+ * -414, -503 (out of file descriptors or memory), -500. */
 int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
-                unsigned nindex, struct static_file *f);
+                unsigned nindex, bool listing, struct static_file *f);
 
 /* Is openat2() available (Linux >= 5.6)? Returns 0 or -errno. */
 int static_probe(int root_fd);

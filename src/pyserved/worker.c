@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +31,7 @@
 #define MAX_EVENTS 256
 #define ACCEPTS_PER_WAKE 64
 #define OUT_EXTRA 1536 /* status line and fields besides Location, error body */
-#define SCRATCH_CAP (64 * 1024 + 64)
+#define SCRATCH_CAP (2 * (64 * 1024 + 64))
 
 static uint64_t mono_ms(void)
 {
@@ -52,7 +53,8 @@ void worker_refresh_date(struct worker *w)
 static void size_buffers(struct worker *w)
 {
     w->in_cap = w->conf->max_head_size;
-    w->out_cap = w->conf->max_uri_length + OUT_EXTRA;
+    w->head_cap = w->conf->max_uri_length + OUT_EXTRA;
+    w->out_cap = CONN_BUF_SIZE(w->in_cap, w->head_cap) - w->in_cap;
 }
 
 char *worker_buf_get(struct worker *w)
@@ -98,6 +100,8 @@ int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *er
         w->bufpool = calloc(w->bufpool_cap, sizeof(char *));
         w->scratch_cap = SCRATCH_CAP;
         w->scratch = malloc(w->scratch_cap);
+        if (getrandom(&w->boundary_seed, sizeof(w->boundary_seed), GRND_NONBLOCK) < 0)
+            w->boundary_seed = (uint64_t)time(NULL) ^ ((uint64_t)i << 32);
         w->conf = conf_ref(conf);
         if (w->epfd < 0 || w->evfd < 0 || !w->bufpool || !w->scratch) {
             int e = errno ? errno : ENOMEM;
@@ -222,7 +226,7 @@ static void take_conf(struct worker *w)
         return;
     conf_unref(w->conf);
     w->conf = c;
-    if (w->in_cap != c->max_head_size || w->out_cap != c->max_uri_length + OUT_EXTRA) {
+    if (w->in_cap != c->max_head_size || w->head_cap != c->max_uri_length + OUT_EXTRA) {
         drain_bufpool(w);
         size_buffers(w);
     }

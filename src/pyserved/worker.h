@@ -57,14 +57,15 @@ struct worker {
     /* Pools, so the steady state allocates nothing. */
     char **bufpool;
     unsigned nbufpool, bufpool_cap;
-    size_t in_cap, out_cap; /* sizes of new I/O buffers (from the conf) */
+    size_t in_cap, out_cap, head_cap; /* sizes of new I/O buffers (from the conf) */
+    uint64_t boundary_seq, boundary_seed; /* multipart boundaries */
     struct conn *connpool;
     unsigned nconnpool;
 
     uint64_t now_ms; /* CLOCK_MONOTONIC_COARSE, refreshed each loop */
     time_t date_sec;
     char date[PS_HTTP_DATE_LEN + 1];
-    char *scratch; /* path and Location building */
+    char *scratch; /* two halves: the resolved path; Location or a variant name */
     size_t scratch_cap;
     uint64_t last_emfile_log_ms;
 

@@ -264,11 +264,23 @@ class HttpTest(HttpCase):
 
     # --- methods and versions ----------------------------------------------------
     def test_405(self):
-        for method in ("POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH"):
+        for method in ("POST", "PUT", "DELETE", "TRACE", "PATCH"):
             with self.subTest(method=method):
                 r, c = self.send(h.build_request(method, "/hello.txt"))
                 self.check_error(r, 405)
-                self.assertEqual(r.get("Allow"), "GET, HEAD")
+                self.assertEqual(r.get("Allow"), "GET, HEAD, OPTIONS")
+                self.check_kept_alive(r, c)
+
+    def test_options(self):
+        # OPTIONS * and OPTIONS /path: 204 with Allow, no body, no length
+        # (RFC 9110 sections 9.3.7 and 8.6), connection kept.
+        for target in ("*", "/hello.txt", "/"):
+            with self.subTest(target=target):
+                r, c = self.send(h.build_request("OPTIONS", target))
+                self.assertEqual(r.status, 204, r)
+                self.assertEqual(r.get("Allow"), "GET, HEAD, OPTIONS")
+                self.assertIsNone(r.get("Content-Length"))
+                self.assertEqual(r.body, b"")
                 self.check_kept_alive(r, c)
 
     def test_501(self):

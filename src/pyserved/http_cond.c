@@ -1,0 +1,253 @@
+/* Conditional requests, ranges and Accept-Encoding. */
+#include "http_cond.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpdate.h"
+#include "num.h"
+
+size_t http_etag(const struct stat *st, char out[HTTP_ETAG_MAX])
+{
+    unsigned long long ns = (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
+                            (unsigned long long)st->st_mtim.tv_nsec;
+    int n = snprintf(out, HTTP_ETAG_MAX, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_ino,
+                     (unsigned long long)st->st_size, ns);
+    return n > 0 && n < HTTP_ETAG_MAX ? (size_t)n : 0;
+}
+
+static bool ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Walk an entity-tag list ("*" or 1#entity-tag, section 8.8.3). Returns
+ * true when it is "*" or has a tag equal to etag under weak (weak = true:
+ * W/ prefixes ignored on both sides) or strong comparison (a W/ tag never
+ * matches). A malformed list matches nothing. */
+static bool etag_list_match(struct ps_slice v, const char *etag, size_t etag_len, bool weak)
+{
+    size_t i = 0;
+    while (i < v.n && ows(v.p[i]))
+        i++;
+    if (i < v.n && v.p[i] == '*') {
+        size_t j = i + 1;
+        while (j < v.n && ows(v.p[j]))
+            j++;
+        return j == v.n;
+    }
+    while (i < v.n) {
+        while (i < v.n && (ows(v.p[i]) || v.p[i] == ','))
+            i++;
+        if (i == v.n)
+            break;
+        bool is_weak = false;
+        if (i + 1 < v.n && v.p[i] == 'W' && v.p[i + 1] == '/') {
+            is_weak = true;
+            i += 2;
+        }
+        if (i == v.n || v.p[i] != '"')
+            return false;
+        size_t s = i++;
+        while (i < v.n && v.p[i] != '"')
+            i++;
+        if (i == v.n)
+            return false;
+        i++;
+        size_t len = i - s;
+        if ((weak || !is_weak) && len == etag_len && memcmp(v.p + s, etag, len) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool parse_date(struct ps_slice v, time_t *t)
+{
+    return v.n > 0 && ps_http_date_parse(v.p, v.n, t) == 0;
+}
+
+int http_conditional(const struct http_request *r, const char *etag, size_t etag_len,
+                     time_t last_modified)
+{
+    time_t t;
+
+    /* 1. If-Match (strong), else 2. If-Unmodified-Since */
+    if (r->if_match.n) {
+        if (!etag_list_match(r->if_match, etag, etag_len, false))
+            return 412;
+    } else if (parse_date(r->if_unmodified_since, &t)) {
+        if (last_modified > t)
+            return 412;
+    }
+    /* 3. If-None-Match (weak), else 4. If-Modified-Since (GET/HEAD only,
+     * and an invalid date is ignored) */
+    if (r->if_none_match.n) {
+        if (etag_list_match(r->if_none_match, etag, etag_len, true))
+            return 304; /* GET and HEAD are the only methods that get here */
+    } else if (parse_date(r->if_modified_since, &t)) {
+        if (last_modified <= t)
+            return 304;
+    }
+    return 200;
+}
+
+bool http_if_range(struct ps_slice v, const char *etag, size_t etag_len, time_t last_modified)
+{
+    time_t t;
+    if (v.n == 0)
+        return true;
+    if (v.p[0] == '"' || (v.n > 1 && v.p[0] == 'W' && v.p[1] == '/')) {
+        /* a weak tag never matches here (section 13.1.5) */
+        return v.p[0] == '"' && v.n == etag_len && memcmp(v.p, etag, etag_len) == 0;
+    }
+    return parse_date(v, &t) && t == last_modified;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct byte_range *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+enum range_result http_range_parse(struct ps_slice v, uint64_t size, struct byte_range *out,
+                                   unsigned max, unsigned *n)
+{
+    size_t i = 0;
+    unsigned count = 0;
+    bool any = false;
+
+    *n = 0;
+    if (v.n < 6 || memcmp(v.p, "bytes=", 6) != 0)
+        return RANGE_NONE; /* absent, or a unit we do not know: ignore */
+    i = 6;
+    for (;;) {
+        while (i < v.n && ows(v.p[i]))
+            i++;
+        if (i == v.n)
+            break;
+        if (v.p[i] == ',') {
+            i++;
+            continue;
+        }
+        size_t s = i;
+        while (i < v.n && v.p[i] != ',')
+            i++;
+        size_t e = i;
+        while (e > s && ows(v.p[e - 1]))
+            e--;
+        const char *p = v.p + s;
+        size_t len = e - s;
+        const char *dash = memchr(p, '-', len);
+        if (!dash)
+            return RANGE_NONE;
+        size_t a_len = (size_t)(dash - p), b_len = len - a_len - 1;
+        uint64_t a, b;
+        struct byte_range br;
+        if (a_len == 0) {
+            /* suffix-range: the last b bytes */
+            if (ps_parse_u64n(dash + 1, b_len, UINT64_MAX, &b) < 0)
+                return RANGE_NONE;
+            any = true;
+            if (b == 0 || size == 0)
+                continue; /* unsatisfiable */
+            br.first = b >= size ? 0 : size - b;
+            br.last = size - 1;
+        } else {
+            if (ps_parse_u64n(p, a_len, UINT64_MAX, &a) < 0)
+                return RANGE_NONE;
+            if (b_len == 0) {
+                b = UINT64_MAX;
+            } else if (ps_parse_u64n(dash + 1, b_len, UINT64_MAX, &b) < 0 || b < a) {
+                return RANGE_NONE; /* last < first: the whole field is invalid */
+            }
+            any = true;
+            if (a >= size)
+                continue; /* unsatisfiable */
+            br.first = a;
+            br.last = b >= size ? size - 1 : b;
+        }
+        if (count == max)
+            return RANGE_NONE; /* too many: serve the whole thing once */
+        out[count++] = br;
+    }
+    if (!any)
+        return RANGE_NONE;
+    if (count == 0)
+        return RANGE_UNSATISFIABLE;
+    /* Coalesce when any two overlap or touch (then the order is by offset). */
+    bool overlap = false;
+    for (unsigned x = 0; x < count && !overlap; x++)
+        for (unsigned y = x + 1; y < count && !overlap; y++)
+            overlap = out[x].first <= out[y].last + 1 && out[y].first <= out[x].last + 1;
+    if (overlap) {
+        qsort(out, count, sizeof(out[0]), cmp_range);
+        unsigned m = 0;
+        for (unsigned x = 1; x < count; x++) {
+            if (out[x].first <= out[m].last + 1) {
+                if (out[x].last > out[m].last)
+                    out[m].last = out[x].last;
+            } else {
+                out[++m] = out[x];
+            }
+        }
+        count = m + 1;
+    }
+    *n = count;
+    return RANGE_OK;
+}
+
+unsigned http_coding_q(struct ps_slice v, enum coding c)
+{
+    const char *name = c == CODING_BR ? "br" : c == CODING_GZIP ? "gzip" : "identity";
+    int q_named = -1, q_star = -1;
+    size_t i = 0;
+    while (i < v.n) {
+        while (i < v.n && (ows(v.p[i]) || v.p[i] == ','))
+            i++;
+        size_t s = i;
+        while (i < v.n && v.p[i] != ',' && v.p[i] != ';' && !ows(v.p[i]))
+            i++;
+        struct ps_slice tok = {v.p + s, i - s};
+        int q = 1000;
+        while (i < v.n && v.p[i] != ',') {
+            /* parameters: only q matters (weight = OWS ";" OWS "q=" qvalue) */
+            while (i < v.n && (ows(v.p[i]) || v.p[i] == ';'))
+                i++;
+            if (i + 1 < v.n && (v.p[i] == 'q' || v.p[i] == 'Q') && v.p[i + 1] == '=') {
+                i += 2;
+                size_t qs = i;
+                while (i < v.n && v.p[i] != ',' && v.p[i] != ';' && !ows(v.p[i]))
+                    i++;
+                /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) */
+                q = -1;
+                if (i > qs && (v.p[qs] == '0' || v.p[qs] == '1')) {
+                    int val = (v.p[qs] - '0') * 1000, scale = 100;
+                    size_t k = qs + 1;
+                    bool ok = true;
+                    if (k < i) {
+                        ok = v.p[k] == '.' && i - k <= 4;
+                        for (k++; ok && k < i; k++, scale /= 10) {
+                            ok = v.p[k] >= '0' && v.p[k] <= '9';
+                            val += (v.p[k] - '0') * scale;
+                        }
+                    }
+                    if (ok && val <= 1000)
+                        q = val;
+                }
+            } else {
+                while (i < v.n && v.p[i] != ',' && v.p[i] != ';')
+                    i++;
+            }
+        }
+        if (tok.n == 0 || q < 0)
+            continue;
+        if (ps_slice_eq_lower(tok, name) || (c == CODING_GZIP && ps_slice_eq_lower(tok, "x-gzip")))
+            q_named = q;
+        else if (tok.n == 1 && tok.p[0] == '*')
+            q_star = q;
+    }
+    if (q_named >= 0)
+        return (unsigned)q_named;
+    return q_star >= 0 ? (unsigned)q_star : 0;
+}

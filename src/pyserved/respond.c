@@ -1,0 +1,469 @@
+/* Answering requests. The order for a file follows RFC 9110: method, target,
+ * path, open; then the representation (a precompressed variant when
+ * allowed), its validators, the preconditions of section 13.2.2, then
+ * Range (section 14) for GET only. Everything ends as a send plan. */
+#include "config.h"
+
+#include "respond.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "autoindex.h"
+#include "conf.h"
+#include "conn.h"
+#include "http_cond.h"
+#include "http_parse.h"
+#include "http_resp.h"
+#include "log.h"
+#include "mime.h"
+#include "path.h"
+#include "static.h"
+
+/* --- the send plan ------------------------------------------------------- */
+
+static void plan_reset(struct conn *c)
+{
+    c->segs = (struct send_seg *)(void *)(c->buf + CONN_SEGS_OFF(c->in_cap, c->head_cap));
+    c->nsegs = 0;
+    c->seg_i = 0;
+    c->seg_done = 0;
+}
+
+static void plan_add(struct conn *c, enum seg_kind kind, uint64_t off, uint64_t len)
+{
+    if (len == 0 && kind != SEG_PART && kind != SEG_TRAILER)
+        return;
+    c->segs[c->nsegs++] = (struct send_seg){(uint8_t)kind, off, len};
+}
+
+static bool closing_status(int status)
+{
+    /* After these the stream may be out of sync or the client misbehaving. */
+    return status == 400 || status == 408 || status == 414 || status == 431 || status == 500 ||
+           status == 501 || status == 503 || status == 505;
+}
+
+static bool stopping(const struct conn *c)
+{
+    return atomic_load_explicit(&c->w->srv->stopping, memory_order_relaxed);
+}
+
+/* Write a head into the out area and make it the plan's first segment. */
+static int plan_head(struct conn *c, struct resp_head *h)
+{
+    h->close = !c->keep_alive;
+    h->keep_alive = c->keep_alive && c->version == 10;
+    h->nosniff = c->w->conf->nosniff;
+    int n = http_resp_head(conn_out(c), c->head_cap, h, c->w->date);
+    if (n < 0)
+        return n;
+    plan_reset(c);
+    plan_add(c, SEG_OUT, 0, (uint64_t)n);
+    c->status = h->status;
+    return n;
+}
+
+void respond_error(struct conn *c, int status, bool head_only, const char *location,
+                   size_t location_len)
+{
+    char body[512];
+    int blen = http_error_body(body, sizeof(body), status);
+    if (blen < 0)
+        blen = 0;
+    if (closing_status(status) || stopping(c))
+        c->keep_alive = false;
+    if (c->file_fd >= 0) {
+        close(c->file_fd);
+        c->file_fd = -1;
+    }
+    struct resp_head h = {
+        .status = status,
+        .content_type = "text/html; charset=utf-8",
+        .content_length = (uint64_t)blen,
+        .location = location,
+        .location_len = location_len,
+        .allow = status == 405,
+    };
+    int n = plan_head(c, &h);
+    if (n < 0) { /* cannot happen: head_cap covers the longest Location */
+        c->keep_alive = false;
+        struct resp_head e = {.status = 500, .content_type = "text/html; charset=utf-8"};
+        n = plan_head(c, &e);
+        blen = 0;
+    }
+    if (!head_only && blen > 0 && (size_t)blen <= c->head_cap - (size_t)n) {
+        memcpy(conn_out(c) + n, body, (size_t)blen);
+        c->segs[0].len += (uint64_t)blen;
+    }
+    conn_begin_send(c);
+}
+
+/* --- helpers ------------------------------------------------------------- */
+
+/* Build "raw-path/" plus "?query" for a directory redirect into out. */
+static size_t build_location(const struct http_request *r, struct ps_slice path, char *out,
+                             size_t cap)
+{
+    size_t n = 0;
+    if (path.n + 2 + r->query.n > cap)
+        return 0;
+    memcpy(out, path.p, path.n);
+    n = path.n;
+    out[n++] = '/';
+    if (r->query.n) {
+        out[n++] = '?';
+        memcpy(out + n, r->query.p, r->query.n);
+        n += r->query.n;
+    }
+    return n;
+}
+
+static void new_boundary(struct conn *c, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t x = ++c->w->boundary_seq * 0x9e3779b97f4a7c15ull ^ c->w->boundary_seed;
+    memcpy(out, "pyserve-", 8);
+    for (int i = 0; i < 16; i++)
+        out[8 + i] = hex[(x >> (60 - 4 * i)) & 15];
+    out[24] = '\0';
+}
+
+/* A multipart part header for bytes first..last of size (RFC 9110 14.6). */
+static int part_header(char *out, size_t cap, const char *boundary, const char *ctype,
+                       uint64_t first, uint64_t last, uint64_t size)
+{
+    int n = snprintf(out, cap, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
+                     boundary, ctype, (unsigned long long)first, (unsigned long long)last,
+                     (unsigned long long)size);
+    return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
+}
+
+int respond_fill_part(struct conn *c, const struct send_seg *s)
+{
+    char *area = conn_part_area(c);
+    const char *boundary = area, *ctype = area + CONN_BOUNDARY_MAX;
+    char tmp[CONN_PART_MAX];
+    int n;
+    if (s->kind == SEG_TRAILER) {
+        n = snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", boundary);
+    } else {
+        const struct send_seg *data = s + 1; /* the SEG_FILE it announces */
+        n = part_header(tmp, sizeof(tmp), boundary, ctype, data->off,
+                        data->off + data->len - 1, c->file_size);
+    }
+    if (n < 0 || (size_t)n >= sizeof(tmp))
+        return -ENOSPC;
+    memcpy(area + CONN_BOUNDARY_MAX + CONN_CTYPE_MAX, tmp, (size_t)n);
+    return n;
+}
+
+/* --- precompressed variants -------------------------------------------- */
+
+static const struct {
+    enum coding coding;
+    const char *suffix, *name;
+} variants[] = {
+    {CODING_BR, ".br", "br"},
+    {CODING_GZIP, ".gz", "gzip"},
+};
+
+/* Replace f by file.br / file.gz when the client accepts it, it exists,
+ * is a regular file and is not older. Returns the Content-Encoding or NULL. */
+static const char *pick_variant(struct conn *c, const struct http_request *r, const char *path,
+                                size_t len, struct static_file *f)
+{
+    unsigned q[2];
+    for (int i = 0; i < 2; i++)
+        q[i] = http_coding_q(r->accept_encoding, variants[i].coding);
+    char *name = c->w->scratch + c->w->scratch_cap / 2;
+    if (len + 4 > c->w->scratch_cap / 2)
+        return NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        /* the higher q first; br wins a tie */
+        int i = (q[1] > q[0]) ? (pass == 0 ? 1 : 0) : pass;
+        if (q[i] == 0)
+            continue;
+        memcpy(name, path, len);
+        strcpy(name + len, variants[i].suffix);
+        struct static_file v;
+        if (static_open(c->w->conf->root_fd, name, false, NULL, 0, false, &v) != 200)
+            continue;
+        if (v.st.st_mtim.tv_sec < f->st.st_mtim.tv_sec ||
+            (v.st.st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
+             v.st.st_mtim.tv_nsec < f->st.st_mtim.tv_nsec)) {
+            close(v.fd); /* stale: older than the file it compresses */
+            continue;
+        }
+        close(f->fd);
+        *f = v;
+        return variants[i].name;
+    }
+    return NULL;
+}
+
+/* --- files ----------------------------------------------------------------- */
+
+static void respond_listing(struct conn *c, const struct http_request *r, int dirfd,
+                            const char *rel, size_t rel_len)
+{
+    const struct conf *cf = c->w->conf;
+    char *page;
+    size_t len;
+    int e = autoindex_build(dirfd, rel, rel_len, cf->dotfiles == CONF_DOTFILES_ALLOW, &page,
+                            &len);
+    close(dirfd);
+    if (e < 0) {
+        log_msg(LOG_ERR, "listing /%s: %s", rel, strerror(-e));
+        respond_error(c, e == -ENOMEM ? 503 : 500, r->method == HTTP_M_HEAD, NULL, 0);
+        return;
+    }
+    struct resp_head h = {
+        .status = 200,
+        .content_type = "text/html; charset=utf-8",
+        .content_length = len,
+        .cache_control = conf_cache_control_for(cf, rel, rel_len),
+    };
+    if (plan_head(c, &h) < 0) {
+        free(page);
+        respond_error(c, 500, r->method == HTTP_M_HEAD, NULL, 0);
+        return;
+    }
+    if (r->method == HTTP_M_HEAD) {
+        free(page);
+    } else {
+        c->heap = page;
+        plan_add(c, SEG_HEAP, 0, len);
+    }
+    conn_begin_send(c);
+}
+
+static void respond_file(struct conn *c, const struct http_request *r, struct static_file *f,
+                         const char *path, size_t path_len)
+{
+    struct worker *w = c->w;
+    const struct conf *cf = w->conf;
+    bool head_only = r->method == HTTP_M_HEAD;
+
+    /* The type is the original's, whatever variant is sent. */
+    bool detected;
+    const char *ctype = mime_content_type(w->mime, cf, f->fd, &f->st, path, path_len, &detected);
+    if (detected && cf->log_level >= LOG_DEBUG)
+        log_msg(LOG_DEBUG, "content type of /%s: %s (detected)", path, ctype);
+    const char *encoding = cf->precompressed ? pick_variant(c, r, path, path_len, f) : NULL;
+
+    char etag[HTTP_ETAG_MAX];
+    size_t etag_len = http_etag(&f->st, etag);
+    time_t lm = f->st.st_mtim.tv_sec;
+    uint64_t size = (uint64_t)f->st.st_size;
+    struct resp_head h = {
+        .status = 200,
+        .content_type = ctype,
+        .content_length = size,
+        .last_modified = lm,
+        .etag = etag,
+        .etag_len = etag_len,
+        .accept_ranges = true,
+        .content_encoding = encoding,
+        .vary_accept_encoding = cf->precompressed,
+        .cache_control = conf_cache_control_for(cf, path, path_len),
+    };
+
+    int cond = http_conditional(r, etag, etag_len, lm);
+    if (cond == 412) {
+        close(f->fd);
+        respond_error(c, 412, head_only, NULL, 0);
+        return;
+    }
+    if (cond == 304) {
+        /* RFC 9110 15.4.5: the validators and caching fields, no body */
+        close(f->fd);
+        h.status = 304;
+        h.no_length = true;
+        h.content_type = NULL;
+        h.accept_ranges = false;
+        h.content_encoding = NULL;
+        if (plan_head(c, &h) < 0) {
+            respond_error(c, 500, head_only, NULL, 0);
+            return;
+        }
+        conn_begin_send(c);
+        return;
+    }
+
+    struct byte_range rg[CONN_MAX_RANGES];
+    unsigned nr = 0;
+    enum range_result rr = RANGE_NONE;
+    if (r->method == HTTP_M_GET && r->range.n &&
+        http_if_range(r->if_range, etag, etag_len, lm))
+        rr = http_range_parse(r->range, size, rg, (unsigned)cf->max_ranges, &nr);
+    if (rr == RANGE_OK && nr > 1 && cf->multiple_ranges == CONF_MULTI_FIRST)
+        nr = 1;
+    if (rr == RANGE_OK && nr > 1 && cf->multiple_ranges == CONF_MULTI_WHOLE)
+        rr = RANGE_NONE;
+
+    if (rr == RANGE_UNSATISFIABLE) {
+        close(f->fd);
+        char body[512];
+        int blen = http_error_body(body, sizeof(body), 416);
+        struct resp_head e = {
+            .status = 416,
+            .content_type = "text/html; charset=utf-8",
+            .content_length = (uint64_t)(blen > 0 ? blen : 0),
+            .content_range = true,
+            .range_unsatisfied = true,
+            .range_size = size,
+        };
+        int n = plan_head(c, &e);
+        if (n > 0 && blen > 0 && (size_t)blen <= c->head_cap - (size_t)n) {
+            memcpy(conn_out(c) + n, body, (size_t)blen);
+            c->segs[0].len += (uint64_t)blen;
+        }
+        conn_begin_send(c);
+        return;
+    }
+
+    c->file_fd = f->fd;
+    c->file_size = size;
+    if (rr == RANGE_OK && nr == 1) {
+        h.status = 206;
+        h.content_range = true;
+        h.range_first = rg[0].first;
+        h.range_last = rg[0].last;
+        h.range_size = size;
+        h.content_length = rg[0].last - rg[0].first + 1;
+        if (plan_head(c, &h) < 0)
+            goto fail;
+        plan_add(c, SEG_FILE, rg[0].first, h.content_length);
+    } else if (rr == RANGE_OK) {
+        /* multipart/byteranges: length computed from the exact part headers */
+        char *area = conn_part_area(c);
+        new_boundary(c, area);
+        snprintf(area + CONN_BOUNDARY_MAX, CONN_CTYPE_MAX, "%s", ctype);
+        char ct[96], tmp[CONN_PART_MAX];
+        snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", area);
+        uint64_t total = (uint64_t)snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", area);
+        for (unsigned i = 0; i < nr; i++) {
+            int ph = part_header(tmp, sizeof(tmp), area, area + CONN_BOUNDARY_MAX,
+                                 rg[i].first, rg[i].last, size);
+            if (ph < 0)
+                goto fail;
+            total += (uint64_t)ph + rg[i].last - rg[i].first + 1;
+        }
+        h.status = 206;
+        h.content_type = ct;
+        h.content_length = total;
+        if (plan_head(c, &h) < 0)
+            goto fail;
+        for (unsigned i = 0; i < nr; i++) {
+            int ph = part_header(tmp, sizeof(tmp), area, area + CONN_BOUNDARY_MAX,
+                                 rg[i].first, rg[i].last, size);
+            plan_add(c, SEG_PART, 0, (uint64_t)ph);
+            plan_add(c, SEG_FILE, rg[i].first, rg[i].last - rg[i].first + 1);
+        }
+        plan_add(c, SEG_TRAILER, 0, (uint64_t)snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", area));
+    } else {
+        if (plan_head(c, &h) < 0)
+            goto fail;
+        plan_add(c, SEG_FILE, 0, size);
+    }
+    if (head_only) {
+        c->nsegs = 1; /* the same head, no body */
+        close(c->file_fd);
+        c->file_fd = -1;
+    }
+    conn_begin_send(c);
+    return;
+fail:
+    close(c->file_fd);
+    c->file_fd = -1;
+    respond_error(c, 500, head_only, NULL, 0);
+}
+
+/* Test-suite fault (only with PYSERVED_TEST_FAULTS=1): this worker stops
+ * making progress for good, as a deadlocked one would, so that the
+ * watchdog test can see the service restarted. */
+static void test_stall(struct worker *w)
+{
+    log_msg(LOG_WARNING, "test fault: worker %u stalls", w->id);
+    for (;;)
+        sleep(3600);
+}
+
+void respond_request(struct conn *c, const struct http_request *r)
+{
+    struct worker *w = c->w;
+    const struct conf *cf = w->conf;
+    bool head_only = r->method == HTTP_M_HEAD;
+
+    if (r->method == HTTP_M_OPTIONS) {
+        /* OPTIONS * and OPTIONS /path: what this server does (RFC 9110 9.3.7) */
+        struct resp_head h = {.status = 204, .no_length = true, .allow = true};
+        if (plan_head(c, &h) < 0)
+            respond_error(c, 500, false, NULL, 0);
+        else
+            conn_begin_send(c);
+        return;
+    }
+    if (r->method != HTTP_M_GET && r->method != HTTP_M_HEAD) {
+        respond_error(c, r->method == HTTP_M_UNKNOWN ? 501 : 405, false, NULL, 0);
+        return;
+    }
+    if (r->form != HTTP_T_ORIGIN && r->form != HTTP_T_ABSOLUTE) {
+        respond_error(c, 400, head_only, NULL, 0);
+        return;
+    }
+    struct ps_slice path = r->path.n ? r->path : (struct ps_slice){"/", 1};
+    static const char stall[] = "/__pyserve_fault/stall";
+    if (w->srv->test_faults && path.n == sizeof(stall) - 1 && memcmp(path.p, stall, path.n) == 0)
+        test_stall(w);
+
+    /* scratch: first half the resolved path, second half variant names */
+    char *rel = w->scratch;
+    size_t half = w->scratch_cap / 2;
+    struct path_result pr;
+    unsigned flags = cf->dotfiles == CONF_DOTFILES_ALLOW ? PATH_ALLOW_DOTFILES : 0;
+    int st = path_resolve(path.p, path.n, flags, rel, half, &pr);
+    if (st < 0) {
+        respond_error(c, -st, head_only, NULL, 0);
+        return;
+    }
+    struct static_file f;
+    st = static_open(cf->root_fd, rel, pr.trailing_slash, cf->index, cf->nindex, cf->autoindex,
+                     &f);
+    if (st == 301) {
+        char *loc = w->scratch + half;
+        size_t n = build_location(r, path, loc, half);
+        if (n == 0)
+            respond_error(c, 414, head_only, NULL, 0);
+        else
+            respond_error(c, 301, head_only, loc, n);
+        return;
+    }
+    if (st == STATIC_LISTING) {
+        respond_listing(c, r, f.fd, rel, pr.len);
+        return;
+    }
+    if (st < 0) {
+        if (st == -500 || st == -503)
+            log_msg(LOG_ERR, "open /%s under %s: status %d", rel, cf->root, -st);
+        respond_error(c, -st, head_only, NULL, 0);
+        return;
+    }
+    /* The representation's own path: with an index file, dir/ + index. */
+    size_t plen = pr.len;
+    if (f.index) {
+        size_t il = strlen(f.index);
+        if (plen + il + 1 > half) {
+            close(f.fd);
+            respond_error(c, 414, head_only, NULL, 0);
+            return;
+        }
+        memcpy(rel + plen, f.index, il + 1);
+        plen += il;
+    }
+    respond_file(c, r, &f, rel, plen);
+}
