@@ -124,6 +124,12 @@ def format_config(config):
     return "\n".join(lines) + "\n"
 
 
+
+# Lines a sanitizer runtime prints; their presence in the daemon's stderr
+# fails the test that started it.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
+
 class ServerError(Exception):
     pass
 
@@ -319,17 +325,28 @@ class Server:
         return self.wait_exit(timeout)
 
     def close(self):
-        """Kill the process if it still runs and remove the temp dir."""
+        """Stop the process if it still runs (SIGTERM, then SIGKILL after a
+        bound), remove the temp dir, and fail when the daemon's stderr holds
+        a sanitizer report (ASan/UBSan/LSan/TSan builds run this suite too;
+        a graceful exit is what lets LeakSanitizer report)."""
+        report = None
         try:
             if self.proc is not None and self.proc.poll() is None:
                 try:
-                    self.proc.kill()
-                except ProcessLookupError:
-                    pass
-                try:
+                    self.proc.terminate()
                     self.proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    try:
+                        self.proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        pass
+                except ProcessLookupError:
                     pass
+            if self._stderr_file is not None:
+                text = self.stderr_text()
+                if any(m in text for m in SANITIZER_MARKS):
+                    report = text
         finally:
             for s in self._listen_socks:
                 s.close()
@@ -342,6 +359,8 @@ class Server:
                 self._stderr_file = None
             if self.base and os.path.isdir(self.base):
                 shutil.rmtree(self.base, ignore_errors=True)
+        if report:
+            raise ServerError("sanitizer report in pyserved's stderr:\n" + report[-6000:])
 
     # --- notify socket -------------------------------------------------------
     def wait_notify(self, item, timeout=10.0):
