@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -371,6 +372,34 @@ static int poll_timeout(const struct watchdog *wd)
     return wd->next_ms <= now ? 0 : (int)(wd->next_ms - now < 5000 ? wd->next_ms - now : 5000);
 }
 
+/* The document root replaced (mv new www) or removed and created again:
+ * root_fd still names the old directory, so requests would see the old or
+ * an empty tree. Once a second the path is compared with the open fd; when
+ * it names another directory, an internal reload reopens it. While the root
+ * is gone, requests get 404 and this says so once. */
+enum root_state { ROOT_OK, ROOT_GONE };
+
+static bool root_replaced(const struct conf *c, enum root_state *state)
+{
+    struct stat open_st, path_st;
+    if (fstat(c->root_fd, &open_st) < 0)
+        return false;
+    if (stat(c->root, &path_st) < 0 || !S_ISDIR(path_st.st_mode)) {
+        if (*state != ROOT_GONE)
+            log_msg(LOG_ERR, "document root %s: %s; requests get 404 until it is back", c->root,
+                    errno ? strerror(errno) : "not a directory");
+        *state = ROOT_GONE;
+        return false;
+    }
+    bool replaced = open_st.st_dev != path_st.st_dev || open_st.st_ino != path_st.st_ino;
+    if (*state == ROOT_GONE && !replaced)
+        log_msg(LOG_NOTICE, "document root %s is back", c->root);
+    *state = ROOT_OK;
+    if (replaced)
+        log_msg(LOG_NOTICE, "document root %s was replaced; reopening it", c->root);
+    return replaced;
+}
+
 static void report_status(struct server *srv)
 {
     unsigned long reqs = 0;
@@ -469,14 +498,22 @@ int main(int argc, char **argv)
 
     struct watchdog wd;
     watchdog_init(&wd, &srv);
-    uint64_t next_status = mono_now_ms() + 5000;
+    uint64_t next_status = mono_now_ms() + 5000, next_root = mono_now_ms() + 1000;
+    enum root_state root_state = ROOT_OK;
     for (;;) {
         struct pollfd p = {.fd = sfd, .events = POLLIN};
-        int n = poll(&p, 1, poll_timeout(&wd));
+        int timeout = poll_timeout(&wd);
+        int n = poll(&p, 1, timeout > 1000 ? 1000 : timeout);
         watchdog_check(&wd, &srv);
-        if (mono_now_ms() >= next_status) {
+        uint64_t now = mono_now_ms();
+        if (now >= next_status) {
             report_status(&srv);
-            next_status = mono_now_ms() + 5000;
+            next_status = now + 5000;
+        }
+        if (now >= next_root) {
+            next_root = now + 1000;
+            if (root_replaced(cur, &root_state))
+                reload(&o, &srv, &cur);
         }
         if (n == 0)
             continue;
