@@ -102,30 +102,40 @@ static void release_buf(struct conn *c)
 
 /* --- closing ----------------------------------------------------------- */
 
-static void format_peer(const struct conn *c, char *out, size_t cap)
+/* The client's address for the log; an IPv4 client of a dual-stack
+ * socket (::ffff:a.b.c.d) is shown as the IPv4 address it is. */
+static unsigned format_peer(const struct conn *c, char *out, size_t cap, bool *v6)
 {
-    char a[INET6_ADDRSTRLEN];
+    *v6 = false;
     if (c->peer.sa.sa_family == AF_INET) {
-        inet_ntop(AF_INET, &c->peer.in4.sin_addr, a, sizeof(a));
-        snprintf(out, cap, "%s:%u", a, ntohs(c->peer.in4.sin_port));
-    } else if (c->peer.sa.sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &c->peer.in6.sin6_addr, a, sizeof(a));
-        snprintf(out, cap, "[%s]:%u", a, ntohs(c->peer.in6.sin6_port));
-    } else {
-        snprintf(out, cap, "-");
+        inet_ntop(AF_INET, &c->peer.in4.sin_addr, out, (socklen_t)cap);
+        return ntohs(c->peer.in4.sin_port);
     }
+    if (c->peer.sa.sa_family == AF_INET6) {
+        const struct in6_addr *a = &c->peer.in6.sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a)) {
+            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)cap);
+        } else {
+            inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+            *v6 = true;
+        }
+        return ntohs(c->peer.in6.sin6_port);
+    }
+    snprintf(out, cap, "-");
+    return 0;
 }
 
 static void log_request(struct conn *c)
 {
-    char peer[INET6_ADDRSTRLEN + 10];
+    char addr[INET6_ADDRSTRLEN];
+    bool v6;
     if (!c->w->conf->access_log)
         return;
-    format_peer(c, peer, sizeof(peer));
+    unsigned port = format_peer(c, addr, sizeof(addr), &v6);
     const char *m = c->method_len && c->buf ? c->buf + c->method_off : NULL;
     const char *t = c->target_len && c->buf ? c->buf + c->target_off : NULL;
-    log_access(peer, m, c->method_len, t, c->target_len, c->version, c->status, c->bytes,
-               now_us() - c->start_us);
+    log_access(addr, port, v6, m, c->method_len, t, c->target_len, c->version, c->status,
+               c->bytes, now_us() - c->start_us);
 }
 
 static void end_request(struct conn *c)

@@ -1,6 +1,7 @@
 /* Conditional requests, ranges and Accept-Encoding. */
 #include "http_cond.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,15 +111,52 @@ static int cmp_range(const void *a, const void *b)
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
+static bool touches(const struct byte_range *x, const struct byte_range *y)
+{
+    return x->first <= (y->last == UINT64_MAX ? y->last : y->last + 1) &&
+           y->first <= (x->last == UINT64_MAX ? x->last : x->last + 1);
+}
+
+/* Sort by offset and merge what overlaps or touches. */
+static unsigned coalesce(struct byte_range *r, unsigned n)
+{
+    qsort(r, n, sizeof(r[0]), cmp_range);
+    unsigned m = 0;
+    for (unsigned x = 1; x < n; x++) {
+        if (touches(&r[m], &r[x])) {
+            if (r[x].last > r[m].last)
+                r[m].last = r[x].last;
+        } else {
+            r[++m] = r[x];
+        }
+    }
+    return n ? m + 1 : 0;
+}
+
+/* A decimal position; values beyond 64 bits are valid syntax and mean "more
+ * than any length" (RFC 9110 14.1.1), so they saturate. */
+static int position(const char *p, size_t n, uint64_t *v)
+{
+    int r = ps_parse_u64n(p, n, UINT64_MAX, v);
+    if (r == -ERANGE) {
+        *v = UINT64_MAX;
+        return 0;
+    }
+    return r;
+}
+
+#define RANGE_SPECS_MAX 1024 /* range-specs read at all; more: whole file */
+
 enum range_result http_range_parse(struct ps_slice v, uint64_t size, struct byte_range *out,
                                    unsigned max, unsigned *n)
 {
-    size_t i = 0;
-    unsigned count = 0;
-    bool any = false;
+    size_t i;
+    unsigned count = 0, specs = 0;
+    bool any = false, merged = false;
 
     *n = 0;
-    if (v.n < 6 || memcmp(v.p, "bytes=", 6) != 0)
+    /* range-unit is case-insensitive (section 14.1) */
+    if (v.n < 6 || !ps_slice_eq_lower((struct ps_slice){v.p, 5}, "bytes") || v.p[5] != '=')
         return RANGE_NONE; /* absent, or a unit we do not know: ignore */
     i = 6;
     for (;;) {
@@ -141,24 +179,28 @@ enum range_result http_range_parse(struct ps_slice v, uint64_t size, struct byte
         const char *dash = memchr(p, '-', len);
         if (!dash)
             return RANGE_NONE;
+        if (++specs > RANGE_SPECS_MAX)
+            return RANGE_NONE;
         size_t a_len = (size_t)(dash - p), b_len = len - a_len - 1;
         uint64_t a, b;
         struct byte_range br;
         if (a_len == 0) {
             /* suffix-range: the last b bytes */
-            if (ps_parse_u64n(dash + 1, b_len, UINT64_MAX, &b) < 0)
+            if (position(dash + 1, b_len, &b) < 0)
                 return RANGE_NONE;
             any = true;
-            if (b == 0 || size == 0)
+            if (b == 0)
                 continue; /* unsatisfiable */
+            if (size == 0)
+                return RANGE_NONE; /* satisfiable, but nothing to cut: 200, empty */
             br.first = b >= size ? 0 : size - b;
             br.last = size - 1;
         } else {
-            if (ps_parse_u64n(p, a_len, UINT64_MAX, &a) < 0)
+            if (position(p, a_len, &a) < 0)
                 return RANGE_NONE;
             if (b_len == 0) {
                 b = UINT64_MAX;
-            } else if (ps_parse_u64n(dash + 1, b_len, UINT64_MAX, &b) < 0 || b < a) {
+            } else if (position(dash + 1, b_len, &b) < 0 || b < a) {
                 return RANGE_NONE; /* last < first: the whole field is invalid */
             }
             any = true;
@@ -167,32 +209,35 @@ enum range_result http_range_parse(struct ps_slice v, uint64_t size, struct byte
             br.first = a;
             br.last = b >= size ? size - 1 : b;
         }
+        /* Keep the requested order until two ranges overlap or touch; from
+         * then on keep the set sorted and merged (section 14.2 allows it).
+         * The bound applies to what is left after merging. */
+        bool hit = false;
+        for (unsigned k = 0; k < count && !hit; k++)
+            hit = touches(&out[k], &br);
+        if (hit) {
+            merged = true;
+            for (unsigned k = 0; k < count; k++)
+                if (touches(&out[k], &br)) {
+                    if (br.first < out[k].first)
+                        out[k].first = br.first;
+                    if (br.last > out[k].last)
+                        out[k].last = br.last;
+                    break;
+                }
+            count = coalesce(out, count);
+            continue;
+        }
         if (count == max)
-            return RANGE_NONE; /* too many: serve the whole thing once */
+            return RANGE_NONE; /* too many parts: serve the whole thing once */
         out[count++] = br;
+        if (merged)
+            count = coalesce(out, count);
     }
     if (!any)
         return RANGE_NONE;
     if (count == 0)
         return RANGE_UNSATISFIABLE;
-    /* Coalesce when any two overlap or touch (then the order is by offset). */
-    bool overlap = false;
-    for (unsigned x = 0; x < count && !overlap; x++)
-        for (unsigned y = x + 1; y < count && !overlap; y++)
-            overlap = out[x].first <= out[y].last + 1 && out[y].first <= out[x].last + 1;
-    if (overlap) {
-        qsort(out, count, sizeof(out[0]), cmp_range);
-        unsigned m = 0;
-        for (unsigned x = 1; x < count; x++) {
-            if (out[x].first <= out[m].last + 1) {
-                if (out[x].last > out[m].last)
-                    out[m].last = out[x].last;
-            } else {
-                out[++m] = out[x];
-            }
-        }
-        count = m + 1;
-    }
     *n = count;
     return RANGE_OK;
 }
@@ -249,5 +294,8 @@ unsigned http_coding_q(struct ps_slice v, enum coding c)
     }
     if (q_named >= 0)
         return (unsigned)q_named;
-    return q_star >= 0 ? (unsigned)q_star : 0;
+    if (q_star >= 0)
+        return (unsigned)q_star;
+    /* identity is acceptable unless excluded (RFC 9110 12.5.3) */
+    return c == CODING_IDENTITY ? 1000 : 0;
 }

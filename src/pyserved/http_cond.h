@@ -40,10 +40,12 @@ enum range_result {
     RANGE_UNSATISFIABLE,   /* 416 with Content-Range: bytes * / size */
 };
 
-/* Parse a Range field value for a representation of size bytes. At most
- * max ranges are accepted (more: RANGE_NONE, so thousands of tiny ranges
- * cannot amplify a response); overlapping or adjacent ranges are sorted
- * and coalesced (section 14.2 allows it). */
+/* Parse a Range field value for a representation of size bytes into out
+ * (room for max entries). Overlapping or adjacent ranges are merged (then
+ * the result is sorted by offset; otherwise the requested order is kept);
+ * more than max ranges after merging, or more than 1024 range-specs at all,
+ * give RANGE_NONE, so thousands of tiny ranges cannot amplify a response. A
+ * suffix range on an empty representation is RANGE_NONE (200, empty). */
 enum range_result http_range_parse(struct ps_slice v, uint64_t size, struct byte_range *out,
                                    unsigned max, unsigned *n);
 
@@ -53,9 +55,10 @@ enum coding {
     CODING_BR = 2,
 };
 
-/* The q-value (0..1000) Accept-Encoding gives a coding ("br", "gzip"),
- * taking "*" into account; an absent field accepts nothing but identity
- * here (we only pick precompressed variants the client asked for). */
+/* The q-value (0..1000) Accept-Encoding gives a coding, taking "*" into
+ * account. Without a mention (or without the field) br and gzip get 0 (we
+ * only send precompressed variants the client asked for) and identity 1000
+ * (RFC 9110 12.5.3). */
 unsigned http_coding_q(struct ps_slice accept_encoding, enum coding c);
 
 #endif

@@ -1,6 +1,7 @@
 /* Logging for systemd's journal or a terminal. */
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -106,10 +107,12 @@ static size_t escape(char *out, size_t cap, const char *s, size_t n)
     return o;
 }
 
-void log_access(const char *remote, const char *method, size_t method_len, const char *target,
-                size_t target_len, int version, int status, uint64_t bytes, uint64_t duration_us)
+void log_access(const char *addr, unsigned port, bool v6, const char *method, size_t method_len,
+                const char *target, size_t target_len, int version, int status, uint64_t bytes,
+                uint64_t duration_us)
 {
-    char buf[LINE_CAP + 1];
+    char buf[LINE_CAP + 1], remote[INET6_ADDRSTRLEN + 16];
+    snprintf(remote, sizeof(remote), v6 ? "[%s]:%u" : "%s:%u", addr, port);
 
     if (journal_native) {
         char m[80], t[LINE_CAP / 2];
@@ -121,7 +124,7 @@ void log_access(const char *remote, const char *method, size_t method_len, const
                             version == 10 ? 0 : 1, status, (unsigned long long)bytes,
                             (unsigned long long)duration_us,
                             "PRIORITY=%d", LOG_INFO, "SYSLOG_IDENTIFIER=pyserved",
-                            "REMOTE_ADDR=%s", remote, "REQUEST_METHOD=%s", m,
+                            "REMOTE_ADDR=%s", addr, "REMOTE_PORT=%u", port, "REQUEST_METHOD=%s", m,
                             "REQUEST_PATH=%s", t, "STATUS=%d", status, "BYTES=%llu",
                             (unsigned long long)bytes, "DURATION_US=%llu",
                             (unsigned long long)duration_us, NULL) >= 0)

@@ -7,6 +7,7 @@
 #ifndef PS_LOG_H
 #define PS_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <syslog.h>
@@ -16,9 +17,13 @@ void log_init(void);
 
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* One access-log line: REMOTE "METHOD TARGET VERSION" STATUS BYTES DURATIONus.
- * method/target may be NULL ("-"); unsafe bytes in them are escaped. */
-void log_access(const char *remote, const char *method, size_t method_len, const char *target,
-                size_t target_len, int version, int status, uint64_t bytes, uint64_t duration_us);
+/* One access-log line: ADDR:PORT "METHOD TARGET VERSION" STATUS BYTES
+ * DURATIONus (IPv6 addresses in brackets). BYTES counts all that was sent,
+ * head and body. method/target may be NULL ("-"); unsafe bytes in them are
+ * escaped. In the journal: REMOTE_ADDR (no port), REMOTE_PORT,
+ * REQUEST_METHOD, REQUEST_PATH, STATUS, BYTES, DURATION_US fields. */
+void log_access(const char *addr, unsigned port, bool v6, const char *method, size_t method_len,
+                const char *target, size_t target_len, int version, int status, uint64_t bytes,
+                uint64_t duration_us);
 
 #endif

@@ -24,7 +24,7 @@
 #include "log.h"
 #include "mime_cache.h"
 #include "notify.h"
-#include "static.h"
+#include "beneath.h"
 #include "worker.h"
 
 #define EXIT_CONFIG 1
@@ -217,16 +217,25 @@ static struct conf *build_conf(const struct opts *o, int *status, char *err, siz
         snprintf(err, errsz, "root: %s: %s", c->root, strerror(errno));
         goto fail;
     }
-    r = static_probe(c->root_fd);
-    if (r == -ENOSYS) {
-        snprintf(err, errsz, "openat2(2) is not available: pyserved needs Linux 5.6 or later");
-        *status = EXIT_FAILURE;
+    static bool probed;
+    if (!probed) {
+        probed = true;
+        const char *no2 = getenv("PYSERVED_TEST_NO_OPENAT2");
+        if (no2 && strcmp(no2, "1") == 0) {
+            beneath_force_walk(true); /* the test suite's way to cover the walk */
+            log_msg(LOG_NOTICE, "PYSERVED_TEST_NO_OPENAT2=1: resolving paths beneath the root "
+                                "component by component");
+        } else if (!beneath_init(c->root_fd))
+            log_msg(LOG_NOTICE, "openat2(2) is not available (old kernel, or a seccomp filter "
+                                "such as systemd's RestrictSUIDSGID=); resolving paths beneath "
+                                "the root component by component");
+    }
+    int fd = beneath_open(c->root_fd, "", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errsz, "root: %s: %s", c->root, strerror(-fd));
         goto fail;
     }
-    if (r < 0) {
-        snprintf(err, errsz, "root: %s: %s", c->root, strerror(-r));
-        goto fail;
-    }
+    close(fd);
     return c;
 fail:
     conf_clear(c);
@@ -495,6 +504,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < srv.nls; i++)
         log_msg(LOG_INFO, "listening on %s", srv.ls[i].name);
     notify_ready();
+    report_status(&srv);
 
     struct watchdog wd;
     watchdog_init(&wd, &srv);

@@ -1,26 +1,17 @@
-/* Opening files beneath the document root. openat2() with RESOLVE_BENEATH
- * makes the kernel refuse any resolution that leaves root_fd, whatever the
- * path or the symlinks on disk say; RESOLVE_NO_MAGICLINKS refuses
- * /proc-style links. O_NONBLOCK keeps a FIFO from blocking the worker. */
+/* Opening files beneath the document root (beneath.h: no path or symlink
+ * can leave root_fd), picking a directory's index file, refusing what is
+ * not a regular file. O_NONBLOCK keeps a FIFO from blocking the worker. */
 #include "static.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "beneath.h"
 
 static int open_beneath(int dirfd, const char *path)
 {
-    struct open_how how = {
-        .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-    long fd;
-    do
-        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-    while (fd < 0 && errno == EINTR);
-    return fd < 0 ? -errno : (int)fd;
+    return beneath_open(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 }
 
 static int errno_status(int e)
@@ -49,19 +40,10 @@ static int errno_status(int e)
     }
 }
 
-int static_probe(int root_fd)
-{
-    int fd = open_beneath(root_fd, ".");
-    if (fd < 0)
-        return fd;
-    close(fd);
-    return 0;
-}
-
 int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
                 unsigned nindex, bool listing, struct static_file *f)
 {
-    int fd = open_beneath(root_fd, rel[0] ? rel : ".");
+    int fd = open_beneath(root_fd, rel);
     f->fd = -1;
     f->index = NULL;
     if (fd < 0)

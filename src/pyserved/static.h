@@ -26,7 +26,4 @@ struct static_file {
 int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
                 unsigned nindex, bool listing, struct static_file *f);
 
-/* Is openat2() available (Linux >= 5.6)? Returns 0 or -errno. */
-int static_probe(int root_fd);
-
 #endif
