@@ -148,7 +148,7 @@ class Server:
     the port with port_from_log()."""
 
     def __init__(self, config=None, args=(), *, activation=True, ipv6=False, notify=True,
-                 files=None, ready_timeout=READY_TIMEOUT):
+                 files=None, ready_timeout=READY_TIMEOUT, env=None):
         self.exe = pyserved_path()
         self.base = tempfile.mkdtemp(prefix="pyserve-test-")
         self.root = os.path.join(self.base, "root")
@@ -157,6 +157,7 @@ class Server:
         self.stderr_path = os.path.join(self.base, "stderr.log")
         self.config = dict(config or {})
         self.args = list(args)
+        self.extra_env = dict(env or {})
         self.activation = activation
         self.ipv6 = ipv6
         self.notify = notify
@@ -233,7 +234,7 @@ class Server:
     def _start(self, wait_ready):
         if not os.path.exists(self.conf_path):
             self.write_config()
-        env_set = {}
+        env_set = dict(self.extra_env)
         fds = []
         if self.activation:
             s4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -520,6 +520,22 @@ class HttpTest(HttpCase):
                 self.assertNotIn(b"root:", r.body)
 
 
+class HttpWalkTest(HttpTest):
+    """Every HttpTest case again with openat2 unavailable, as under systemd's
+    RestrictSUIDSGID= (implied by DynamicUser=): pyserved then resolves paths
+    beneath the root component by component, with the same rules."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 2}, env={"PYSERVED_TEST_NO_OPENAT2": "1"})
+        cls.addClassCleanup(cls.srv.close)
+        populate(cls.srv)
+        cls.srv.start()
+
+    def test_walk_in_use(self):
+        self.assertIn("component by component", self.srv.stderr_text())
+
+
 class DotfilesAllowTest(HttpCase):
     @classmethod
     def setUpClass(cls):
