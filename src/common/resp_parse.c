@@ -12,17 +12,19 @@ static bool is_tchar(unsigned char c)
            (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static bool eq_ci(const char *a, size_t n, const char *lower)
+static char lc(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+/* a[0..n) equals the NUL-terminated b, ignoring ASCII case on both sides. */
+static bool eq_ci(const char *a, size_t n, const char *b)
 {
     size_t i;
-    for (i = 0; i < n; i++) {
-        char c = a[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c | 0x20);
-        if (lower[i] == '\0' || c != lower[i])
+    for (i = 0; i < n; i++)
+        if (b[i] == '\0' || lc(a[i]) != lc(b[i]))
             return false;
-    }
-    return lower[i] == '\0';
+    return b[i] == '\0';
 }
 
 /* Does a comma-separated list contain token (case-insensitive)? */
@@ -144,8 +146,11 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
         r->framing = PS_BODY_LENGTH;
     else
         r->framing = PS_BODY_CLOSE;
+    /* Chunked in an HTTP/1.0 response, or with a Content-Length too, is
+     * framing we cannot trust for the next message (RFC 9112 6.1, 6.3). */
     r->keep_alive = r->framing != PS_BODY_CLOSE && !conn_close &&
-                    (r->version == 11 || conn_keep) && !(chunked && has_cl);
+                    (r->version == 11 || conn_keep) && !(chunked && has_cl) &&
+                    !(chunked && r->version == 10);
     return (int)(p - buf);
 }
 

@@ -44,6 +44,7 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
 /* The first field called name (case-insensitive), or NULL. */
 const struct ps_field *ps_resp_field(const struct ps_response *r, const char *name);
 
+/* Start with an all-zero struct ps_chunked (= {0}) for each body. */
 struct ps_chunked {
     int state;
     uint64_t remaining;

@@ -1,0 +1,23 @@
+/* The body destination decision. */
+#include "config.h"
+
+#include "dest.h"
+
+enum dest dest_plan(const struct dest_in *in)
+{
+    if (!in->has_body)
+        return DEST_NONE;
+    if (in->out == CLI_OUT_STDOUT)
+        return in->kind == BODY_BINARY && in->stdout_tty ? DEST_REFUSE : DEST_STDOUT;
+    if (in->status < 200 || in->status > 299)
+        return in->kind == BODY_TEXT ? DEST_STDOUT : DEST_DISCARD;
+    if (in->resume && in->status == 206)
+        return DEST_APPEND;
+    switch (in->out) {
+    case CLI_OUT_FILE: return DEST_FILE;
+    case CLI_OUT_REMOTE: return in->resume ? DEST_FILE : DEST_NEW_FILE;
+    case CLI_OUT_AUTO:
+    case CLI_OUT_STDOUT:
+    default: return in->kind == BODY_TEXT ? DEST_STDOUT : DEST_NEW_FILE;
+    }
+}

@@ -1,0 +1,525 @@
+/* pyserve-client: fetch one resource over HTTP/1.1 and put its body where a
+ * person expects it (text on the terminal, binary in a new file). The only
+ * place that prints results and chooses the exit status. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dest.h"
+#include "exitcode.h"
+#include "fetch.h"
+#include "names.h"
+#include "net.h"
+#include "progress.h"
+#include "ranges.h"
+#include "redirect.h"
+#include "request.h"
+#include "sniff.h"
+
+#define PROG               "pyserve-client"
+#define MAX_NEW_FILE_TRIES 1000 /* name, name(1) ... name(999) */
+
+static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void error(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* The session: options, the current URL, the exchange and the output. */
+struct session {
+    const struct client_opts *o;
+    struct ps_url url;
+    char where[PS_URL_HOST_MAX + 32];
+    struct fetch *f;
+    bool info; /* informational lines on stderr (not -q) */
+    /* --continue */
+    char resume_name[FNAME_BUF + 1];
+    const char *resume_path; /* -o FILE or resume_name */
+    uint64_t offset;
+    /* output */
+    int out_fd;
+    bool out_is_file;
+    const char *out_name;
+    char new_name[FNAME_BUF + 16];
+    uint64_t written;
+    /* progress */
+    bool progress_on, progress_shown;
+    uint64_t progress_total; /* UINT64_MAX: unknown */
+    uint64_t t_start, t_last;
+};
+
+/* ---- output ------------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void print_head(FILE *out, const char *prefix, const struct ps_response *r)
+{
+    fprintf(out, "%sHTTP/1.%d %03d %.*s\n", prefix, r->version % 10, r->status, (int)r->reason_len,
+            r->reason);
+    for (unsigned i = 0; i < r->nfields; i++)
+        fprintf(out, "%s%.*s: %.*s\n", prefix, (int)r->fields[i].name_len, r->fields[i].name,
+                (int)r->fields[i].value_len, r->fields[i].value);
+    fprintf(out, "%s\n", prefix[0] ? "<" : "");
+    fflush(out);
+}
+
+static void print_request(const char *req, size_t n)
+{
+    const char *p = req, *end = req + n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (l > 0 && p[l - 1] == '\r')
+            l--;
+        fprintf(stderr, ">%s%.*s\n", l ? " " : "", (int)l, p);
+        p = nl ? nl + 1 : end;
+    }
+}
+
+static unsigned term_width(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    return 80;
+}
+
+static void progress_draw(struct session *s, bool final)
+{
+    uint64_t now = net_now_ms();
+    if (!s->progress_on)
+        return;
+    uint64_t done = s->offset + s->written;
+    if (!s->progress_shown) {
+        bool large = (s->progress_total != UINT64_MAX && s->progress_total >= PROGRESS_MIN_BYTES) ||
+                     done >= PROGRESS_MIN_BYTES;
+        if (!large)
+            return;
+        s->progress_shown = true;
+    } else if (!final && now - s->t_last < PROGRESS_INTERVAL_MS) {
+        return;
+    }
+    s->t_last = now;
+    char line[512];
+    progress_format(line, sizeof(line), term_width(), done, s->progress_total, now - s->t_start,
+                    final);
+    fprintf(stderr, "\r%s\033[K%s", line, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static int out_write(struct session *s, const char *p, size_t n)
+{
+    int r = write_all(s->out_fd, p, n);
+    if (r < 0) {
+        if (s->out_fd == STDOUT_FILENO && r == -EPIPE)
+            return -PSC_EXIT_WRITE; /* the reader went away: nothing to say */
+        error("cannot write to %s: %s", s->out_is_file ? s->out_name : "standard output",
+              strerror(-r));
+        return -PSC_EXIT_WRITE;
+    }
+    s->written += n;
+    progress_draw(s, false);
+    return 0;
+}
+
+/* A new file named after the response, never replacing an existing one. */
+static int open_new_file(struct session *s)
+{
+    char base[FNAME_BUF];
+    const struct ps_field *cd = ps_resp_field(&s->f->resp, "content-disposition");
+    if (!cd || !fname_from_disposition(cd->value, cd->value_len, base, sizeof(base)))
+        fname_from_target(s->url.target, base, sizeof(base));
+    for (unsigned k = 0; k < MAX_NEW_FILE_TRIES; k++) {
+        if (fname_numbered(base, k, s->new_name, sizeof(s->new_name)) < 0)
+            break;
+        int fd = open(s->new_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            s->out_name = s->new_name;
+            return fd;
+        }
+        if (errno != EEXIST) {
+            error("cannot create %s: %s", s->new_name, strerror(errno));
+            return -PSC_EXIT_WRITE;
+        }
+    }
+    error("cannot create a new file for %s: %s and %d numbered names exist", base, base,
+          MAX_NEW_FILE_TRIES - 1);
+    return -PSC_EXIT_WRITE;
+}
+
+static int open_dest(struct session *s, enum dest d)
+{
+    const struct client_opts *o = s->o;
+    int fd;
+    s->out_is_file = d == DEST_FILE || d == DEST_APPEND || d == DEST_NEW_FILE;
+    switch (d) {
+    case DEST_STDOUT:
+        fflush(stdout);
+        s->out_fd = STDOUT_FILENO;
+        return 0;
+    case DEST_FILE:
+        s->out_name = o->resume ? s->resume_path : o->out_file;
+        fd = open(s->out_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        break;
+    case DEST_APPEND:
+        s->out_name = s->resume_path;
+        fd = open(s->out_name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+        break;
+    case DEST_NEW_FILE:
+        fd = open_new_file(s);
+        if (fd < 0)
+            return fd;
+        break;
+    default: s->out_fd = -1; return 0;
+    }
+    if (fd < 0) {
+        error("cannot open %s: %s", s->out_name, strerror(errno));
+        return -PSC_EXIT_WRITE;
+    }
+    s->out_fd = fd;
+    return 0;
+}
+
+/* ---- the exchange ------------------------------------------------------- */
+
+static bool same_origin(const struct ps_url *a, const struct ps_url *b)
+{
+    return a->port == b->port && strcasecmp(a->host, b->host) == 0;
+}
+
+/* Connect, send, read the head; follows redirects with -L. Returns 0 with
+ * s->f holding the final response, or an exit status. */
+static int exchange(struct session *s)
+{
+    const struct client_opts *o = s->o;
+    char err[512];
+    static char req[REQUEST_MAX];
+    const char *method = o->head ? "HEAD" : "GET";
+
+    for (unsigned hops = 0;; hops++) {
+        snprintf(s->where, sizeof(s->where), s->url.ipv6_literal ? "[%s] port %u" : "%s port %u",
+                 s->url.host, s->url.port);
+        int fd = net_connect(&s->url, o->family, o->timeout_ms, o->verbose, err, sizeof(err));
+        if (fd < 0) {
+            error("%s", err);
+            return -fd;
+        }
+        int n = request_build(req, sizeof(req), method, &s->url, o, s->offset,
+                              same_origin(&s->url, &o->url));
+        if (n < 0) {
+            close(fd);
+            error("request head longer than %d bytes", REQUEST_MAX);
+            return PSC_EXIT_USAGE;
+        }
+        if (o->verbose)
+            print_request(req, (size_t)n);
+        int r = net_send_all(fd, req, (size_t)n, o->timeout_ms);
+        if (r < 0) {
+            close(fd);
+            if (r == -ETIMEDOUT) {
+                error("timed out after %llu ms sending the request to %s",
+                      (unsigned long long)o->timeout_ms, s->where);
+                return PSC_EXIT_TIMEOUT;
+            }
+            error("sending the request to %s: %s", s->where, strerror(-r));
+            return PSC_EXIT_NETWORK;
+        }
+        fetch_init(s->f, fd, o->timeout_ms, o->verbose, s->where);
+        r = fetch_head(s->f, o->head, err, sizeof(err));
+        if (r < 0) {
+            close(fd);
+            error("%s", err);
+            return -r;
+        }
+        const struct ps_response *resp = &s->f->resp;
+        if (o->include || o->head)
+            print_head(stdout, "", resp);
+        else if (s->info)
+            print_head(stderr, o->verbose ? "< " : "", resp);
+
+        const struct ps_field *loc = ps_resp_field(resp, "location");
+        if (!o->follow || !redirect_status(resp->status) || !loc)
+            return 0;
+        close(fd);
+        if (hops == PSC_MAX_REDIRECTS) {
+            error("too many redirects (more than %d), the last to %.*s", PSC_MAX_REDIRECTS,
+                  (int)loc->value_len, loc->value);
+            return PSC_EXIT_REDIRECTS;
+        }
+        const char *why = "malformed";
+        struct ps_url next;
+        r = redirect_resolve(&s->url, loc->value, loc->value_len, &next, &why);
+        if (r < 0) {
+            char shown[200];
+            fetch_escape(loc->value, loc->value_len, 100, shown, sizeof(shown));
+            error("cannot follow the redirect from %s to \"%s\": %s", s->where, shown, why);
+            return r == -EPROTONOSUPPORT ? PSC_EXIT_FAILURE : PSC_EXIT_PROTOCOL;
+        }
+        s->url = next;
+        if (s->info) {
+            char host[PS_URL_HOST_MAX + 16];
+            ps_url_host_header(&s->url, host, sizeof(host));
+            fprintf(stderr, "%sfollowing the redirect to http://%s%s\n", o->verbose ? "* " : "",
+                    host, s->url.target);
+        }
+    }
+}
+
+/* --continue: the verdict on the response before any byte is written.
+ * Returns -1 to go on with the body, or an exit status. */
+static int resume_verdict(struct session *s)
+{
+    const struct ps_response *r = &s->f->resp;
+    const struct ps_field *cr = ps_resp_field(r, "content-range");
+    char shown[200] = "";
+    if (cr)
+        fetch_escape(cr->value, cr->value_len, 80, shown, sizeof(shown));
+    switch (resume_check(r->status, s->offset, cr ? cr->value : NULL, cr ? cr->value_len : 0,
+                         r->framing == PS_BODY_LENGTH ? r->content_length : UINT64_MAX)) {
+    case RESUME_APPEND: return -1;
+    case RESUME_OTHER: return -1;
+    case RESUME_COMPLETE:
+        if (s->info)
+            fprintf(stderr, "%s is already complete (%llu bytes)\n", s->resume_path,
+                    (unsigned long long)s->offset);
+        return PSC_EXIT_OK;
+    case RESUME_IGNORED:
+        error("%s answered %d instead of 206 to a range request (the server does not "
+              "resume, or the file changed): %s left unchanged; download it again "
+              "without -C",
+              s->where, r->status, s->resume_path);
+        return PSC_EXIT_RANGE;
+    case RESUME_MISMATCH:
+        error("%s answered 206 with Content-Range \"%s\", which does not continue %s at byte "
+              "%llu: file left unchanged",
+              s->where, cr ? shown : "(none)", s->resume_path, (unsigned long long)s->offset);
+        return PSC_EXIT_RANGE;
+    case RESUME_UNSATISFIED:
+    default:
+        error("%s cannot resume %s at byte %llu (416, Content-Range \"%s\"): is the local file "
+              "longer than the remote one?",
+              s->where, s->resume_path, (unsigned long long)s->offset, cr ? shown : "(none)");
+        return PSC_EXIT_RANGE;
+    }
+}
+
+/* The body: sniff, choose the destination, copy. Returns an exit status. */
+static int body(struct session *s)
+{
+    const struct client_opts *o = s->o;
+    struct fetch *f = s->f;
+    const struct ps_response *r = &f->resp;
+    char err[512];
+    static char sniff[SNIFF_BYTES];
+    size_t sn = 0;
+    int rc = 0;
+
+    /* up to SNIFF_BYTES of the body, to decide text or binary */
+    const char *data;
+    size_t n = 0;
+    bool pending = false; /* data[0..n) read but not yet in sniff */
+    while (sn < sizeof(sniff)) {
+        rc = fetch_body(f, &data, &n, err, sizeof(err));
+        if (rc <= 0)
+            break;
+        size_t take = n < sizeof(sniff) - sn ? n : sizeof(sniff) - sn;
+        memcpy(sniff + sn, data, take);
+        sn += take;
+        data += take;
+        n -= take;
+        pending = n > 0;
+        if (pending)
+            break;
+    }
+    if (rc < 0 && sn == 0) {
+        error("%s", err); /* nothing arrived: no file is created */
+        return -rc;
+    }
+    const struct ps_field *ct = ps_resp_field(r, "content-type");
+    struct dest_in in = {
+        .out = o->out,
+        .resume = o->resume,
+        .status = r->status,
+        .has_body = r->framing != PS_BODY_NONE,
+        .kind = sniff_body(ct ? ct->value : NULL, ct ? ct->value_len : 0,
+                           (const unsigned char *)sniff, sn),
+        .stdout_tty = isatty(STDOUT_FILENO) == 1,
+    };
+    enum dest d = dest_plan(&in);
+    char ctype[120];
+    fetch_escape(ct ? ct->value : "no Content-Type", ct ? ct->value_len : 15, 80, ctype,
+                 sizeof(ctype));
+    if (d == DEST_REFUSE) {
+        error("not writing a binary body (%s) to a terminal: use -o FILE or -O", ctype);
+        return PSC_EXIT_WRITE;
+    }
+    int orc = open_dest(s, d);
+    if (orc < 0)
+        return -orc;
+
+    s->progress_on = !o->quiet && isatty(STDERR_FILENO) == 1 &&
+                     (s->out_is_file || (d == DEST_STDOUT && isatty(STDOUT_FILENO) != 1));
+    s->progress_total = r->framing == PS_BODY_LENGTH ? s->offset + r->content_length : UINT64_MAX;
+    if (d == DEST_APPEND) {
+        const struct ps_field *cr = ps_resp_field(r, "content-range");
+        struct content_range c;
+        if (cr && content_range_parse(cr->value, cr->value_len, &c) == 0 && c.complete_known)
+            s->progress_total = c.complete;
+    }
+    s->t_start = s->t_last = net_now_ms();
+
+    int wr = 0;
+    if (s->out_fd >= 0) {
+        wr = out_write(s, sniff, sn);
+        if (wr == 0 && pending)
+            wr = out_write(s, data, n);
+    }
+    while (wr == 0 && rc > 0) {
+        rc = fetch_body(f, &data, &n, err, sizeof(err));
+        if (rc > 0 && s->out_fd >= 0)
+            wr = out_write(s, data, n);
+    }
+    if (s->progress_shown)
+        progress_draw(s, true);
+    if (s->out_is_file && close(s->out_fd) < 0 && wr == 0) {
+        error("cannot write to %s: %s", s->out_name, strerror(errno));
+        wr = -PSC_EXIT_WRITE;
+    }
+    if (wr < 0)
+        return -wr;
+    if (rc < 0) {
+        error("%s", err);
+        if (s->out_is_file && s->written + s->offset > 0 && s->info) {
+            char host[PS_URL_HOST_MAX + 16];
+            ps_url_host_header(&s->url, host, sizeof(host));
+            fprintf(stderr, "%llu bytes are in %s; to resume: " PROG " -C -o '%s' http://%s%s\n",
+                    (unsigned long long)(s->offset + s->written), s->out_name, s->out_name, host,
+                    s->url.target);
+        }
+        return -rc;
+    }
+    if (d == DEST_DISCARD && s->info)
+        fprintf(stderr, "binary body (%s, %llu bytes) of the %d response not shown\n", ctype,
+                (unsigned long long)f->received, r->status);
+    if (s->out_is_file && s->info)
+        fprintf(stderr, "%s %llu bytes to %s\n", d == DEST_APPEND ? "appended" : "saved",
+                (unsigned long long)s->written, s->out_name);
+    if (d == DEST_APPEND && s->progress_total != UINT64_MAX &&
+        s->offset + s->written < s->progress_total) {
+        error("%s is still incomplete: %llu of %llu bytes; run again with -C", s->out_name,
+              (unsigned long long)(s->offset + s->written), (unsigned long long)s->progress_total);
+        return PSC_EXIT_PARTIAL;
+    }
+    return PSC_EXIT_OK;
+}
+
+static int run(const struct client_opts *o)
+{
+    static struct session s;
+    static struct fetch f;
+    s.o = o;
+    s.url = o->url;
+    s.f = &f;
+    s.info = !o->quiet;
+    s.out_fd = -1;
+
+    if (o->resume) {
+        if (o->out == CLI_OUT_FILE) {
+            s.resume_path = o->out_file;
+        } else {
+            fname_from_target(o->url.target, s.resume_name, sizeof(s.resume_name));
+            s.resume_path = s.resume_name;
+        }
+        struct stat st;
+        if (stat(s.resume_path, &st) == 0) {
+            if (!S_ISREG(st.st_mode)) {
+                error("cannot resume %s: not a regular file", s.resume_path);
+                return PSC_EXIT_WRITE;
+            }
+            s.offset = (uint64_t)st.st_size;
+        } else if (errno != ENOENT) {
+            error("cannot resume %s: %s", s.resume_path, strerror(errno));
+            return PSC_EXIT_WRITE;
+        }
+        if (o->verbose)
+            fprintf(stderr, "* resuming %s at byte %llu\n", s.resume_path,
+                    (unsigned long long)s.offset);
+    }
+
+    int rc = exchange(&s);
+    if (rc != 0)
+        return rc;
+    const struct ps_response *r = &f.resp;
+    if (o->fail && r->status >= 400) {
+        close(f.fd);
+        error("HTTP error %d %.*s from %s%s", r->status, (int)r->reason_len, r->reason, s.where,
+              s.url.target);
+        return PSC_EXIT_HTTP;
+    }
+    if (o->resume && s.offset > 0) {
+        rc = resume_verdict(&s);
+        if (rc >= 0) {
+            close(f.fd);
+            return rc;
+        }
+    }
+    if (o->range && r->status == 200 && s.info)
+        fprintf(stderr, "the server ignored the range: the whole body follows\n");
+    rc = body(&s);
+    close(f.fd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct client_opts o;
+    char err[PS_URL_TARGET_MAX + 256];
+
+    switch (cli_parse(argc, argv, &o, err, sizeof(err))) {
+    case CLI_HELP: cli_usage(stdout); return fflush(stdout) == 0 ? PSC_EXIT_OK : PSC_EXIT_WRITE;
+    case CLI_VERSION:
+        printf(PROG " %s\n", PACKAGE_VERSION);
+        return fflush(stdout) == 0 ? PSC_EXIT_OK : PSC_EXIT_WRITE;
+    case CLI_ERROR:
+        fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
+        return PSC_EXIT_USAGE;
+    default: break;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported as such */
+    int rc = run(&o);
+    if (fflush(stdout) != 0 && rc == PSC_EXIT_OK) {
+        error("cannot write to standard output: %s", strerror(errno));
+        rc = PSC_EXIT_WRITE;
+    }
+    return rc;
+}

@@ -1,0 +1,958 @@
+/* Unit tests of pyserve-client's pure parts: command line (cli.h), file
+ * names (names.h), text or binary (sniff.h), Content-Range and --continue
+ * (ranges.h), progress line (progress.h), redirects (redirect.h), request
+ * heads (request.h) and the body destination (dest.h). */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "dest.h"
+#include "names.h"
+#include "progress.h"
+#include "ranges.h"
+#include "redirect.h"
+#include "request.h"
+#include "sniff.h"
+
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_ARGS  16
+
+/* ---- command line --------------------------------------------------------- */
+
+static struct client_opts opts;
+static char argbuf[MAX_ARGS][512];
+static char *argv_[MAX_ARGS + 1];
+static char err[1024];
+
+/* Parse args (NULL-terminated, without the program name) into opts. The
+ * copies stay valid until the next call, as opts points into them. */
+static int parse(const char *const *args)
+{
+    int argc = 0;
+    snprintf(argbuf[0], sizeof(argbuf[0]), "pyserve-client");
+    argv_[argc++] = argbuf[0];
+    for (; args[argc - 1]; argc++) {
+        ck_assert_int_lt(argc, MAX_ARGS);
+        snprintf(argbuf[argc], sizeof(argbuf[argc]), "%s", args[argc - 1]);
+        argv_[argc] = argbuf[argc];
+    }
+    argv_[argc] = NULL;
+    err[0] = '\0';
+    return cli_parse(argc, argv_, &opts, err, sizeof(err));
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+struct cli_err_case {
+    const char *const *args;
+    const char *msg; /* a part of the expected message */
+};
+
+static const struct cli_err_case cli_err_cases[] = {
+    {ARGS("-q"), "no URL given"},
+    {ARGS("a", "b"), "got 2 arguments"},
+    {ARGS("a", "b", "c", "d"), "got 4 arguments"},
+    {ARGS("-x", "http://h/"), "unknown option -x"},
+    {ARGS("--bogus", "http://h/"), "unknown option --bogus"},
+    {ARGS("http://h/", "-o"), "option -o needs an argument"},
+    {ARGS("http://h/", "--timeout"), "option --timeout needs an argument"},
+    {ARGS("h", "0", "/"), "bad port \"0\""},
+    {ARGS("h", "65536", "/"), "bad port \"65536\""},
+    {ARGS("h", "80a", "/"), "bad port \"80a\""},
+    {ARGS("h", "-1", "/"), "unknown option -1"},
+    {ARGS("h", "", "/"), "bad port \"\""},
+    {ARGS("", "80", "/"), "bad host"},
+    {ARGS("a/b", "80", "/"), "bad host"},
+    {ARGS("[a]", "80", "/"), "brackets are for IPv6"},
+    {ARGS("h", "80", "/a b"), "bad HOST PORT PATH"},
+    {ARGS("https://h/"), "https is not supported"},
+    {ARGS("ftp://h/"), "not an http:// URL"},
+    {ARGS("http://h:99999/"), "bad URL"},
+    {ARGS("http://h:0/"), "port 0"},
+    {ARGS("http://u@h/"), "user names"},
+    {ARGS("http:///x"), "no host"},
+    {ARGS("-o", "a", "-O", "http://h/"), "-o and -O exclude each other"},
+    {ARGS("-o", "a", "-o", "b", "http://h/"), "-o given twice"},
+    {ARGS("-o", "", "http://h/"), "empty file name"},
+    {ARGS("-q", "-v", "http://h/"), "-q and -v exclude each other"},
+    {ARGS("-C", "-o", "-", "http://h/"), "not standard output"},
+    {ARGS("-C", "-r", "0-1", "http://h/"), "-C and -r exclude each other"},
+    {ARGS("-I", "-o", "f", "http://h/"), "-I has no body"},
+    {ARGS("-I", "-O", "http://h/"), "-I has no body"},
+    {ARGS("-I", "-C", "http://h/"), "-I has no body"},
+    {ARGS("-H", "no colon", "http://h/"), "bad header \"no colon\""},
+    {ARGS("-H", ": v", "http://h/"), "bad header"},
+    {ARGS("-H", "Bad Name: v", "http://h/"), "bad header"},
+    {ARGS("-H", "X: a\x01", "http://h/"), "control characters"},
+    {ARGS("-H", "Content-Length: 5", "http://h/"), "no request body"},
+    {ARGS("-H", "transfer-encoding: chunked", "http://h/"), "no request body"},
+    {ARGS("--timeout", "0", "http://h/"), "bad timeout \"0\""},
+    {ARGS("--timeout", "1.5", "http://h/"), "bad timeout"},
+    {ARGS("--timeout", "25h", "http://h/"), "bad timeout"},
+    {ARGS("--timeout", "-3", "http://h/"), "bad timeout"},
+    {ARGS("-r", "9-1", "http://h/"), "bad range \"9-1\""},
+    {ARGS("-r", "", "http://h/"), "bad range"},
+    {ARGS("-r", "-", "http://h/"), "bad range"},
+    {ARGS("-r", "1-2,", "http://h/"), "bad range"},
+    {ARGS("-r", "a-b", "http://h/"), "bad range"},
+    {ARGS("-r", "1-2 ", "http://h/"), "bad range"},
+    {ARGS("-r", "bytes=", "http://h/"), "bad range"},
+};
+
+START_TEST(test_cli_errors)
+{
+    const struct cli_err_case *t = &cli_err_cases[_i];
+    int r = parse(t->args);
+    ck_assert_msg(r == CLI_ERROR, "case %d: result %d, expected an error", _i, r);
+    ck_assert_msg(strstr(err, t->msg) != NULL, "case %d: message \"%s\" lacks \"%s\"", _i, err,
+                  t->msg);
+    ck_assert_msg(strchr(err, '\n') == NULL, "case %d: message is not one line", _i);
+}
+END_TEST
+
+START_TEST(test_cli_url_forms)
+{
+    ck_assert_int_eq(parse(ARGS("http://example.org/a?b=1")), CLI_RUN);
+    ck_assert_str_eq(opts.url.host, "example.org");
+    ck_assert_uint_eq(opts.url.port, 80);
+    ck_assert_str_eq(opts.url.target, "/a?b=1");
+    ck_assert_int_eq(opts.out, CLI_OUT_AUTO);
+    ck_assert_int_eq(opts.family, AF_UNSPEC);
+    ck_assert_uint_eq(opts.timeout_ms, 0);
+    ck_assert(!opts.head && !opts.include && !opts.verbose && !opts.quiet && !opts.resume &&
+              !opts.follow && !opts.fail);
+
+    ck_assert_int_eq(parse(ARGS("localhost:8080/x")), CLI_RUN); /* no scheme */
+    ck_assert_str_eq(opts.url.host, "localhost");
+    ck_assert_uint_eq(opts.url.port, 8080);
+    ck_assert_str_eq(opts.url.target, "/x");
+
+    ck_assert_int_eq(parse(ARGS("http://[::1]:8080/")), CLI_RUN);
+    ck_assert_str_eq(opts.url.host, "::1");
+    ck_assert(opts.url.ipv6_literal);
+
+    ck_assert_int_eq(parse(ARGS("127.0.0.1", "8080", "img.png")), CLI_RUN);
+    ck_assert_str_eq(opts.url.host, "127.0.0.1");
+    ck_assert_uint_eq(opts.url.port, 8080);
+    ck_assert_str_eq(opts.url.target, "/img.png");
+
+    ck_assert_int_eq(parse(ARGS("::1", "81", "/a/b")), CLI_RUN);
+    ck_assert_str_eq(opts.url.host, "::1");
+    ck_assert(opts.url.ipv6_literal);
+    ck_assert_uint_eq(opts.url.port, 81);
+    ck_assert_str_eq(opts.url.target, "/a/b");
+
+    ck_assert_int_eq(parse(ARGS("[::1]", "65535", "/")), CLI_RUN);
+    ck_assert_str_eq(opts.url.host, "::1");
+    ck_assert_uint_eq(opts.url.port, 65535);
+}
+END_TEST
+
+START_TEST(test_cli_options)
+{
+    ck_assert_int_eq(
+        parse(ARGS("-I", "-i", "-v", "-L", "-f", "-4", "--timeout", "500ms", "http://h/")),
+        CLI_RUN);
+    ck_assert(opts.head && opts.include && opts.verbose && opts.follow && opts.fail);
+    ck_assert_int_eq(opts.family, AF_INET);
+    ck_assert_uint_eq(opts.timeout_ms, 500);
+
+    ck_assert_int_eq(parse(ARGS("--head", "--include", "--quiet", "--location", "--fail", "--ipv6",
+                                "--timeout=2", "http://h/")),
+                     CLI_RUN);
+    ck_assert(opts.head && opts.include && opts.quiet && opts.follow && opts.fail);
+    ck_assert_int_eq(opts.family, AF_INET6);
+    ck_assert_uint_eq(opts.timeout_ms, 2000);
+
+    ck_assert_int_eq(parse(ARGS("http://h/", "-o", "out.bin")), CLI_RUN); /* options after */
+    ck_assert_int_eq(opts.out, CLI_OUT_FILE);
+    ck_assert_str_eq(opts.out_file, "out.bin");
+    ck_assert_int_eq(parse(ARGS("--output=-", "http://h/")), CLI_RUN);
+    ck_assert_int_eq(opts.out, CLI_OUT_STDOUT);
+    ck_assert_ptr_null(opts.out_file);
+    ck_assert_int_eq(parse(ARGS("--remote-name", "http://h/")), CLI_RUN);
+    ck_assert_int_eq(opts.out, CLI_OUT_REMOTE);
+
+    /* -C alone resumes the file named after the URL; "-C -" as in curl */
+    ck_assert_int_eq(parse(ARGS("-C", "http://h/f.iso")), CLI_RUN);
+    ck_assert(opts.resume);
+    ck_assert_int_eq(opts.out, CLI_OUT_REMOTE);
+    ck_assert_int_eq(parse(ARGS("-C", "-", "http://h/f.iso")), CLI_RUN);
+    ck_assert(opts.resume);
+    ck_assert_str_eq(opts.url.target, "/f.iso");
+    ck_assert_int_eq(parse(ARGS("--continue", "-o", "x", "http://h/f.iso")), CLI_RUN);
+    ck_assert_int_eq(opts.out, CLI_OUT_FILE);
+    ck_assert_int_eq(parse(ARGS("-", "http://h/")), CLI_ERROR); /* only after -C */
+
+    ck_assert_int_eq(parse(ARGS("-r", "0-99", "http://h/")), CLI_RUN);
+    ck_assert_str_eq(opts.range, "0-99");
+    ck_assert_int_eq(parse(ARGS("--range=bytes=5-", "http://h/")), CLI_RUN);
+    ck_assert_str_eq(opts.range, "5-");
+    ck_assert_int_eq(parse(ARGS("-r", "-500", "http://h/")), CLI_RUN);
+    ck_assert_str_eq(opts.range, "-500");
+    ck_assert_int_eq(parse(ARGS("-r", "0-1,5-9,-3,7-", "http://h/")), CLI_RUN);
+    ck_assert_str_eq(opts.range, "0-1,5-9,-3,7-");
+    ck_assert_int_eq(parse(ARGS("-r", "4-4", "http://h/")), CLI_RUN);
+
+    ck_assert_int_eq(parse(ARGS("--help")), CLI_HELP);
+    ck_assert_int_eq(parse(ARGS("-h", "http://h/")), CLI_HELP);
+    ck_assert_int_eq(parse(ARGS("--version")), CLI_VERSION);
+    ck_assert_int_eq(parse(ARGS("-V")), CLI_VERSION);
+}
+END_TEST
+
+START_TEST(test_cli_headers)
+{
+    ck_assert_int_eq(
+        parse(ARGS("-H", "X-A:  one two  ", "--header=Accept:", "-H", "x-b:\tv", "http://h/")),
+        CLI_RUN);
+    ck_assert_uint_eq(opts.nheaders, 3);
+    ck_assert_uint_eq(opts.headers[0].name_len, 3);
+    ck_assert(memcmp(opts.headers[0].name, "X-A", 3) == 0);
+    ck_assert_uint_eq(opts.headers[0].value_len, 7);
+    ck_assert(memcmp(opts.headers[0].value, "one two", 7) == 0);
+    ck_assert_uint_eq(opts.headers[1].value_len, 0);
+    ck_assert(memcmp(opts.headers[2].value, "v", 1) == 0);
+
+    /* the limit */
+    static const char *many[CLI_MAX_HEADERS * 2 + 8];
+    size_t k = 0;
+    for (int i = 0; i <= CLI_MAX_HEADERS; i++) {
+        many[k++] = "-H";
+        many[k++] = "X: y";
+    }
+    many[k++] = "http://h/";
+    many[k] = NULL;
+    /* parse() copies at most MAX_ARGS args: call cli_parse directly */
+    char *av[CLI_MAX_HEADERS * 2 + 8];
+    av[0] = (char *)"pyserve-client";
+    for (size_t i = 0; i <= k; i++)
+        av[i + 1] = (char *)many[i];
+    ck_assert_int_eq(cli_parse((int)k + 1, av, &opts, err, sizeof(err)), CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(err, "too many -H"));
+}
+END_TEST
+
+/* ---- file names ------------------------------------------------------------- */
+
+struct name_case {
+    const char *in;
+    size_t n; /* 0: strlen */
+    const char *out;
+};
+
+static const struct name_case sanitize_cases[] = {
+    {"photo.png", 0, "photo.png"},
+    {"../x", 0, "x"},
+    {"../../etc/passwd", 0, "passwd"},
+    {"/etc/passwd", 0, "passwd"},
+    {"a\\b.txt", 0, "b.txt"},
+    {"C:\\Windows\\evil.exe", 0, "evil.exe"},
+    {"..", 0, FNAME_FALLBACK},
+    {".", 0, FNAME_FALLBACK},
+    {"...", 0, FNAME_FALLBACK},
+    {"", 0, FNAME_FALLBACK},
+    {"dir/", 0, FNAME_FALLBACK},
+    {"/", 0, FNAME_FALLBACK},
+    {"   ", 0, FNAME_FALLBACK},
+    {".bashrc", 0, "_bashrc"},
+    {"..x", 0, "__x"},
+    {"a..b", 0, "a..b"},
+    {"a\nb", 0, "a_b"},
+    {"a\rb\tc", 0, "a_b_c"},
+    {"\x1b[31mred", 0, "_[31mred"},
+    {"a\x7f", 0, "a_"},
+    {"a\0b", 3, "a_b"},
+    {"  spaced name.txt ", 0, "spaced name.txt"},
+    {"caf\xc3\xa9.txt", 0, "caf\xc3\xa9.txt"},
+    {"\xe6\x97\xa5\xe6\x9c\xac.png", 0, "\xe6\x97\xa5\xe6\x9c\xac.png"},
+    {"\xf0\x9f\x98\x80", 0, "\xf0\x9f\x98\x80"},
+    {"\xff.txt", 0, "_.txt"},
+    {"\xc2\x9b"
+     "1m",
+     0, "__1m"},                     /* C1 CSI */
+    {"\xc0\xaf", 0, "__"},           /* overlong '/' */
+    {"\xed\xa0\x80", 0, "___"},      /* surrogate */
+    {"\xe2\x82", 0, "__"},           /* cut sequence */
+    {"\xf4\x90\x80\x80", 0, "____"}, /* above U+10FFFF */
+};
+
+START_TEST(test_fname_sanitize)
+{
+    const struct name_case *t = &sanitize_cases[_i];
+    char out[FNAME_BUF];
+    size_t n = t->n ? t->n : strlen(t->in);
+    size_t len = fname_sanitize(t->in, n, out, sizeof(out));
+    ck_assert_msg(strcmp(out, t->out) == 0, "case %d: got \"%s\", expected \"%s\"", _i, out,
+                  t->out);
+    ck_assert_uint_eq(len, strlen(out));
+}
+END_TEST
+
+/* Properties every sanitised name has, whatever the input. */
+static void assert_safe_name(const char *s)
+{
+    size_t n = strlen(s);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_uint_le(n, FNAME_MAX);
+    ck_assert_msg(s[0] != '.', "\"%s\" starts with a dot", s);
+    ck_assert_msg(!strchr(s, '/'), "\"%s\" has a slash", s);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg((unsigned char)s[i] >= 0x20 && s[i] != 0x7f, "\"%s\": control byte at %zu", s,
+                      i);
+}
+
+START_TEST(test_fname_long)
+{
+    char in[600], out[FNAME_BUF];
+    memset(in, 'a', 300);
+    strcpy(in + 300, ".png");
+    size_t n = fname_sanitize(in, strlen(in), out, sizeof(out));
+    ck_assert_uint_eq(n, FNAME_MAX);
+    ck_assert_str_eq(out + n - 4, ".png");
+    assert_safe_name(out);
+
+    /* 2-byte characters: the cut never splits one */
+    size_t o = 0;
+    for (int i = 0; i < 150; i++) {
+        in[o++] = '\xc3';
+        in[o++] = '\xa9';
+    }
+    strcpy(in + o, "x.txt");
+    n = fname_sanitize(in, strlen(in), out, sizeof(out));
+    ck_assert_uint_le(n, FNAME_MAX);
+    ck_assert_str_eq(out + n - 4, ".txt");
+    for (size_t i = 0; i + 4 < n; i += 2)
+        ck_assert_msg((unsigned char)out[i] == 0xc3 && (unsigned char)out[i + 1] == 0xa9,
+                      "split UTF-8 at %zu", i);
+
+    /* a long extension is not kept */
+    memset(in, 'b', 250);
+    in[250] = '.';
+    memset(in + 251, 'e', 40);
+    in[291] = '\0';
+    n = fname_sanitize(in, strlen(in), out, sizeof(out));
+    ck_assert_uint_eq(n, FNAME_MAX);
+    ck_assert_int_eq(out[0], 'b');
+
+    /* every byte value alone, and around a dot */
+    for (int c = 0; c < 256; c++) {
+        char one[3] = {(char)c, '.', (char)c};
+        fname_sanitize(one, 1, out, sizeof(out));
+        assert_safe_name(out);
+        fname_sanitize(one, 3, out, sizeof(out));
+        assert_safe_name(out);
+    }
+}
+END_TEST
+
+static const struct name_case target_cases[] = {
+    {"/a/b.png?x=1", 0, "b.png"},
+    {"/b.png?x=/y.gif", 0, "b.png"},
+    {"/", 0, FNAME_FALLBACK},
+    {"/dir/", 0, FNAME_FALLBACK},
+    {"/a%20b.txt", 0, "a b.txt"},
+    {"/..%2F..%2Fetc%2Fpasswd", 0, "passwd"},
+    {"/x%2f..", 0, FNAME_FALLBACK},
+    {"/%2e%2e", 0, FNAME_FALLBACK},
+    {"/%2E%2Ebashrc", 0, "__bashrc"},
+    {"/x%00y", 0, "x_y"},
+    {"/x%0ay", 0, "x_y"},
+    {"/%zz.txt", 0, "%zz.txt"},
+    {"/a.txt%", 0, "a.txt%"},
+    {"/a.txt%4", 0, "a.txt%4"},
+    {"/caf%C3%A9.txt", 0, "caf\xc3\xa9.txt"},
+    {"/%5C..%5Cwin.ini", 0, "win.ini"},
+};
+
+START_TEST(test_fname_target)
+{
+    const struct name_case *t = &target_cases[_i];
+    char out[FNAME_BUF];
+    fname_from_target(t->in, out, sizeof(out));
+    ck_assert_msg(strcmp(out, t->out) == 0, "case %d \"%s\": got \"%s\", expected \"%s\"", _i,
+                  t->in, out, t->out);
+}
+END_TEST
+
+static const struct name_case cd_cases[] = {
+    {"attachment; filename=\"x.png\"", 0, "x.png"},
+    {"attachment; filename=x.png", 0, "x.png"},
+    {"attachment;filename=x.png;size=3", 0, "x.png"},
+    {"attachment; filename = \"sp.txt\" ", 0, "sp.txt"},
+    {"attachment; filename=\"../../etc/passwd\"", 0, "passwd"},
+    {"attachment; filename=\"/etc/passwd\"", 0, "passwd"},
+    {"attachment; filename=\"..\"", 0, FNAME_FALLBACK},
+    {"attachment; filename=\".profile\"", 0, "_profile"},
+    {"attachment; filename=\"a\\\"b.txt\"", 0, "a\"b.txt"},
+    {"attachment; filename=\"x\x01y\"", 0, "x_y"},
+    {"attachment; FILENAME=\"Up.TXT\"", 0, "Up.TXT"},
+    {"attachment; foo=bar; filename=z.bin", 0, "z.bin"},
+    {"attachment; foo=\"a;filename=no\"; filename=yes", 0, "yes"},
+    {"attachment; filename*=UTF-8''caf%C3%A9.txt", 0, "caf\xc3\xa9.txt"},
+    {"attachment; filename=\"plain.txt\"; filename*=utf-8''better.txt", 0, "better.txt"},
+    {"attachment; filename*=UTF-8'en'%2E%2E%2Fx", 0, "x"},
+    {"attachment; filename*=iso-8859-1'en'caf%E9.txt", 0, "caf\xc3\xa9.txt"},
+    {"attachment; filename*=koi8-r''x.txt; filename=y.txt", 0, "y.txt"},
+    {"inline; filename=page.html", 0, "page.html"},
+};
+
+START_TEST(test_fname_disposition)
+{
+    const struct name_case *t = &cd_cases[_i];
+    char out[FNAME_BUF];
+    ck_assert_msg(fname_from_disposition(t->in, strlen(t->in), out, sizeof(out)), "case %d", _i);
+    ck_assert_msg(strcmp(out, t->out) == 0, "case %d: got \"%s\", expected \"%s\"", _i, out,
+                  t->out);
+}
+END_TEST
+
+START_TEST(test_fname_disposition_none)
+{
+    static const char *const none[] = {
+        "attachment",
+        "inline",
+        "",
+        "attachment; filename=\"\"",
+        "attachment; filename=\"unterminated",
+        "attachment; filename*=koi8-r''x.txt",
+        "attachment; filename*=nocharset",
+        "attachment; name=x.png",
+        "attachment; filenamex=x.png",
+    };
+    char out[FNAME_BUF];
+    for (size_t i = 0; i < NELEMS(none); i++)
+        ck_assert_msg(!fname_from_disposition(none[i], strlen(none[i]), out, sizeof(out)),
+                      "\"%s\" gave \"%s\"", none[i], out);
+    /* the length is respected: the filename parameter is past n */
+    const char *v = "attachment; filename=x.png";
+    ck_assert(!fname_from_disposition(v, 10, out, sizeof(out)));
+}
+END_TEST
+
+START_TEST(test_fname_numbered)
+{
+    char out[FNAME_BUF];
+    ck_assert_int_eq(fname_numbered("a.png", 0, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "a.png");
+    ck_assert_int_eq(fname_numbered("a.png", 1, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "a(1).png");
+    ck_assert_int_eq(fname_numbered("a.png", 999, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "a(999).png");
+    ck_assert_int_eq(fname_numbered("README", 2, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "README(2)");
+    ck_assert_int_eq(fname_numbered("a.tar.gz", 1, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "a.tar(1).gz");
+    ck_assert_int_eq(fname_numbered("a.png", 1, out, 9), 0); /* "a(1).png" and NUL */
+    ck_assert_int_eq(fname_numbered("a.png", 1, out, 8), -1);
+    ck_assert_int_eq(fname_numbered("a.png", 10, out, 9), -1);
+}
+END_TEST
+
+/* ---- text or binary ----------------------------------------------------------- */
+
+struct sniff_case {
+    const char *ctype; /* NULL: no field */
+    const char *body;
+    size_t n; /* 0: strlen */
+    enum body_kind kind;
+};
+
+static const struct sniff_case sniff_cases[] = {
+    {"text/plain", "hello\n", 0, BODY_TEXT},
+    {"text/html; charset=utf-8", "<p>", 0, BODY_TEXT},
+    {"TEXT/PLAIN", "x", 0, BODY_TEXT},
+    {" text/css ", "x", 0, BODY_TEXT},
+    {"text/plain", "a\0b", 3, BODY_BINARY},
+    {"text/plain; charset=utf-16", "\xff\xfeh\0i\0", 6, BODY_BINARY},
+    {"text/plain", "a\x01\x02", 0, BODY_TEXT}, /* the type says text: only NUL counts */
+    {"application/json", "{}", 0, BODY_TEXT},
+    {"application/problem+json", "{}", 0, BODY_TEXT},
+    {"application/xhtml+xml", "<x/>", 0, BODY_TEXT},
+    {"application/javascript", "x", 0, BODY_TEXT},
+    {"application/x-sh", "echo", 0, BODY_TEXT},
+    {"image/png", "\x89PNG", 0, BODY_BINARY},
+    {"image/svg+xml", "<svg/>", 0, BODY_BINARY},
+    {"image/png", "plain text", 0, BODY_BINARY},
+    {"application/octet-stream", "text", 0, BODY_BINARY},
+    {"application/pdf", "%PDF", 0, BODY_BINARY},
+    {"application/zip", "PK", 0, BODY_BINARY},
+    {"video/mp4", "x", 0, BODY_BINARY},
+    {"audio/ogg", "x", 0, BODY_BINARY},
+    {"font/woff2", "x", 0, BODY_BINARY},
+    {"nonsense", "hello", 0, BODY_BINARY},
+    {"text/", "hello", 0, BODY_BINARY},
+    {NULL, "hello\n", 0, BODY_TEXT},
+    {NULL, "", 0, BODY_TEXT},
+    {"", "hello", 0, BODY_TEXT},
+    {"  ;charset=x", "hello", 0, BODY_TEXT},
+    {NULL, "\x1b[31mred\x1b[0m\r\n\t\f\v", 0, BODY_TEXT},
+    {NULL, "\x89PNG\r\n\x1a\n", 0, BODY_BINARY},
+    {NULL, "a\x01", 0, BODY_BINARY},
+    {NULL, "a\0", 2, BODY_BINARY},
+    {NULL, "caf\xc3\xa9", 0, BODY_TEXT},
+};
+
+START_TEST(test_sniff)
+{
+    const struct sniff_case *t = &sniff_cases[_i];
+    size_t n = t->n ? t->n : strlen(t->body);
+    enum body_kind k =
+        sniff_body(t->ctype, t->ctype ? strlen(t->ctype) : 0, (const unsigned char *)t->body, n);
+    ck_assert_msg(k == t->kind, "case %d (%s): got %d", _i, t->ctype ? t->ctype : "no type", k);
+}
+END_TEST
+
+START_TEST(test_sniff_window)
+{
+    static unsigned char body[SNIFF_BYTES + 1];
+    memset(body, 'a', sizeof(body));
+    body[SNIFF_BYTES] = 0; /* just past the window */
+    ck_assert_int_eq(sniff_body("text/plain", 10, body, sizeof(body)), BODY_TEXT);
+    body[SNIFF_BYTES - 1] = 0; /* the last byte looked at */
+    ck_assert_int_eq(sniff_body("text/plain", 10, body, sizeof(body)), BODY_BINARY);
+    /* the type length is respected */
+    ck_assert_int_eq(sniff_body("image/png", 0, (const unsigned char *)"x", 1), BODY_TEXT);
+    ck_assert_int_eq(sniff_body("text/plainXimage/png", 10, (const unsigned char *)"x", 1),
+                     BODY_TEXT);
+}
+END_TEST
+
+/* ---- Content-Range and --continue --------------------------------------------- */
+
+struct cr_case {
+    const char *v;
+    int ret;
+    bool unsatisfied, complete_known;
+    uint64_t first, last, complete;
+};
+
+static const struct cr_case cr_cases[] = {
+    {"bytes 0-99/1000", 0, false, true, 0, 99, 1000},
+    {"bytes 100-199/*", 0, false, false, 100, 199, 0},
+    {"bytes */1000", 0, true, true, 0, 0, 1000},
+    {"BYTES 0-0/1", 0, false, true, 0, 0, 1},
+    {" bytes 5-9/10 ", 0, false, true, 5, 9, 10},
+    {"bytes 999999999999999998-999999999999999998/999999999999999999", 0, false, true,
+     999999999999999998ull, 999999999999999998ull, 999999999999999999ull},
+    {"bytes 5-4/10", -EINVAL, false, false, 0, 0, 0},
+    {"bytes 0-10/10", -EINVAL, false, false, 0, 0, 0},
+    {"bytes 0-9", -EINVAL, false, false, 0, 0, 0},
+    {"bytes 0-9/", -EINVAL, false, false, 0, 0, 0},
+    {"items 0-9/10", -EINVAL, false, false, 0, 0, 0},
+    {"bytes=0-9/10", -EINVAL, false, false, 0, 0, 0},
+    {"bytes 0-9/10x", -EINVAL, false, false, 0, 0, 0},
+    {"bytes -9/10", -EINVAL, false, false, 0, 0, 0},
+    {"bytes */*", -EINVAL, false, false, 0, 0, 0},
+    {"bytes 0-9/ 10", -EINVAL, false, false, 0, 0, 0},
+    {"bytes  0-9/10", -EINVAL, false, false, 0, 0, 0},
+    {"bytes 99999999999999999999-1/2", -EINVAL, false, false, 0, 0, 0},
+    {"bytes", -EINVAL, false, false, 0, 0, 0},
+    {"", -EINVAL, false, false, 0, 0, 0},
+};
+
+START_TEST(test_content_range)
+{
+    const struct cr_case *t = &cr_cases[_i];
+    struct content_range cr;
+    memset(&cr, 0xaa, sizeof(cr));
+    int r = content_range_parse(t->v, strlen(t->v), &cr);
+    ck_assert_msg(r == t->ret, "case %d \"%s\": %d", _i, t->v, r);
+    if (r != 0)
+        return;
+    ck_assert(cr.unsatisfied == t->unsatisfied);
+    ck_assert(cr.complete_known == t->complete_known);
+    if (!t->unsatisfied) {
+        ck_assert_uint_eq(cr.first, t->first);
+        ck_assert_uint_eq(cr.last, t->last);
+    }
+    if (t->complete_known)
+        ck_assert_uint_eq(cr.complete, t->complete);
+}
+END_TEST
+
+struct resume_case {
+    int status;
+    uint64_t offset;
+    const char *cr; /* NULL: no field */
+    uint64_t len;
+    enum resume_verdict v;
+};
+
+static const struct resume_case resume_cases[] = {
+    {206, 100, "bytes 100-199/200", 100, RESUME_APPEND},
+    {206, 100, "bytes 100-199/200", UINT64_MAX, RESUME_APPEND},
+    {206, 100, "bytes 100-149/200", 50, RESUME_APPEND}, /* a part of the rest */
+    {206, 100, "bytes 100-199/*", 100, RESUME_APPEND},
+    {206, 100, "bytes 0-199/200", 200, RESUME_MISMATCH},
+    {206, 100, "bytes 101-199/200", 99, RESUME_MISMATCH},
+    {206, 100, NULL, 100, RESUME_MISMATCH},
+    {206, 100, "bytes 100-199/200", 50, RESUME_MISMATCH}, /* length disagrees */
+    {206, 100, "bytes */200", 0, RESUME_MISMATCH},
+    {206, 100, "garbage", 100, RESUME_MISMATCH},
+    {200, 100, NULL, 200, RESUME_IGNORED},
+    {200, 100, "bytes 100-199/200", 100, RESUME_IGNORED},
+    {203, 100, NULL, 200, RESUME_IGNORED},
+    {416, 100, "bytes */100", 0, RESUME_COMPLETE},
+    {416, 100, "bytes */50", 0, RESUME_UNSATISFIED},
+    {416, 100, NULL, 0, RESUME_UNSATISFIED},
+    {404, 100, NULL, 10, RESUME_OTHER},
+    {301, 100, NULL, 10, RESUME_OTHER},
+    {500, 100, "bytes 100-199/200", 100, RESUME_OTHER},
+};
+
+START_TEST(test_resume_check)
+{
+    const struct resume_case *t = &resume_cases[_i];
+    enum resume_verdict v =
+        resume_check(t->status, t->offset, t->cr, t->cr ? strlen(t->cr) : 0, t->len);
+    ck_assert_msg(v == t->v, "case %d: got %d, expected %d", _i, v, t->v);
+}
+END_TEST
+
+/* ---- progress ------------------------------------------------------------------- */
+
+START_TEST(test_progress_size_time)
+{
+    static const struct {
+        uint64_t v;
+        const char *s;
+    } sizes[] = {
+        {0, "0 B"},
+        {1023, "1023 B"},
+        {1024, "1.0 KiB"},
+        {1536, "1.5 KiB"},
+        {1048575, "1023.9 KiB"},
+        {1048576, "1.0 MiB"},
+        {5ull << 30, "5.0 GiB"},
+        {UINT64_MAX, "15.9 EiB"},
+    };
+    static const struct {
+        uint64_t v;
+        const char *s;
+    } times[] = {
+        {0, "0:00"},       {7, "0:07"},          {754, "12:34"},   {3599, "59:59"},
+        {3723, "1:02:03"}, {359999, "99:59:59"}, {360000, ">99h"}, {UINT64_MAX, "--:--"},
+    };
+    char buf[32];
+    for (size_t i = 0; i < NELEMS(sizes); i++) {
+        progress_size(sizes[i].v, buf, sizeof(buf));
+        ck_assert_str_eq(buf, sizes[i].s);
+    }
+    for (size_t i = 0; i < NELEMS(times); i++) {
+        progress_time(times[i].v, buf, sizeof(buf));
+        ck_assert_str_eq(buf, times[i].s);
+    }
+}
+END_TEST
+
+static size_t count(const char *s, char c)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == c;
+    return n;
+}
+
+START_TEST(test_progress_format)
+{
+    char line[512];
+    /* half of 1 MiB in 1 s: 512 KiB/s, 1 s left */
+    size_t n = progress_format(line, sizeof(line), 80, 512 * 1024, 1024 * 1024, 1000, false);
+    ck_assert_uint_eq(n, strlen(line));
+    ck_assert_uint_le(n, 79);
+    ck_assert_msg(line[0] == '[', "%s", line);
+    ck_assert_ptr_nonnull(strstr(line, "]  50% 512.0 KiB / 1.0 MiB  512.0 KiB/s  ETA 0:01"));
+    const char *close = strchr(line, ']');
+    size_t inner = (size_t)(close - line - 1);
+    ck_assert_uint_eq(count(line, '='), inner / 2);
+    ck_assert_uint_eq(count(line, '>'), 1);
+
+    /* done: 100 %, the time taken */
+    progress_format(line, sizeof(line), 80, 1024 * 1024, 1024 * 1024, 2000, true);
+    ck_assert_ptr_nonnull(strstr(line, " 100% 1.0 MiB / 1.0 MiB  512.0 KiB/s  in 0:02"));
+    ck_assert_ptr_null(strchr(line, '>'));
+
+    /* unknown length: bytes, rate, time so far; no bar */
+    n = progress_format(line, sizeof(line), 80, 2 * 1024 * 1024, UINT64_MAX, 2000, false);
+    ck_assert_str_eq(line, "2.0 MiB  1.0 MiB/s  0:02");
+
+    /* no time yet: no rate, no estimate */
+    progress_format(line, sizeof(line), 80, 0, 1024 * 1024, 0, false);
+    ck_assert_ptr_nonnull(strstr(line, "  0% 0 B / 1.0 MiB  --/s  ETA --:--"));
+
+    /* more than announced, or an empty body */
+    progress_format(line, sizeof(line), 80, 200, 100, 1000, false);
+    ck_assert_ptr_nonnull(strstr(line, " 100% "));
+    progress_format(line, sizeof(line), 80, 0, 0, 1000, true);
+    ck_assert_ptr_nonnull(strstr(line, " 100% "));
+
+    /* narrow terminals: never wider than width - 1 */
+    for (unsigned w = 1; w <= 120; w++) {
+        n = progress_format(line, sizeof(line), w, 3 * 1024 * 1024, 7 * 1024 * 1024, 1500, false);
+        ck_assert_uint_eq(n, strlen(line));
+        ck_assert_msg(n <= (w > 1 ? w - 1 : 0), "width %u: %zu columns", w, n);
+    }
+    /* a small buffer is respected */
+    char tiny[8];
+    memset(tiny, 'X', sizeof(tiny));
+    n = progress_format(tiny, 5, 80, 1, 2, 3, false);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_int_eq(tiny[4], '\0');
+    ck_assert_int_eq(tiny[5], 'X');
+}
+END_TEST
+
+/* ---- redirects ---------------------------------------------------------------- */
+
+struct redir_case {
+    const char *loc;
+    int ret;
+    const char *host;
+    unsigned port;
+    const char *target;
+};
+
+static const struct redir_case redir_cases[] = {
+    {"http://x/y", 0, "x", 80, "/y"},
+    {"HTTP://X:81", 0, "X", 81, "/"},
+    {"//other:81/p?q", 0, "other", 81, "/p?q"},
+    {"/abs", 0, "h", 8080, "/abs"},
+    {"rel", 0, "h", 8080, "/a/b/rel"},
+    {"../up", 0, "h", 8080, "/a/up"},
+    {"../../../../x", 0, "h", 8080, "/x"},
+    {"./", 0, "h", 8080, "/a/b/"},
+    {".", 0, "h", 8080, "/a/b/"},
+    {"..", 0, "h", 8080, "/a/"},
+    {"?z=2", 0, "h", 8080, "/a/b/c?z=2"},
+    {"d?e=1#frag", 0, "h", 8080, "/a/b/d?e=1"},
+    {"/a/./b/../c", 0, "h", 8080, "/a/c"},
+    {"/..", 0, "h", 8080, "/"},
+    {"/a//..", 0, "h", 8080, "/a/"},
+    {"/x/../../y/.", 0, "h", 8080, "/y/"},
+    {"  /sp  ", 0, "h", 8080, "/sp"},
+    {"/caf\xc3\xa9", 0, "h", 8080, "/caf%C3%A9"},
+    {"/a b", 0, "h", 8080, "/a%20b"},
+    {"http://[::1]:9/z", 0, "::1", 9, "/z"},
+    {"https://x/", -EPROTONOSUPPORT, NULL, 0, NULL},
+    {"ftp://x/", -EPROTONOSUPPORT, NULL, 0, NULL},
+    {"javascript:alert(1)", -EPROTONOSUPPORT, NULL, 0, NULL},
+    {"http:foo", -EINVAL, NULL, 0, NULL},
+    {"", -EINVAL, NULL, 0, NULL},
+    {"   ", -EINVAL, NULL, 0, NULL},
+    {"#only", -EINVAL, NULL, 0, NULL},
+    {"/x\x01", -EINVAL, NULL, 0, NULL},
+    {"http://u@x/", -EINVAL, NULL, 0, NULL},
+    {"http://x:99999/", -ERANGE, NULL, 0, NULL},
+};
+
+START_TEST(test_redirect)
+{
+    const struct redir_case *t = &redir_cases[_i];
+    struct ps_url base, out;
+    const char *why = NULL;
+    ck_assert_int_eq(ps_url_parse("http://h:8080/a/b/c?q=1", &base, NULL), 0);
+    int r = redirect_resolve(&base, t->loc, strlen(t->loc), &out, &why);
+    ck_assert_msg(r == t->ret, "case %d \"%s\": %d (%s)", _i, t->loc, r, why ? why : "");
+    if (r != 0) {
+        ck_assert_ptr_nonnull(why);
+        return;
+    }
+    ck_assert_str_eq(out.host, t->host);
+    ck_assert_uint_eq(out.port, t->port);
+    ck_assert_msg(strcmp(out.target, t->target) == 0, "case %d \"%s\": target \"%s\"", _i, t->loc,
+                  out.target);
+}
+END_TEST
+
+START_TEST(test_redirect_ipv6_base)
+{
+    struct ps_url base, out;
+    ck_assert_int_eq(ps_url_parse("http://[::1]:8080/dir/", &base, NULL), 0);
+    ck_assert_int_eq(redirect_resolve(&base, "f", 1, &out, NULL), 0);
+    ck_assert_str_eq(out.host, "::1");
+    ck_assert(out.ipv6_literal);
+    ck_assert_uint_eq(out.port, 8080);
+    ck_assert_str_eq(out.target, "/dir/f");
+    /* the length is respected */
+    ck_assert_int_eq(redirect_resolve(&base, "/abcdef", 2, &out, NULL), 0);
+    ck_assert_str_eq(out.target, "/a");
+
+    ck_assert(redirect_status(301) && redirect_status(302) && redirect_status(303) &&
+              redirect_status(307) && redirect_status(308));
+    ck_assert(!redirect_status(300) && !redirect_status(304) && !redirect_status(305) &&
+              !redirect_status(200) && !redirect_status(309));
+}
+END_TEST
+
+/* ---- request heads ------------------------------------------------------------ */
+
+START_TEST(test_request_default)
+{
+    char buf[REQUEST_MAX];
+    ck_assert_int_eq(parse(ARGS("http://h:8080/x?y")), CLI_RUN);
+    int n = request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
+    ck_assert_int_gt(n, 0);
+    ck_assert_str_eq(
+        buf, "GET /x?y HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: pyserve-client/" PACKAGE_VERSION
+             "\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+    ck_assert_uint_eq((size_t)n, strlen(buf));
+
+    ck_assert_int_eq(parse(ARGS("-I", "http://[::1]/")), CLI_RUN);
+    request_build(buf, sizeof(buf), "HEAD", &opts.url, &opts, 0, true);
+    ck_assert(strncmp(buf, "HEAD / HTTP/1.1\r\nHost: [::1]\r\n", 30) == 0);
+
+    /* too small */
+    ck_assert_int_eq(request_build(buf, 40, "GET", &opts.url, &opts, 0, true), -ENOSPC);
+    ck_assert_int_eq(request_build(buf, 0, "GET", &opts.url, &opts, 0, true), -ENOSPC);
+}
+END_TEST
+
+START_TEST(test_request_ranges_and_fields)
+{
+    char buf[REQUEST_MAX];
+    ck_assert_int_eq(parse(ARGS("-r", "0-99", "http://h/")), CLI_RUN);
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
+    ck_assert_ptr_nonnull(strstr(buf, "\r\nRange: bytes=0-99\r\n"));
+
+    ck_assert_int_eq(parse(ARGS("-C", "http://h/f")), CLI_RUN);
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 12345, true);
+    ck_assert_ptr_nonnull(strstr(buf, "\r\nRange: bytes=12345-\r\n"));
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
+    ck_assert_ptr_null(strstr(buf, "Range"));
+
+    ck_assert_int_eq(parse(ARGS("-H", "accept: text/plain", "-H", "User-Agent:", "-H", "X-A: 1",
+                                "-H", "Host: virt", "-H", "X-A: 2", "http://h:81/")),
+                     CLI_RUN);
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
+    ck_assert_str_eq(buf, "GET / HTTP/1.1\r\nConnection: close\r\naccept: text/plain\r\n"
+                          "X-A: 1\r\nHost: virt\r\nX-A: 2\r\n\r\n");
+    /* after a redirect elsewhere, our Host again */
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, false);
+    ck_assert_str_eq(buf, "GET / HTTP/1.1\r\nHost: h:81\r\nConnection: close\r\n"
+                          "accept: text/plain\r\nX-A: 1\r\nX-A: 2\r\n\r\n");
+
+    ck_assert_int_eq(parse(ARGS("-H", "Range: bytes=1-2", "-r", "5-6", "http://h/")), CLI_RUN);
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
+    ck_assert_ptr_nonnull(strstr(buf, "\r\nRange: bytes=1-2\r\n"));
+    ck_assert_ptr_null(strstr(buf, "5-6"));
+}
+END_TEST
+
+/* ---- body destination ----------------------------------------------------------- */
+
+struct dest_case {
+    enum cli_output out;
+    bool resume;
+    int status;
+    bool has_body;
+    enum body_kind kind;
+    bool tty;
+    enum dest d;
+};
+
+static const struct dest_case dest_cases[] = {
+    {CLI_OUT_AUTO, false, 200, false, BODY_BINARY, false, DEST_NONE},
+    {CLI_OUT_AUTO, false, 200, true, BODY_TEXT, false, DEST_STDOUT},
+    {CLI_OUT_AUTO, false, 200, true, BODY_TEXT, true, DEST_STDOUT},
+    {CLI_OUT_AUTO, false, 200, true, BODY_BINARY, false, DEST_NEW_FILE},
+    {CLI_OUT_AUTO, false, 200, true, BODY_BINARY, true, DEST_NEW_FILE},
+    {CLI_OUT_AUTO, false, 206, true, BODY_BINARY, true, DEST_NEW_FILE},
+    {CLI_OUT_AUTO, false, 404, true, BODY_TEXT, true, DEST_STDOUT},
+    {CLI_OUT_AUTO, false, 404, true, BODY_BINARY, false, DEST_DISCARD},
+    {CLI_OUT_AUTO, false, 302, true, BODY_BINARY, false, DEST_DISCARD},
+    {CLI_OUT_STDOUT, false, 200, true, BODY_BINARY, false, DEST_STDOUT},
+    {CLI_OUT_STDOUT, false, 200, true, BODY_BINARY, true, DEST_REFUSE},
+    {CLI_OUT_STDOUT, false, 404, true, BODY_BINARY, true, DEST_REFUSE},
+    {CLI_OUT_STDOUT, false, 200, true, BODY_TEXT, true, DEST_STDOUT},
+    {CLI_OUT_STDOUT, false, 200, false, BODY_BINARY, true, DEST_NONE},
+    {CLI_OUT_FILE, false, 200, true, BODY_TEXT, true, DEST_FILE},
+    {CLI_OUT_FILE, false, 200, true, BODY_BINARY, true, DEST_FILE},
+    {CLI_OUT_FILE, false, 206, true, BODY_BINARY, true, DEST_FILE},
+    {CLI_OUT_FILE, false, 404, true, BODY_TEXT, false, DEST_STDOUT},
+    {CLI_OUT_FILE, false, 500, true, BODY_BINARY, false, DEST_DISCARD},
+    {CLI_OUT_FILE, true, 206, true, BODY_BINARY, false, DEST_APPEND},
+    {CLI_OUT_FILE, true, 200, true, BODY_BINARY, false, DEST_FILE},
+    {CLI_OUT_FILE, true, 404, true, BODY_TEXT, false, DEST_STDOUT},
+    {CLI_OUT_REMOTE, false, 200, true, BODY_TEXT, true, DEST_NEW_FILE},
+    {CLI_OUT_REMOTE, false, 200, true, BODY_BINARY, false, DEST_NEW_FILE},
+    {CLI_OUT_REMOTE, true, 200, true, BODY_TEXT, false, DEST_FILE},
+    {CLI_OUT_REMOTE, true, 206, true, BODY_TEXT, false, DEST_APPEND},
+    {CLI_OUT_REMOTE, false, 403, true, BODY_BINARY, true, DEST_DISCARD},
+};
+
+START_TEST(test_dest)
+{
+    const struct dest_case *t = &dest_cases[_i];
+    struct dest_in in = {t->out, t->resume, t->status, t->has_body, t->kind, t->tty};
+    enum dest d = dest_plan(&in);
+    ck_assert_msg(d == t->d, "case %d: got %d, expected %d", _i, d, t->d);
+}
+END_TEST
+
+static Suite *client_suite(void)
+{
+    Suite *s = suite_create("client");
+    TCase *tc;
+
+    tc = tcase_create("cli");
+    tcase_add_loop_test(tc, test_cli_errors, 0, NELEMS(cli_err_cases));
+    tcase_add_test(tc, test_cli_url_forms);
+    tcase_add_test(tc, test_cli_options);
+    tcase_add_test(tc, test_cli_headers);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("names");
+    tcase_add_loop_test(tc, test_fname_sanitize, 0, NELEMS(sanitize_cases));
+    tcase_add_test(tc, test_fname_long);
+    tcase_add_loop_test(tc, test_fname_target, 0, NELEMS(target_cases));
+    tcase_add_loop_test(tc, test_fname_disposition, 0, NELEMS(cd_cases));
+    tcase_add_test(tc, test_fname_disposition_none);
+    tcase_add_test(tc, test_fname_numbered);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("sniff");
+    tcase_add_loop_test(tc, test_sniff, 0, NELEMS(sniff_cases));
+    tcase_add_test(tc, test_sniff_window);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("ranges");
+    tcase_add_loop_test(tc, test_content_range, 0, NELEMS(cr_cases));
+    tcase_add_loop_test(tc, test_resume_check, 0, NELEMS(resume_cases));
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("progress");
+    tcase_add_test(tc, test_progress_size_time);
+    tcase_add_test(tc, test_progress_format);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("redirect");
+    tcase_add_loop_test(tc, test_redirect, 0, NELEMS(redir_cases));
+    tcase_add_test(tc, test_redirect_ipv6_base);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("request");
+    tcase_add_test(tc, test_request_default);
+    tcase_add_test(tc, test_request_ranges_and_fields);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("dest");
+    tcase_add_loop_test(tc, test_dest, 0, NELEMS(dest_cases));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(client_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
