@@ -95,7 +95,8 @@ int autoindex_render(struct autoindex_entry *e, size_t n, const char *rel, size_
     struct sbuf b = {0};
     char line[128];
 
-    qsort(e, n, sizeof(*e), cmp_entry);
+    if (n > 1)
+        qsort(e, n, sizeof(*e), cmp_entry);
     sb_str(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of /");
     html_escape(&b, rel, rel_len);
     sb_str(&b, "</title></head>\n<body><h1>Index of /");
