@@ -76,6 +76,8 @@ static const struct conf_key keys[] = {
     {"max_ranges", CONF_T_UINT, F(max_ranges), 1, 64},
     {"multiple_ranges", CONF_T_MULTIRANGE, F(multiple_ranges), 0, 0},
     {"cache_control", CONF_T_CACHECTL, F(cache_control), 0, 0},
+    {"file_cache_entries", CONF_T_UINT, F(file_cache_entries), 0, 1u << 20},
+    {"file_cache_max_file", CONF_T_SIZE, F(file_cache_max_file), 0, 16 * KIB * KIB},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -130,6 +132,8 @@ void conf_init(struct conf *c)
     c->mime_cache_entries = 4096;
     c->log_level = LOG_INFO;
     c->max_ranges = 16;
+    c->file_cache_entries = 1024;
+    c->file_cache_max_file = 64 * KIB;
     c->multiple_ranges = CONF_MULTI_MULTIPART;
     c->root_fd = -1;
     atomic_init(&c->refs, 1);

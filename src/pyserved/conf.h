@@ -55,6 +55,8 @@ struct conf {
     bool precompressed;
     uint64_t max_ranges;
     uint64_t multiple_ranges; /* enum conf_multirange */
+    uint64_t file_cache_entries;
+    uint64_t file_cache_max_file;
     struct conf_cache_control cache_control[CONF_MAX_CACHE_CONTROL];
     unsigned ncache_control;
 

@@ -15,10 +15,12 @@
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "fcache.h"
 #include "http_parse.h"
 #include "log.h"
 #include "respond.h"
@@ -145,9 +147,12 @@ static void end_request(struct conn *c)
         atomic_fetch_add_explicit(&c->w->requests, 1, memory_order_relaxed);
     }
     c->in_request = false;
-    if (c->file_fd >= 0) {
+    if (c->file_fd >= 0 && !c->centry)
         close(c->file_fd);
-        c->file_fd = -1;
+    c->file_fd = -1;
+    if (c->centry) {
+        fcache_release(c->w->fcache, c->centry);
+        c->centry = NULL;
     }
     free(c->heap);
     c->heap = NULL;
@@ -381,20 +386,55 @@ static enum step do_send(struct conn *c, size_t *budget)
                 return STEP_CLOSED;
             }
         } else {
-            const char *p;
-            if (s->kind == SEG_OUT) {
-                p = conn_out(c) + s->off;
-            } else if (s->kind == SEG_HEAP) {
-                p = c->heap + s->off;
-            } else {
-                if (c->seg_done == 0 && respond_fill_part(c, s) != (int)s->len) {
-                    conn_close(c); /* cannot happen: lengths were planned */
-                    return STEP_CLOSED;
+            /* this memory segment and the ones right after it: one sendmsg */
+            struct iovec iov[8];
+            int niov = 0;
+            for (unsigned k = c->seg_i; k < c->nsegs && niov < 8; k++) {
+                struct send_seg *m = &c->segs[k];
+                const char *p;
+                uint64_t skip = k == c->seg_i ? c->seg_done : 0;
+                if (m->kind == SEG_OUT) {
+                    p = conn_out(c) + m->off;
+                } else if (m->kind == SEG_HEAP) {
+                    p = c->heap + m->off;
+                } else if (m->kind == SEG_CACHE) {
+                    p = c->centry->content + m->off;
+                } else if (m->kind == SEG_PART || m->kind == SEG_TRAILER) {
+                    if (niov > 0)
+                        break; /* it reuses the part area: send it on its own */
+                    if (skip == 0 && respond_fill_part(c, m) != (int)m->len) {
+                        conn_close(c); /* cannot happen: lengths were planned */
+                        return STEP_CLOSED;
+                    }
+                    p = conn_part_area(c) + CONN_BOUNDARY_MAX + CONN_CTYPE_MAX;
+                    iov[niov++] = (struct iovec){(void *)(p + skip), m->len - skip};
+                    break;
+                } else {
+                    break; /* a file range */
                 }
-                p = conn_part_area(c) + CONN_BOUNDARY_MAX + CONN_CTYPE_MAX;
+                iov[niov++] = (struct iovec){(void *)(p + skip), m->len - skip};
             }
-            bool more = c->seg_i + 1 < c->nsegs;
-            n = send(c->fd, p + c->seg_done, left, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+            bool more = c->seg_i + (unsigned)niov < c->nsegs;
+            struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
+            n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+            if (n > 0) {
+                /* spread what went out over the segments */
+                uint64_t sent = (uint64_t)n;
+                c->bytes += sent;
+                while (sent > 0) {
+                    uint64_t room = c->segs[c->seg_i].len - c->seg_done;
+                    uint64_t take = sent < room ? sent : room;
+                    c->seg_done += take;
+                    sent -= take;
+                    if (c->seg_done == c->segs[c->seg_i].len && sent > 0) {
+                        c->seg_i++;
+                        c->seg_done = 0;
+                    }
+                }
+                *budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
+                progress = true;
+                continue;
+            }
         }
         if (n > 0) {
             c->seg_done += (uint64_t)n;

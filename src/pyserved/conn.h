@@ -21,10 +21,11 @@ enum conn_state {
 };
 
 /* A response is a plan of segments sent in order: bytes of the out area
- * (the head, an error body), of a heap buffer (a directory listing), of the
- * open file (sendfile), or a multipart part header / closing delimiter that
- * is written into the part area when its turn comes. */
-enum seg_kind { SEG_OUT = 0, SEG_HEAP, SEG_FILE, SEG_PART, SEG_TRAILER };
+ * (the head, an error body), of a heap buffer (a directory listing), of a
+ * cached file's content, of the open file (sendfile), or a multipart part
+ * header / closing delimiter written into the part area when its turn comes.
+ * Consecutive memory segments leave in one sendmsg(). */
+enum seg_kind { SEG_OUT = 0, SEG_HEAP, SEG_CACHE, SEG_FILE, SEG_PART, SEG_TRAILER };
 
 struct send_seg {
     uint8_t kind;
@@ -45,6 +46,8 @@ struct send_seg {
     (((size_t)(in_cap) + (size_t)(head_cap) + CONN_PART_AREA + 7) & ~(size_t)7)
 #define CONN_BUF_SIZE(in_cap, head_cap) \
     (CONN_SEGS_OFF(in_cap, head_cap) + CONN_MAX_SEGS * sizeof(struct send_seg))
+
+struct fcache_entry;
 
 struct conn {
     struct conn *prev, *next; /* in one of the worker's timer lists */
@@ -72,6 +75,8 @@ struct conn {
     uint64_t seg_done;
     uint64_t file_size;   /* for multipart part headers */
     char *heap;           /* owned body (listing), freed with the response */
+    struct fcache_entry *centry; /* cached file the response sends (SEG_CACHE, or
+                                    its fd as file_fd), released at its end */
 
     /* access log */
     int status;

@@ -104,9 +104,10 @@ int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char 
         puts_(&w, h->content_encoding);
     }
     if (h->last_modified) {
-        ps_http_date_format(h->last_modified, lm);
+        if (!h->last_modified_str)
+            ps_http_date_format(h->last_modified, lm);
         puts_(&w, "\r\nLast-Modified: ");
-        put(&w, lm, PS_HTTP_DATE_LEN);
+        put(&w, h->last_modified_str ? h->last_modified_str : lm, PS_HTTP_DATE_LEN);
     }
     if (h->etag) {
         puts_(&w, "\r\nETag: ");

@@ -16,6 +16,7 @@ struct resp_head {
     uint64_t content_length;  /* sent unless no_length (also for HEAD) */
     bool no_length;           /* 304 and 204: no Content-Length */
     time_t last_modified;     /* 0: no Last-Modified field */
+    const char *last_modified_str; /* the same, formatted already (or NULL) */
     const char *etag;         /* quoted entity-tag, NULL: none */
     size_t etag_len;
     bool accept_ranges;       /* "Accept-Ranges: bytes" */

@@ -15,6 +15,7 @@
 #include "autoindex.h"
 #include "conf.h"
 #include "conn.h"
+#include "fcache.h"
 #include "http_cond.h"
 #include "http_parse.h"
 #include "http_resp.h"
@@ -67,6 +68,14 @@ static int plan_head(struct conn *c, struct resp_head *h)
     return n;
 }
 
+/* Let go of the response's file (closing it unless the cache owns it). */
+static void drop_file(struct conn *c)
+{
+    if (c->file_fd >= 0 && !c->centry)
+        close(c->file_fd);
+    c->file_fd = -1;
+}
+
 void respond_error(struct conn *c, int status, bool head_only, const char *location,
                    size_t location_len)
 {
@@ -76,10 +85,7 @@ void respond_error(struct conn *c, int status, bool head_only, const char *locat
         blen = 0;
     if (closing_status(status) || stopping(c))
         c->keep_alive = false;
-    if (c->file_fd >= 0) {
-        close(c->file_fd);
-        c->file_fd = -1;
-    }
+    drop_file(c);
     struct resp_head h = {
         .status = status,
         .content_type = "text/html; charset=utf-8",
@@ -241,46 +247,55 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
     conn_begin_send(c);
 }
 
-static void respond_file(struct conn *c, const struct http_request *r, struct static_file *f,
-                         const char *path, size_t path_len)
+/* What a file response is made from, cached or not. The body comes from
+ * content (a cached small file) or from c->file_fd. */
+struct repr {
+    const char *content;
+    const struct stat *st;
+    const char *ctype;
+    const char *etag;
+    size_t etag_len;
+    const char *last_modified; /* formatted, or NULL */
+    const char *encoding;
+    const char *path;
+    size_t path_len;
+};
+
+/* A body range as a segment: from memory or by sendfile. */
+static void plan_body(struct conn *c, const struct repr *rep, uint64_t off, uint64_t len)
 {
-    struct worker *w = c->w;
-    const struct conf *cf = w->conf;
+    plan_add(c, rep->content ? SEG_CACHE : SEG_FILE, off, len);
+}
+
+static void respond_repr(struct conn *c, const struct http_request *r, const struct repr *rep)
+{
+    const struct conf *cf = c->w->conf;
     bool head_only = r->method == HTTP_M_HEAD;
-
-    /* The type is the original's, whatever variant is sent. */
-    bool detected;
-    const char *ctype = mime_content_type(w->mime, cf, f->fd, &f->st, path, path_len, &detected);
-    if (detected && cf->log_level >= LOG_DEBUG)
-        log_msg(LOG_DEBUG, "content type of /%s: %s (detected)", path, ctype);
-    const char *encoding = cf->precompressed ? pick_variant(c, r, path, path_len, f) : NULL;
-
-    char etag[HTTP_ETAG_MAX];
-    size_t etag_len = http_etag(&f->st, etag);
-    time_t lm = f->st.st_mtim.tv_sec;
-    uint64_t size = (uint64_t)f->st.st_size;
+    time_t lm = rep->st->st_mtim.tv_sec;
+    uint64_t size = (uint64_t)rep->st->st_size;
     struct resp_head h = {
         .status = 200,
-        .content_type = ctype,
+        .content_type = rep->ctype,
         .content_length = size,
         .last_modified = lm,
-        .etag = etag,
-        .etag_len = etag_len,
+        .last_modified_str = rep->last_modified,
+        .etag = rep->etag,
+        .etag_len = rep->etag_len,
         .accept_ranges = true,
-        .content_encoding = encoding,
+        .content_encoding = rep->encoding,
         .vary_accept_encoding = cf->precompressed,
-        .cache_control = conf_cache_control_for(cf, path, path_len),
+        .cache_control = conf_cache_control_for(cf, rep->path, rep->path_len),
     };
 
-    int cond = http_conditional(r, etag, etag_len, lm);
+    int cond = http_conditional(r, rep->etag, rep->etag_len, lm);
     if (cond == 412) {
-        close(f->fd);
+        drop_file(c);
         respond_error(c, 412, head_only, NULL, 0);
         return;
     }
     if (cond == 304) {
         /* RFC 9110 15.4.5: the validators and caching fields, no body */
-        close(f->fd);
+        drop_file(c);
         h.status = 304;
         h.no_length = true;
         h.content_type = NULL;
@@ -298,7 +313,7 @@ static void respond_file(struct conn *c, const struct http_request *r, struct st
     unsigned nr = 0;
     enum range_result rr = RANGE_NONE;
     if (r->method == HTTP_M_GET && r->range.n &&
-        http_if_range(r->if_range, etag, etag_len, lm))
+        http_if_range(r->if_range, rep->etag, rep->etag_len, lm))
         rr = http_range_parse(r->range, size, rg, (unsigned)cf->max_ranges, &nr);
     if (rr == RANGE_OK && nr > 1 && cf->multiple_ranges == CONF_MULTI_FIRST)
         nr = 1;
@@ -306,7 +321,7 @@ static void respond_file(struct conn *c, const struct http_request *r, struct st
         rr = RANGE_NONE;
 
     if (rr == RANGE_UNSATISFIABLE) {
-        close(f->fd);
+        drop_file(c);
         char body[512];
         int blen = http_error_body(body, sizeof(body), 416);
         struct resp_head e = {
@@ -326,7 +341,6 @@ static void respond_file(struct conn *c, const struct http_request *r, struct st
         return;
     }
 
-    c->file_fd = f->fd;
     c->file_size = size;
     if (rr == RANGE_OK && nr == 1) {
         h.status = 206;
@@ -337,12 +351,12 @@ static void respond_file(struct conn *c, const struct http_request *r, struct st
         h.content_length = rg[0].last - rg[0].first + 1;
         if (plan_head(c, &h) < 0)
             goto fail;
-        plan_add(c, SEG_FILE, rg[0].first, h.content_length);
+        plan_body(c, rep, rg[0].first, h.content_length);
     } else if (rr == RANGE_OK) {
         /* multipart/byteranges: length computed from the exact part headers */
         char *area = conn_part_area(c);
         new_boundary(c, area);
-        snprintf(area + CONN_BOUNDARY_MAX, CONN_CTYPE_MAX, "%s", ctype);
+        snprintf(area + CONN_BOUNDARY_MAX, CONN_CTYPE_MAX, "%s", rep->ctype);
         char ct[96], tmp[CONN_PART_MAX];
         snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", area);
         uint64_t total = (uint64_t)snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", area);
@@ -362,25 +376,69 @@ static void respond_file(struct conn *c, const struct http_request *r, struct st
             int ph = part_header(tmp, sizeof(tmp), area, area + CONN_BOUNDARY_MAX,
                                  rg[i].first, rg[i].last, size);
             plan_add(c, SEG_PART, 0, (uint64_t)ph);
-            plan_add(c, SEG_FILE, rg[i].first, rg[i].last - rg[i].first + 1);
+            plan_body(c, rep, rg[i].first, rg[i].last - rg[i].first + 1);
         }
         plan_add(c, SEG_TRAILER, 0, (uint64_t)snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", area));
     } else {
         if (plan_head(c, &h) < 0)
             goto fail;
-        plan_add(c, SEG_FILE, 0, size);
+        plan_body(c, rep, 0, size);
     }
     if (head_only) {
         c->nsegs = 1; /* the same head, no body */
-        close(c->file_fd);
-        c->file_fd = -1;
+        drop_file(c);
     }
     conn_begin_send(c);
     return;
 fail:
-    close(c->file_fd);
-    c->file_fd = -1;
+    drop_file(c);
     respond_error(c, 500, head_only, NULL, 0);
+}
+
+/* A file without the cache (cache off, or precompressed variants on). */
+static void respond_file(struct conn *c, const struct http_request *r, struct static_file *f,
+                         const char *path, size_t path_len)
+{
+    struct worker *w = c->w;
+    const struct conf *cf = w->conf;
+
+    /* The type is the original's, whatever variant is sent. */
+    bool detected;
+    const char *ctype = mime_content_type(w->mime, cf, f->fd, &f->st, path, path_len, &detected);
+    if (detected && cf->log_level >= LOG_DEBUG)
+        log_msg(LOG_DEBUG, "content type of /%s: %s (detected)", path, ctype);
+    const char *encoding = cf->precompressed ? pick_variant(c, r, path, path_len, f) : NULL;
+
+    char etag[HTTP_ETAG_MAX];
+    struct repr rep = {
+        .st = &f->st,
+        .ctype = ctype,
+        .etag = etag,
+        .etag_len = http_etag(&f->st, etag),
+        .encoding = encoding,
+        .path = path,
+        .path_len = path_len,
+    };
+    c->file_fd = f->fd;
+    respond_repr(c, r, &rep);
+}
+
+/* A file from the open-file cache. */
+static void respond_cached(struct conn *c, const struct http_request *r, struct fcache_entry *e)
+{
+    c->centry = e; /* released when the response ends */
+    c->file_fd = e->fd;
+    struct repr rep = {
+        .content = e->content,
+        .st = &e->st,
+        .ctype = e->ctype,
+        .etag = e->etag,
+        .etag_len = e->etag_len,
+        .last_modified = e->last_modified,
+        .path = e->path,
+        .path_len = e->path_len,
+    };
+    respond_repr(c, r, &rep);
 }
 
 /* Test-suite fault (only with PYSERVED_TEST_FAULTS=1): this worker stops
@@ -431,6 +489,19 @@ void respond_request(struct conn *c, const struct http_request *r)
         respond_error(c, -st, head_only, NULL, 0);
         return;
     }
+    bool use_cache = cf->file_cache_entries > 0 && !cf->precompressed;
+    if (use_cache) {
+        struct fcache_entry *e = fcache_get(w->fcache, cf->root_fd, rel, pr.len);
+        if (e) {
+            respond_cached(c, r, e);
+            return;
+        }
+    }
+    /* A directory's own stat, taken before its index is chosen, tells the
+     * cache later whether the choice may have changed. */
+    struct stat dir_st;
+    bool have_dir_st = use_cache && pr.trailing_slash && fstatat(cf->root_fd, rel[0] ? rel : ".",
+                                                                 &dir_st, 0) == 0;
     struct static_file f;
     st = static_open(cf->root_fd, rel, pr.trailing_slash, cf->index, cf->nindex, cf->autoindex,
                      &f);
@@ -452,6 +523,30 @@ void respond_request(struct conn *c, const struct http_request *r)
             log_msg(LOG_ERR, "open /%s under %s: status %d", rel, cf->root, -st);
         respond_error(c, -st, head_only, NULL, 0);
         return;
+    }
+    if (use_cache && (!f.index || have_dir_st)) {
+        bool detected;
+        char *own = w->scratch + half;
+        size_t olen = pr.len;
+        memcpy(own, rel, pr.len);
+        if (f.index) {
+            size_t il = strlen(f.index);
+            if (olen + il + 1 <= half) {
+                memcpy(own + olen, f.index, il);
+                olen += il;
+            }
+        }
+        own[olen] = '\0';
+        const char *ctype =
+            mime_content_type(w->mime, cf, f.fd, &f.st, own, olen, &detected);
+        if (detected && cf->log_level >= LOG_DEBUG)
+            log_msg(LOG_DEBUG, "content type of /%s: %s (detected)", own, ctype);
+        struct fcache_entry *e = fcache_put(w->fcache, rel, pr.len, f.index,
+                                            f.index ? &dir_st : NULL, f.fd, &f.st, ctype);
+        if (e) {
+            respond_cached(c, r, e);
+            return;
+        }
     }
     /* The representation's own path: with an index file, dir/ + index. */
     size_t plen = pr.len;

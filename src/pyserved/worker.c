@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "conn.h"
+#include "fcache.h"
 #include "listen.h"
 #include "log.h"
 #include "mime.h"
@@ -112,6 +113,11 @@ int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *er
         w->mime = mime_ctx_new(srv->mime_cache, err, errsz);
         if (!w->mime)
             return -EINVAL;
+        w->fcache = fcache_new((unsigned)conf->file_cache_entries, conf->file_cache_max_file);
+        if (!w->fcache) {
+            snprintf(err, errsz, "worker %u: file cache: out of memory", i);
+            return -ENOMEM;
+        }
         atomic_init(&w->pending_conf, NULL);
         size_buffers(w);
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_CONTROL};
@@ -224,6 +230,19 @@ static void take_conf(struct worker *w)
     struct conf *c = atomic_exchange(&w->pending_conf, NULL);
     if (!c)
         return;
+    /* what paths resolve to may differ now (root, index, types) */
+    if (w->conf->file_cache_entries != c->file_cache_entries ||
+        w->conf->file_cache_max_file != c->file_cache_max_file) {
+        struct fcache *nf = fcache_new((unsigned)c->file_cache_entries, c->file_cache_max_file);
+        if (nf) {
+            fcache_free(w->fcache); /* entries in use live on until released */
+            w->fcache = nf;
+        } else {
+            fcache_clear(w->fcache);
+        }
+    } else {
+        fcache_clear(w->fcache);
+    }
     conf_unref(w->conf);
     w->conf = c;
     if (w->in_cap != c->max_head_size || w->head_cap != c->max_uri_length + OUT_EXTRA) {
@@ -385,6 +404,7 @@ void worker_pool_join(struct server *srv)
             free(c);
         }
         mime_ctx_free(w->mime);
+        fcache_free(w->fcache);
         free(w->scratch);
         if (w->reserve_fd >= 0)
             close(w->reserve_fd);

@@ -19,6 +19,7 @@ struct conn;
 struct listener;
 struct mime_cache;
 struct mime_ctx;
+struct fcache;
 
 struct conn_list {
     struct conn *head, *tail;
@@ -47,6 +48,7 @@ struct worker {
     struct conf *conf;
     _Atomic(struct conf *) pending_conf;
     struct mime_ctx *mime;
+    struct fcache *fcache; /* this worker's open files */
 
     /* Timers: each list holds connections with the same timeout, appended
      * at the tail, so each list is ordered by deadline. */

@@ -1,0 +1,238 @@
+/* Open-file cache of one worker: a chained hash table on the request path
+ * plus an LRU list; both bounded by max_entries. */
+#include "config.h"
+
+#include "fcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct fcache {
+    struct fcache_entry **buckets;
+    unsigned nbuckets; /* power of two */
+    unsigned count, max_entries;
+    size_t max_file;
+    struct fcache_entry *lru_head, *lru_tail; /* head: most recent */
+};
+
+static uint64_t hash_key(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+    return h;
+}
+
+struct fcache *fcache_new(unsigned max_entries, size_t max_file)
+{
+    struct fcache *fc = calloc(1, sizeof(*fc));
+    if (!fc)
+        return NULL;
+    fc->max_entries = max_entries;
+    fc->max_file = max_file;
+    fc->nbuckets = 16;
+    while (fc->nbuckets < max_entries && fc->nbuckets < (1u << 24))
+        fc->nbuckets <<= 1;
+    fc->buckets = calloc(fc->nbuckets, sizeof(*fc->buckets));
+    if (!fc->buckets) {
+        free(fc);
+        return NULL;
+    }
+    return fc;
+}
+
+size_t fcache_max_file(const struct fcache *fc)
+{
+    return fc->max_file;
+}
+
+static void entry_free(struct fcache_entry *e)
+{
+    if (e->fd >= 0)
+        close(e->fd);
+    free(e->key);
+    free(e->path);
+    free(e->content);
+    free(e->ctype);
+    free(e);
+}
+
+void fcache_release(struct fcache *fc, struct fcache_entry *e)
+{
+    (void)fc;
+    if (e && --e->refs == 0)
+        entry_free(e);
+}
+
+static void lru_unlink(struct fcache *fc, struct fcache_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else
+        fc->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else
+        fc->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_front(struct fcache *fc, struct fcache_entry *e)
+{
+    e->lru_prev = NULL;
+    e->lru_next = fc->lru_head;
+    if (fc->lru_head)
+        fc->lru_head->lru_prev = e;
+    fc->lru_head = e;
+    if (!fc->lru_tail)
+        fc->lru_tail = e;
+}
+
+/* Take e out of the table (the table's reference goes). */
+static void remove_entry(struct fcache *fc, struct fcache_entry *e)
+{
+    struct fcache_entry **pp = &fc->buckets[e->hash & (fc->nbuckets - 1)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    e->hnext = NULL;
+    lru_unlink(fc, e);
+    e->in_table = false;
+    fc->count--;
+    fcache_release(fc, e);
+}
+
+void fcache_clear(struct fcache *fc)
+{
+    while (fc->lru_head)
+        remove_entry(fc, fc->lru_head);
+}
+
+void fcache_free(struct fcache *fc)
+{
+    if (!fc)
+        return;
+    fcache_clear(fc);
+    free(fc->buckets);
+    free(fc);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Does the path still name the very file we hold? fstatat follows links
+ * freely, but only to compare: a path that now leads elsewhere (even out of
+ * the root) names another inode, so it is a miss and the caller resolves it
+ * beneath the root again; nothing is read through this lookup. */
+static bool still_valid(int root_fd, const struct fcache_entry *e)
+{
+    struct stat st;
+    if (e->via_index) {
+        /* a new or removed file in the directory may change which index
+         * file wins: the directory's mtime and ctime tell */
+        if (fstatat(root_fd, e->key, &st, 0) < 0 || !same_file(&st, &e->dir_st))
+            return false;
+    }
+    return fstatat(root_fd, e->path, &st, 0) == 0 && same_file(&st, &e->st);
+}
+
+struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len)
+{
+    if (fc->max_entries == 0)
+        return NULL;
+    uint64_t h = hash_key(key, key_len);
+    struct fcache_entry *e = fc->buckets[h & (fc->nbuckets - 1)];
+    while (e && !(e->hash == h && e->key_len == key_len && memcmp(e->key, key, key_len) == 0))
+        e = e->hnext;
+    if (!e)
+        return NULL;
+    if (!still_valid(root_fd, e)) {
+        remove_entry(fc, e);
+        return NULL;
+    }
+    lru_unlink(fc, e);
+    lru_push_front(fc, e);
+    e->refs++;
+    return e;
+}
+
+struct fcache_entry *fcache_put(struct fcache *fc, const char *key, size_t key_len,
+                                const char *index, const struct stat *dir_st, int fd,
+                                const struct stat *st, const char *ctype)
+{
+    if (fc->max_entries == 0)
+        return NULL;
+    struct fcache_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    size_t il = index ? strlen(index) : 0;
+    e->fd = -1;
+    e->key = strndup(key, key_len);
+    e->key_len = key_len;
+    e->path = malloc(key_len + il + 1);
+    e->ctype = strdup(ctype);
+    if (!e->key || !e->path || !e->ctype) {
+        entry_free(e);
+        return NULL;
+    }
+    memcpy(e->path, key, key_len);
+    memcpy(e->path + key_len, index ? index : "", il + 1);
+    e->path_len = key_len + il;
+    e->via_index = index != NULL;
+    if (dir_st)
+        e->dir_st = *dir_st;
+    e->st = *st;
+    e->etag_len = http_etag(st, e->etag);
+    ps_http_date_format(st->st_mtim.tv_sec, e->last_modified);
+
+    if ((uint64_t)st->st_size <= fc->max_file) {
+        /* small: keep it whole and let the fd go */
+        size_t n = (size_t)st->st_size, got = 0;
+        e->content = malloc(n ? n : 1);
+        if (!e->content) {
+            entry_free(e);
+            return NULL;
+        }
+        while (got < n) {
+            ssize_t r = pread(fd, e->content + got, n - got, (off_t)got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (got != n) { /* changed under us: do not cache */
+            entry_free(e);
+            return NULL;
+        }
+        close(fd);
+    } else {
+        e->fd = fd;
+    }
+
+    /* an older entry for the key goes; then make room */
+    uint64_t h = hash_key(key, key_len);
+    for (struct fcache_entry *o = fc->buckets[h & (fc->nbuckets - 1)]; o; o = o->hnext)
+        if (o->hash == h && o->key_len == key_len && memcmp(o->key, key, key_len) == 0) {
+            remove_entry(fc, o);
+            break;
+        }
+    while (fc->count >= fc->max_entries && fc->lru_tail)
+        remove_entry(fc, fc->lru_tail);
+    e->hash = h;
+    e->hnext = fc->buckets[h & (fc->nbuckets - 1)];
+    fc->buckets[h & (fc->nbuckets - 1)] = e;
+    e->in_table = true;
+    e->refs = 2; /* the table's and the caller's */
+    fc->count++;
+    lru_push_front(fc, e);
+    return e;
+}

@@ -1,0 +1,70 @@
+/* Per-worker cache of open files: what a request path resolved to (the fd,
+ * its stat, Content-Type, ETag, Last-Modified, and the whole content of a
+ * small file). A hit costs one fstatat() to confirm the path still names the
+ * same unchanged file (same device, inode, size, mtime and ctime), instead of
+ * open + fstat + close and a read; then head and small body leave in one
+ * sendmsg(). One worker owns each cache: no locks. Entries are reference
+ * counted, so one evicted while a response still sends from it lives on
+ * until that response ends. */
+#ifndef PS_FCACHE_H
+#define PS_FCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "http_cond.h"
+#include "httpdate.h"
+
+struct fcache_entry {
+    struct fcache_entry *hnext;             /* hash chain */
+    struct fcache_entry *lru_prev, *lru_next;
+    unsigned refs;                          /* the table's and responses' */
+    bool in_table;
+    uint64_t hash;
+    char *key;         /* the resolved request path, e.g. "d/" or "a/b.css" */
+    size_t key_len;
+    char *path;        /* the file's own path: key, or key + index name */
+    size_t path_len;
+    bool via_index;    /* key names a directory; dir_st is its stat */
+    struct stat dir_st;
+    int fd;            /* -1 when content holds the whole file */
+    struct stat st;
+    char *content;
+    char *ctype;
+    char etag[HTTP_ETAG_MAX];
+    size_t etag_len;
+    char last_modified[PS_HTTP_DATE_LEN + 1];
+};
+
+struct fcache;
+
+/* max_entries 0: a cache that never stores (lookups miss). */
+struct fcache *fcache_new(unsigned max_entries, size_t max_file);
+void fcache_free(struct fcache *fc);
+
+/* Drop every entry (a new configuration: root, index list or types may
+ * differ). Entries in use stay alive until released. */
+void fcache_clear(struct fcache *fc);
+
+/* A valid entry for key (one reference taken), or NULL. Validity is checked
+ * against the file system relative to root_fd. */
+struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len);
+
+/* Store what key resolved to. fd is the open file (ownership passes to the
+ * cache, which may close it after reading a small file whole); index is the
+ * index file name when key names a directory (dir_fd_st its stat). Returns
+ * the entry with one reference for the caller, or NULL (not cacheable, out
+ * of memory: the caller keeps using fd, which is then still the caller's). */
+struct fcache_entry *fcache_put(struct fcache *fc, const char *key, size_t key_len,
+                                const char *index, const struct stat *dir_st, int fd,
+                                const struct stat *st, const char *ctype);
+
+/* Release a reference from fcache_get/fcache_put. */
+void fcache_release(struct fcache *fc, struct fcache_entry *e);
+
+/* Largest file kept in memory whole. */
+size_t fcache_max_file(const struct fcache *fc);
+
+#endif
