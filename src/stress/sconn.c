@@ -1,0 +1,427 @@
+/* The connection state machine of pyserve-stress (see sconn.h and, for
+ * the choice of edge-triggered epoll, engine.c). */
+#include "config.h"
+
+#include "sconn.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_READS_PER_TURN 32        /* then the connection waits its turn */
+#define CONNECT_BACKOFF_NS 10000000u /* 10 ms between failed connects */
+
+static bool open_loop(const struct stress_thread *t)
+{
+    return t->run->o->rate != 0;
+}
+
+/* --- accounting ---------------------------------------------------------- */
+
+static bool counting(const struct stress_thread *t, uint64_t start_ns)
+{
+    return start_ns >= t->run->measure_ns;
+}
+
+static void take_quota(struct stress_thread *t, uint64_t n)
+{
+    if (t->left != UINT64_MAX)
+        t->left = t->left > n ? t->left - n : 0;
+}
+
+static void give_quota(struct stress_thread *t, uint64_t n)
+{
+    if (t->left != UINT64_MAX)
+        t->left += n;
+}
+
+static void count_failure(struct stress_thread *t, enum fail_kind kind, uint64_t n, uint64_t now)
+{
+    if (!counting(t, now))
+        return;
+    struct stress_stats *s = &t->st;
+    switch (kind) {
+    case F_CONNECT: s->err_connect += n; break;
+    case F_READ: s->err_read += n; break;
+    case F_WRITE: s->err_write += n; break;
+    case F_TIMEOUT: s->err_timeout += n; break;
+    case F_BAD: s->err_bad += n; break;
+    }
+}
+
+/* --- sockets ------------------------------------------------------------- */
+
+void sconn_close(struct sconn *c)
+{
+    if (c->fd >= 0) {
+        close(c->fd); /* also leaves the epoll set */
+        c->fd = -1;
+    }
+    c->want_write = false;
+    c->wl = 0;
+    c->on_socket = 0;
+    c->state = C_IDLE;
+}
+
+/* Requests written but not answered go back to be sent again (the server
+ * closed the connection after an earlier response, which it may do): the
+ * quota gets them back, the open-loop schedule and the mix rewind. */
+static void drop_pending(struct sconn *c)
+{
+    struct stress_thread *t = c->t;
+    uint16_t n = c->pcount;
+    if (n == 0)
+        return;
+    give_quota(t, n);
+    t->inflight -= n;
+    c->k -= n;
+    size_t nc = t->run->ncycle;
+    c->cycle_pos = (uint32_t)((c->cycle_pos + nc - n % nc) % nc);
+    c->pcount = 0;
+    c->phead = 0;
+}
+
+/* After a socket ended: a new one, or none when the work is done. */
+static void conn_next(struct sconn *c, uint64_t now, bool backoff)
+{
+    struct stress_thread *t = c->t;
+    if (t->run->o->once || t->left == 0) {
+        stress_timer_remove(c);
+        c->state = C_DONE;
+        t->ndone++;
+        return;
+    }
+    if (backoff) {
+        c->state = C_WAIT;
+        stress_timer_set(c, now + CONNECT_BACKOFF_NS);
+        return;
+    }
+    sconn_connect(c, now);
+}
+
+/* Every request outstanding on c failed: count them, close, go on. */
+void sconn_fail(struct sconn *c, enum fail_kind kind, uint64_t now)
+{
+    struct stress_thread *t = c->t;
+    uint64_t n = c->pcount;
+    if (kind == F_CONNECT || (n == 0 && kind != F_READ))
+        n = 1;
+    count_failure(t, kind, n, now);
+    if (kind == F_CONNECT)
+        take_quota(t, 1); /* an attempt, so that an unreachable target ends -n runs */
+    t->inflight -= c->pcount;
+    c->pcount = 0;
+    c->phead = 0;
+    sconn_close(c);
+    conn_next(c, now, kind == F_CONNECT);
+}
+
+/* Close after a normal end (the server's or our Connection: close). */
+static void conn_restart(struct sconn *c, uint64_t now)
+{
+    drop_pending(c);
+    sconn_close(c);
+    conn_next(c, now, false);
+}
+
+static int conn_flush(struct sconn *c, uint64_t now)
+{
+    while (c->wl > 0) {
+        ssize_t n = send(c->fd, c->wp, c->wl, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->wp += n;
+            c->wl -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->want_write = true; /* the EPOLLOUT edge resumes */
+            return 0;
+        }
+        sconn_fail(c, F_WRITE, now);
+        return -1;
+    }
+    c->want_write = false;
+    return 0;
+}
+
+/* Write as many new requests as the pipeline, the quota and (open loop)
+ * the schedule allow, in one write. */
+void sconn_fill(struct sconn *c, uint64_t now)
+{
+    struct stress_thread *t = c->t;
+    const struct stress_run *run = t->run;
+    const struct stress_opts *o = run->o;
+    if (c->state != C_OPEN || c->wl > 0)
+        return;
+    uint64_t room = o->pipeline - c->pcount;
+    if (!o->keep_alive || o->once)
+        room = c->on_socket == 0 && c->pcount == 0 ? 1 : 0;
+    if (room > t->left)
+        room = t->left;
+    uint64_t n = room;
+    if (open_loop(t)) {
+        n = sched_sendable(&t->sched, c->gidx, c->k, now, room);
+        if (n < room)
+            stress_timer_set(c, sched_due_ns(&t->sched, c->gidx, c->k + n));
+        else
+            stress_timer_remove(c);
+    }
+    if (n == 0)
+        return;
+    size_t off = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t req = run->cycle[c->cycle_pos];
+        if (++c->cycle_pos == run->ncycle)
+            c->cycle_pos = 0;
+        struct pend *p = &c->pend[(c->phead + c->pcount) % o->pipeline];
+        p->sent_ns = now;
+        p->due_ns = open_loop(t) ? sched_due_ns(&t->sched, c->gidx, c->k) : now;
+        p->req = req;
+        p->ttfb_done = false;
+        c->pcount++;
+        c->k++;
+        if (n == 1) {
+            c->wp = run->req[req]; /* no copy for a single request */
+            c->wl = run->req_len[req];
+        } else {
+            memcpy(c->obuf + off, run->req[req], run->req_len[req]);
+            off += run->req_len[req];
+        }
+    }
+    if (n > 1) {
+        c->wp = c->obuf;
+        c->wl = off;
+    }
+    c->on_socket += (uint32_t)n;
+    take_quota(t, n);
+    t->inflight += n;
+    conn_flush(c, now);
+}
+
+static void conn_connected(struct sconn *c, uint64_t now)
+{
+    struct stress_thread *t = c->t;
+    const struct stress_opts *o = t->run->o;
+    c->state = C_OPEN;
+    if (counting(t, now)) {
+        t->st.connects++;
+        ps_hist_record(&t->st.connect, now - c->connect_ns);
+    }
+    rdec_start(&c->dec, o->head, o->have_sha256);
+    sconn_fill(c, now);
+}
+
+void sconn_connect(struct sconn *c, uint64_t now)
+{
+    struct stress_thread *t = c->t;
+    const struct stress_run *run = t->run;
+    int one = 1;
+
+    c->connect_ns = now;
+    c->phead = c->pcount = 0;
+    c->on_socket = 0;
+    int fd = socket(run->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        sconn_fail(c, F_CONNECT, now); /* EMFILE and the like: back off */
+        return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->fd = fd;
+    c->gen++;
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.u64 = (uint64_t)c->gen << 32 | c->idx,
+    };
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        sconn_fail(c, F_CONNECT, now);
+        return;
+    }
+    /* Even an immediate success waits for its EPOLLOUT edge, which always
+     * comes: no recursion from here into the request path. */
+    if (connect(fd, (const struct sockaddr *)&run->addr, run->addrlen) == 0 ||
+        errno == EINPROGRESS) {
+        c->state = C_CONNECTING;
+        return;
+    }
+    sconn_fail(c, F_CONNECT, now);
+}
+
+/* --- responses ----------------------------------------------------------- */
+
+static void check_body(struct sconn *c, const struct pend *p)
+{
+    struct stress_thread *t = c->t;
+    const struct stress_opts *o = t->run->o;
+    if (c->dec.status < 200 || c->dec.status > 299)
+        return;
+    if (o->verify) {
+        uint64_t want = t->run->ref_len[p->req];
+        /* HEAD: the announced length must be the reference's */
+        uint64_t got =
+            o->head ? (c->dec.has_length ? c->dec.content_length : want) : c->dec.body_len;
+        if (got != want) {
+            t->st.err_verify++;
+            return;
+        }
+    }
+    if (o->have_sha256) {
+        uint8_t d[SHA256_DIGEST_LEN];
+        sha256_final(&c->dec.sha, d);
+        if (memcmp(d, o->sha256, sizeof(d)) != 0)
+            t->st.err_verify++;
+    }
+}
+
+/* A response is complete. Returns whether the connection stays open. */
+static bool response_done(struct sconn *c, uint64_t now)
+{
+    struct stress_thread *t = c->t;
+    const struct stress_opts *o = t->run->o;
+    struct pend *p = &c->pend[c->phead];
+    c->phead = (uint16_t)((c->phead + 1) % o->pipeline);
+    c->pcount--;
+    t->inflight--;
+    if (counting(t, p->due_ns)) {
+        struct stress_stats *s = &t->st;
+        uint64_t corrected, uncorrected;
+        sched_latency(p->due_ns, p->sent_ns, now, &corrected, &uncorrected);
+        s->requests++;
+        stress_stats_status(s, c->dec.status);
+        ps_hist_record(&s->latency, corrected);
+        if (open_loop(t))
+            ps_hist_record(&s->uncorrected, uncorrected);
+        check_body(c, p);
+    }
+    return o->keep_alive && !o->once && c->dec.keep_alive;
+}
+
+/* Bytes from the socket. Returns 0, or -1 when the socket was closed (the
+ * connection may already be on a new one). */
+static int conn_consume(struct sconn *c, const char *p, size_t n, uint64_t now)
+{
+    struct stress_thread *t = c->t;
+    const struct stress_opts *o = t->run->o;
+    while (n > 0) {
+        if (c->pcount == 0) {
+            sconn_fail(c, F_BAD, now); /* a response nobody asked for */
+            return -1;
+        }
+        struct pend *pd = &c->pend[c->phead];
+        if (!pd->ttfb_done) {
+            pd->ttfb_done = true;
+            if (counting(t, pd->due_ns))
+                ps_hist_record(&t->st.ttfb, now - pd->sent_ns);
+        }
+        enum rdec_event ev;
+        size_t used = rdec_feed(&c->dec, p, n, &ev);
+        p += used;
+        n -= used;
+        if (ev == RDEC_BAD) {
+            sconn_fail(c, F_BAD, now);
+            return -1;
+        }
+        if (ev == RDEC_DONE) {
+            if (!response_done(c, now)) {
+                conn_restart(c, now);
+                return -1;
+            }
+            rdec_start(&c->dec, o->head, o->have_sha256);
+        }
+    }
+    return 0;
+}
+
+static void conn_eof(struct sconn *c, uint64_t now)
+{
+    if (c->pcount == 0) { /* an idle keep-alive connection closed */
+        conn_restart(c, now);
+        return;
+    }
+    switch (rdec_eof(&c->dec)) {
+    case RDEC_DONE: /* a body delimited by the close */
+        response_done(c, now);
+        conn_restart(c, now);
+        break;
+    case RDEC_BAD: sconn_fail(c, F_BAD, now); break;
+    case RDEC_MORE: sconn_fail(c, F_READ, now); break; /* closed before answering */
+    }
+}
+
+static void ready_push(struct sconn *c)
+{
+    if (c->in_ready)
+        return;
+    c->in_ready = true;
+    c->ready_next = c->t->ready;
+    c->t->ready = c;
+}
+
+void sconn_readable(struct sconn *c, uint32_t events, uint64_t now)
+{
+    struct stress_thread *t = c->t;
+    bool closing = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    uint32_t gen = c->gen;
+    for (unsigned i = 0;; i++) {
+        if (i == MAX_READS_PER_TURN) {
+            ready_push(c); /* fairness: the others first, then more */
+            break;
+        }
+        ssize_t n = read(c->fd, t->rbuf, SCONN_RBUF_SIZE);
+        now = stress_now_ns();
+        if (n > 0) {
+            if (counting(t, now))
+                t->st.bytes += (uint64_t)n;
+            if (conn_consume(c, t->rbuf, (size_t)n, now) < 0)
+                return;
+            if ((size_t)n < SCONN_RBUF_SIZE && !closing)
+                break; /* drained: the next arrival is a new edge */
+            continue;
+        }
+        if (n == 0) {
+            conn_eof(c, now);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        sconn_fail(c, F_READ, now);
+        return;
+    }
+    if (c->gen == gen && c->state == C_OPEN)
+        sconn_fill(c, now);
+}
+
+void sconn_event(struct sconn *c, uint32_t events, uint64_t now)
+{
+    if (c->state == C_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            return;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err != 0 || ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLOUT))) {
+            sconn_fail(c, F_CONNECT, now);
+            return;
+        }
+        conn_connected(c, now);
+        if (c->state != C_OPEN)
+            return;
+    }
+    if (c->state != C_OPEN)
+        return;
+    uint32_t gen = c->gen;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        sconn_readable(c, events, now);
+    if (c->gen == gen && c->state == C_OPEN && c->want_write && (events & EPOLLOUT)) {
+        if (conn_flush(c, now) == 0 && !c->want_write)
+            sconn_fill(c, now);
+    }
+}

@@ -1,0 +1,698 @@
+#!/usr/bin/env python3
+"""pyserve-stress end to end: against the real pyserved (through the test
+harness) and against small raw servers run here on 127.0.0.1 port 0 that
+misbehave on purpose (stalls, bad framing, 404/500, changing bodies). The
+counts are read from --json. Every run is short and bounded by -d, -n or
+--once plus a subprocess timeout.
+
+Environment: TOP_BUILDDIR (pyserve-stress is $TOP_BUILDDIR/pyserve-stress;
+the test is skipped with status 77 when unset), PYSERVED for the tests
+against the daemon, TOP_SRCDIR for the man page check."""
+
+import hashlib
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+import pyserve_harness as h  # noqa: E402
+
+RUN_TIMEOUT = 20.0  # seconds for any one pyserve-stress run
+BODY_1K = bytes((i * 7 + 3) % 256 for i in range(1024))
+
+
+def stress_path():
+    top = os.environ.get("TOP_BUILDDIR")
+    if not top:
+        sys.stderr.write("TOP_BUILDDIR is not set: skipping\n")
+        sys.exit(77)
+    path = os.path.join(top, "pyserve-stress")
+    if not os.access(path, os.X_OK):
+        sys.stderr.write("%s is not an executable file\n" % path)
+        sys.exit(99)
+    return path
+
+
+STRESS = stress_path()
+
+
+def run_stress(args, timeout=RUN_TIMEOUT):
+    return subprocess.run([STRESS] + list(args), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, errors="replace", timeout=timeout)
+
+
+def run_json(testcase, args, expect_status=0, timeout=RUN_TIMEOUT):
+    """Run with --json; check the exit status; return the parsed result."""
+    r = run_stress(list(args) + ["--json"], timeout=timeout)
+    testcase.assertEqual(r.returncode, expect_status,
+                         "exit %d for %r\nstdout:\n%s\nstderr:\n%s"
+                         % (r.returncode, args, r.stdout, r.stderr))
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        testcase.fail("not JSON for %r:\n%s\nstderr:\n%s" % (args, r.stdout, r.stderr))
+
+
+# --- small raw servers ---------------------------------------------------------
+
+
+class Reply:
+    """Send data (after delay seconds: a stall, the behaviour under test),
+    then close the connection if close is set."""
+
+    def __init__(self, data, close=False, delay=0.0):
+        self.data, self.close, self.delay = data, close, delay
+
+
+class Hang:
+    """Never answer; wait for the client to close the connection."""
+
+
+def response(status=200, body=b"", extra=b"", reason=b"X"):
+    return (b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n%s\r\n"
+            % (status, reason, len(body), extra)) + body
+
+
+class FakeServer:
+    """A threaded HTTP/1.1 server on 127.0.0.1:0. handler(srv, conn_no,
+    req_no_on_conn, req_no_global, method, path) returns a Reply or Hang.
+    Counters are under self.lock. Every wait is bounded; close() stops it."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.lock = threading.Lock()
+        self.conns = 0
+        self.requests = 0
+        self.hang_closed_after = []  # seconds from a Hang to the client's close
+        self.stop = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(256)
+        self.port = self.sock.getsockname()[1]
+        self.threads = []
+        self.acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+        self.acceptor.start()
+
+    def url(self, path="/"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        self.stop.set()
+        self.sock.close()
+        self.acceptor.join(timeout=5)
+        for t in self.threads:
+            t.join(timeout=5)
+
+    def _accept_loop(self):
+        while not self.stop.is_set():
+            r, _, _ = select.select([self.sock], [], [], 0.05)
+            if not r:
+                continue
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.conns += 1
+                n = self.conns
+            t = threading.Thread(target=self._serve, args=(conn, n), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def _recv(self, conn):
+        """Bytes, b"" at EOF, None when stopping."""
+        while not self.stop.is_set():
+            r, _, _ = select.select([conn], [], [], 0.05)
+            if r:
+                try:
+                    return conn.recv(65536)
+                except OSError:
+                    return b""
+        return None
+
+    def _serve(self, conn, conn_no):
+        buf = b""
+        on_conn = 0
+        try:
+            while True:
+                data = self._recv(conn)
+                if not data:
+                    return
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    method, path = head.split(b"\r\n", 1)[0].split(b" ")[:2]
+                    on_conn += 1
+                    with self.lock:
+                        self.requests += 1
+                        g = self.requests
+                    act = self.handler(self, conn_no, on_conn, g, method.decode(), path.decode())
+                    if isinstance(act, Hang):
+                        t0 = time.monotonic()
+                        while True:
+                            data = self._recv(conn)
+                            if data is None:
+                                return
+                            if not data:
+                                with self.lock:
+                                    self.hang_closed_after.append(time.monotonic() - t0)
+                                return
+                    if act.delay:
+                        self.stop.wait(act.delay)
+                    try:
+                        conn.sendall(act.data)
+                    except OSError:
+                        return
+                    if act.close:
+                        return
+        finally:
+            conn.close()
+
+
+def ok_handler(srv, conn_no, on_conn, g, method, path):
+    return Reply(response(200, b"ok\n"))
+
+
+def refused_port():
+    """A loopback port with nothing listening: bound, never listened on,
+    kept bound until the caller closes it (so nobody else takes it)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
+# --- against pyserved -----------------------------------------------------------------
+
+
+class AgainstPyserved(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.environ.get("PYSERVED"):
+            raise unittest.SkipTest("PYSERVED is not set")
+        cls.srv = h.Server(config={"access_log": "no"})
+        cls.srv.write_file("1k.bin", BODY_1K)
+        cls.srv.write_file("small.txt", b"small\n")
+        cls.srv.start()
+        cls.base = "http://127.0.0.1:%d" % cls.srv.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+
+    def url(self, path="/1k.bin"):
+        return self.base + path
+
+    def check_dist(self, d):
+        p = d["percentiles"]
+        self.assertGreater(d["count"], 0)
+        self.assertLessEqual(d["min"], p["50"])
+        self.assertLessEqual(p["50"], p["90"])
+        self.assertLessEqual(p["90"], p["99"])
+        self.assertLessEqual(p["99"], p["99.9"])
+        self.assertLessEqual(p["99.9"], d["max"])
+        self.assertEqual(p["100"], d["max"])
+
+    def test_keep_alive_json(self):
+        d = run_json(self, ["-c", "4", "-t", "2", "-d", "1s", self.url()])
+        self.assertGreater(d["requests"], 100)
+        self.assertEqual(d["status"]["codes"], {"200": d["requests"]})
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertEqual(d["non_2xx_3xx"], 0)
+        self.assertGreaterEqual(d["bytes"], d["requests"] * 1024)
+        self.assertLess(d["bytes"], (d["requests"] + 4) * 1400)
+        self.assertGreaterEqual(d["connections_opened"], 4)
+        self.assertAlmostEqual(d["duration_s"], 1.0, delta=0.2)
+        self.assertAlmostEqual(d["requests_per_s"], d["requests"] / d["duration_s"], delta=1)
+        self.check_dist(d["latency_us"])
+        self.check_dist(d["ttfb_us"])
+        self.check_dist(d["connect_us"])
+        self.assertIsNone(d["latency_uncorrected_us"])
+        self.assertEqual(d["latency_us"]["count"], d["requests"])
+        par = d["parameters"]
+        self.assertEqual((par["connections"], par["threads"], par["duration_ms"]), (4, 2, 1000))
+        self.assertTrue(par["keep_alive"])
+        self.assertEqual(par["urls"], [self.url()])
+
+    def test_request_count_exact(self):
+        d = run_json(self, ["-c", "4", "-n", "500", self.url()])
+        self.assertEqual(d["requests"], 500)
+        self.assertEqual(d["status"]["2xx"], 500)
+        self.assertEqual(d["errors"]["total"], 0)
+
+    def test_once(self):
+        d = run_json(self, ["--clients", "30", "--once", self.url()])
+        self.assertEqual(d["requests"], 30)
+        self.assertEqual(d["connections_opened"], 30)
+        self.assertEqual(d["latency_us"]["count"], 30)
+        self.assertEqual(d["connect_us"]["count"], 30)
+        self.assertLess(d["wall_s"], 5)
+
+    def test_no_keep_alive(self):
+        d = run_json(self, ["-c", "4", "-d", "500ms", "--no-keep-alive", self.url()])
+        self.assertGreater(d["requests"], 10)
+        self.assertEqual(d["errors"]["total"], 0)
+        # a connection per request (those in flight at the end are extra)
+        self.assertGreaterEqual(d["connections_opened"], d["requests"])
+        self.assertLessEqual(d["connections_opened"], d["requests"] + 4)
+
+    def test_pipeline(self):
+        d = run_json(self, ["-c", "2", "-p", "8", "-n", "800", self.url()])
+        self.assertEqual(d["requests"], 800)
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertEqual(d["connections_opened"], 2)
+
+    def test_head(self):
+        d = run_json(self, ["-c", "2", "-n", "100", "--method", "HEAD", "--verify", self.url()])
+        self.assertEqual(d["requests"], 100)
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertLess(d["bytes"], 100 * 1024)  # heads only
+
+    def test_verify_and_sha256(self):
+        good = hashlib.sha256(BODY_1K).hexdigest()
+        d = run_json(self, ["-c", "2", "-n", "200", "--verify", "--expect-sha256", good,
+                            "--fail-on-error", self.url()])
+        self.assertEqual(d["requests"], 200)
+        self.assertEqual(d["errors"]["verify"], 0)
+        bad = hashlib.sha256(b"something else").hexdigest()
+        d = run_json(self, ["-c", "2", "-n", "200", "--expect-sha256", bad, self.url()])
+        self.assertEqual(d["requests"], 200)
+        self.assertEqual(d["errors"]["verify"], 200)
+        r = run_stress(["-c", "2", "-n", "50", "--expect-sha256", bad, "--fail-on-error",
+                        self.url()])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("50 requests failed", r.stderr)
+
+    def test_verify_reference_must_be_2xx(self):
+        r = run_stress(["-n", "10", "--verify", self.url("/missing")])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("reference request for /missing answered 404", r.stderr)
+
+    def test_mix_file(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".urls", delete=False) as f:
+            f.write("# mix\n3 %s\n/missing\n" % self.url("/small.txt"))
+        try:
+            d = run_json(self, ["-c", "2", "-n", "400", "--urls", f.name])
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(d["requests"], 400)
+        self.assertEqual(d["status"]["codes"], {"200": 300, "404": 100})
+        self.assertEqual(d["non_2xx_3xx"], 100)
+        self.assertEqual(d["parameters"]["mix_entries"], 2)
+
+    def test_open_loop_rate(self):
+        d = run_json(self, ["-c", "4", "-t", "2", "-R", "400", "-d", "1s", self.url()])
+        # 400 scheduled in the second; the last few may still be in flight
+        self.assertGreaterEqual(d["requests"], 360)
+        self.assertLessEqual(d["requests"], 401)
+        self.assertEqual(d["errors"]["total"], 0)
+        self.check_dist(d["latency_uncorrected_us"])
+        self.assertEqual(d["latency_uncorrected_us"]["count"], d["requests"])
+        # corrected latency counts from the scheduled time: never less
+        self.assertGreaterEqual(d["latency_us"]["percentiles"]["50"],
+                                d["latency_uncorrected_us"]["percentiles"]["50"] * 0.99)
+
+    def test_warmup(self):
+        d = run_json(self, ["-c", "2", "--warmup", "300ms", "-d", "500ms", self.url()])
+        self.assertAlmostEqual(d["duration_s"], 0.5, delta=0.15)
+        self.assertGreater(d["wall_s"], 0.75)
+        self.assertGreater(d["requests"], 0)
+        self.assertEqual(d["parameters"]["warmup_ms"], 300)
+
+    def test_text_report(self):
+        r = run_stress(["-c", "2", "-d", "300ms", self.url()])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for s in ("Running 300.00ms test @ " + self.url(), "2 threads and 2 connections",
+                  "Thread Stats", "Latency Distribution", "    99.9%", "  99.999%",
+                  "Requests/sec:", "Transfer/sec:", "Status: 2xx: "):
+            self.assertIn(s, r.stdout)
+        self.assertRegex(r.stdout, r"\n  \d+ requests in 0\.\d\ds, [\d.]+[KMG]?B read\n")
+        self.assertNotIn("errors", r.stdout)
+        self.assertEqual(r.stderr, "")  # no progress line off a terminal
+
+
+# --- against misbehaving servers ------------------------------------------------------
+
+
+class Timeouts(unittest.TestCase):
+    def test_timeout_aborts_and_reconnects(self):
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Hang() if g in (5, 12) else Reply(response(200, b"ok\n"))
+
+        with FakeServer(handler) as srv:
+            t0 = time.monotonic()
+            d = run_json(self, ["-c", "2", "-t", "1", "--timeout", "200ms", "-d", "1500ms",
+                                srv.url()])
+            elapsed = time.monotonic() - t0
+            self.assertEqual(d["errors"]["timeout"], 2)
+            self.assertEqual(d["errors"]["total"], 2)
+            self.assertGreater(d["requests"], 20)
+            # two connections plus one new one per abort
+            self.assertEqual(d["connections_opened"], 4)
+            self.assertLess(elapsed, 4.0)
+            # the server saw both connections closed by the client, after
+            # the timeout and well before the end of the run
+            closed = h.poll_until(lambda: len(srv.hang_closed_after) == 2, 3.0)
+            self.assertTrue(closed, srv.hang_closed_after)
+            for dt in srv.hang_closed_after:
+                self.assertGreaterEqual(dt, 0.15)
+                self.assertLess(dt, 0.8)
+
+    def test_timeout_counts_toward_n(self):
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Hang() if g == 3 else Reply(response(200, b"ok\n"))
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-n", "20", "--timeout", "300ms", srv.url()])
+            self.assertEqual(d["requests"], 19)
+            self.assertEqual(d["errors"]["timeout"], 1)
+
+    def test_silent_server_ends_with_failure(self):
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Hang()
+
+        with FakeServer(handler) as srv:
+            t0 = time.monotonic()
+            r = run_stress(["-c", "2", "-n", "4", "--timeout", "200ms", "--json", srv.url()])
+            self.assertLess(time.monotonic() - t0, 5.0)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("no response received", r.stderr)
+            d = json.loads(r.stdout)
+            self.assertEqual(d["errors"]["timeout"], 4)
+            self.assertEqual(d["requests"], 0)
+
+    def test_open_loop_shows_stall_in_corrected_tail(self):
+        # 200 req/s on one connection for 2 s; request 100 is answered after
+        # 200 ms. The ~40 requests due meanwhile wait for the connection:
+        # their latency from the scheduled time reaches 200 ms, so p99 of
+        # the corrected view shows the stall; only one request was slow
+        # once sent, so the uncorrected p99 does not.
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Reply(response(200, b"ok\n"), delay=0.2 if g == 100 else 0.0)
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-t", "1", "-R", "200", "-d", "2s", srv.url()])
+        self.assertGreaterEqual(d["requests"], 380)
+        corr = d["latency_us"]
+        unc = d["latency_uncorrected_us"]
+        self.assertGreaterEqual(corr["percentiles"]["99"], 150000, corr)
+        self.assertLess(unc["percentiles"]["99"], 100000, unc)
+        self.assertGreaterEqual(unc["max"], 190000, unc)
+        self.assertGreaterEqual(corr["max"], 190000, corr)
+
+    def test_closed_loop_hides_stall(self):
+        # the same stall without -R: the client waits politely, and only
+        # one request of several thousand is slow (coordinated omission)
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Reply(response(200, b"ok\n"), delay=0.2 if g == 100 else 0.0)
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-t", "1", "-d", "1s", srv.url()])
+        self.assertGreater(d["requests"], 200)
+        self.assertLess(d["latency_us"]["percentiles"]["99"], 100000)
+        self.assertGreaterEqual(d["latency_us"]["max"], 190000)
+
+
+class Framing(unittest.TestCase):
+    CASES = {
+        # path: (raw response, close after it)
+        "/short": (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", True),
+        "/midhead": (b"HTTP/1.1 200 OK\r\nContent-", True),
+        "/garbage": (b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n", False),
+        "/conflict": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab", False),
+        "/badchunk": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n", False),
+        "/nothing": (b"", True),
+        "/chunked": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", False),
+        "/closeeach": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", True),
+        "/eofbody": (b"HTTP/1.1 200 OK\r\n\r\nbody until close", True),
+        "/extra": (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloWORLD", False),
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        def handler(srv, conn_no, on_conn, g, method, path):
+            data, close = cls.CASES.get(path, (response(404), False))
+            return Reply(data, close=close)
+
+        cls.srv = FakeServer(handler)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+
+    def run_path(self, path, expect_status):
+        return run_json(self, ["-c", "1", "-n", "4", "--timeout", "2s", self.srv.url(path)],
+                        expect_status=expect_status)
+
+    def test_bad_responses_counted(self):
+        for path in ("/short", "/midhead", "/garbage", "/conflict", "/badchunk"):
+            with self.subTest(path=path):
+                d = self.run_path(path, 1)  # no good response at all: exit 1
+                self.assertEqual(d["errors"]["bad_response"], 4)
+                self.assertEqual(d["errors"]["total"], 4)
+                self.assertEqual(d["requests"], 0)
+
+    def test_closed_without_answer_is_read_error(self):
+        d = self.run_path("/nothing", 1)
+        self.assertEqual(d["errors"]["read"], 4)
+        self.assertEqual(d["errors"]["total"], 4)
+
+    def test_good_framings(self):
+        for path in ("/chunked", "/closeeach", "/eofbody"):
+            with self.subTest(path=path):
+                d = self.run_path(path, 0)
+                self.assertEqual(d["requests"], 4)
+                self.assertEqual(d["errors"]["total"], 0)
+                self.assertEqual(d["status"]["2xx"], 4)
+        d = self.run_path("/closeeach", 0)
+        self.assertEqual(d["connections_opened"], 4)  # the server closes each time
+        d = self.run_path("/chunked", 0)
+        self.assertEqual(d["connections_opened"], 1)
+
+    def test_extra_bytes_after_body(self):
+        d = self.run_path("/extra", 0)
+        self.assertGreaterEqual(d["errors"]["bad_response"], 1)
+        self.assertGreaterEqual(d["requests"], 1)
+
+    def test_fail_on_error_with_mixed_results(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".urls", delete=False) as f:
+            f.write("%s\n/short\n" % self.srv.url("/chunked"))
+        try:
+            args = ["-c", "1", "-n", "10", "--urls", f.name]
+            d = run_json(self, args)  # some good responses: exit 0
+            self.assertEqual(d["requests"], 5)
+            self.assertEqual(d["errors"]["bad_response"], 5)
+            run_json(self, args + ["--fail-on-error"], expect_status=1)
+        finally:
+            os.unlink(f.name)
+
+
+class StatusAccounting(unittest.TestCase):
+    def test_status_classes_and_codes(self):
+        def handler(srv, conn_no, on_conn, g, method, path):
+            code = {"/ok": 200, "/404": 404, "/500": 500, "/301": 301}.get(path, 400)
+            return Reply(response(code, b"body %d\n" % code))
+
+        with FakeServer(handler) as srv, \
+                tempfile.NamedTemporaryFile("w", suffix=".urls", delete=False) as f:
+            f.write("%s\n1 /404\n1 /500\n" % srv.url("/ok"))
+            f.write("# a comment\n\n1 /301\n")
+            f.close()
+            try:
+                args = ["-c", "2", "-n", "400", "--urls", f.name]
+                d = run_json(self, args)
+                self.assertEqual(d["requests"], 400)
+                self.assertEqual(d["status"]["codes"],
+                                 {"200": 100, "301": 100, "404": 100, "500": 100})
+                self.assertEqual((d["status"]["2xx"], d["status"]["3xx"], d["status"]["4xx"],
+                                  d["status"]["5xx"]), (100, 100, 100, 100))
+                self.assertEqual(d["non_2xx_3xx"], 200)
+                self.assertEqual(d["errors"]["total"], 0)
+                r = run_stress(args + ["--fail-on-error"])
+                self.assertEqual(r.returncode, 1)
+                self.assertIn("200 responses not 2xx or 3xx", r.stderr)
+                self.assertIn("Non-2xx or 3xx responses: 200", r.stdout)
+                self.assertIn("4xx: 100 (404: 100)", r.stdout)
+            finally:
+                os.unlink(f.name)
+
+
+class Verify(unittest.TestCase):
+    def test_wrong_length_caught(self):
+        # 100 bytes for the first request of a connection (the reference is
+        # one), 90 after that, each with a correct Content-Length
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Reply(response(200, b"x" * (100 if on_conn == 1 else 90)))
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "2", "-n", "40", "--verify", srv.url()])
+            self.assertEqual(d["requests"], 40)
+            self.assertEqual(d["connections_opened"], 2)
+            self.assertEqual(d["errors"]["verify"], 38)
+            # without --verify nothing is checked
+            d = run_json(self, ["-c", "2", "-n", "40", srv.url()])
+            self.assertEqual(d["errors"]["total"], 0)
+            # and a digest of the 100-byte body catches the same ones
+            sha = hashlib.sha256(b"x" * 100).hexdigest()
+            d = run_json(self, ["-c", "2", "-n", "40", "--expect-sha256", sha, srv.url()])
+            self.assertEqual(d["errors"]["verify"], 38)
+
+
+class Lifecycle(unittest.TestCase):
+    def test_sigint_stops_with_report(self):
+        with FakeServer(ok_handler) as srv:
+            p = subprocess.Popen([STRESS, "-c", "1", "-d", "30s", "--json", srv.url()],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            try:
+                self.assertTrue(h.poll_until(lambda: srv.requests > 10, 10.0),
+                                "no load arrived")
+                t0 = time.monotonic()
+                p.send_signal(signal.SIGINT)
+                out, err = p.communicate(timeout=5)
+                self.assertLess(time.monotonic() - t0, 2.0)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(timeout=5)
+            self.assertEqual(p.returncode, 0, err)
+            d = json.loads(out)
+            self.assertTrue(d["interrupted"])
+            self.assertGreater(d["requests"], 0)
+            self.assertLess(d["duration_s"], 10)
+
+    def test_progress_line_on_terminal(self):
+        # stderr on a pseudo-terminal: the live line appears there; the
+        # report still goes to stdout
+        import pty
+        master, slave = pty.openpty()
+        with FakeServer(ok_handler) as srv:
+            try:
+                p = subprocess.Popen([STRESS, "-c", "1", "-d", "800ms", srv.url()],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=slave, text=True)
+                os.close(slave)
+                slave = -1
+                seen = b""
+                deadline = time.monotonic() + RUN_TIMEOUT
+                while time.monotonic() < deadline:
+                    r, _, _ = select.select([master], [], [], 0.1)
+                    if not r:
+                        if p.poll() is not None:
+                            break
+                        continue
+                    try:
+                        chunk = os.read(master, 4096)
+                    except OSError:  # EIO: the terminal's last user is gone
+                        break
+                    if not chunk:
+                        break
+                    seen += chunk
+                out, _ = p.communicate(timeout=RUN_TIMEOUT)
+            finally:
+                if slave >= 0:
+                    os.close(slave)
+                os.close(master)
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(seen.decode("utf-8", "replace"),
+                         r"\r +0\.\ds  \d+ requests  \d+ req/s  0 errors")
+        self.assertIn("Requests/sec:", out)
+
+    def test_unreachable(self):
+        s = refused_port()
+        try:
+            port = s.getsockname()[1]
+            r = run_stress(["-d", "1s", "http://127.0.0.1:%d/" % port])
+        finally:
+            s.close()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect to 127.0.0.1 port %d: Connection refused" % port, r.stderr)
+        self.assertEqual(r.stdout, "")
+
+    def test_usage_errors(self):
+        cases = [
+            (["notaurl"], "not an http:// URL"),
+            (["https://127.0.0.1/"], "https is not supported"),
+            (["-c", "0", "http://127.0.0.1/"], "at least one connection"),
+            (["-R", "10", "http://127.0.0.1/"], "-R needs -d or -n"),
+            (["http://127.0.0.1:1/", "http://127.0.0.2:1/"], "same host and port"),
+            ([], "no URL given"),
+            (["--urls", "/nonexistent/file"], "/nonexistent/file: No such file"),
+        ]
+        for args, msg in cases:
+            with self.subTest(args=args):
+                r = run_stress(args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(msg, r.stderr)
+                self.assertIn("Try 'pyserve-stress --help'", r.stderr)
+                self.assertEqual(r.stdout, "")
+
+    def test_help_and_version(self):
+        r = run_stress(["--help"])
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Usage: pyserve-stress", r.stdout)
+        r = run_stress(["--version"])
+        self.assertEqual(r.returncode, 0)
+        version = h.package_version()
+        if version:
+            self.assertEqual(r.stdout.strip(), "pyserve-stress (pyserve) %s" % version)
+
+
+class ManPage(unittest.TestCase):
+    """Every option of --help is in the OPTIONS section of pyserve-stress(1)
+    and the reverse; the page renders without groff warnings."""
+
+    OPT_RE = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+    def page(self):
+        top = os.environ.get("TOP_SRCDIR")
+        if not top:
+            self.skipTest("TOP_SRCDIR is not set")
+        return os.path.join(top, "man", "pyserve-stress.1")
+
+    def test_options_match_help(self):
+        with open(self.page(), encoding="utf-8") as f:
+            text = f.read()
+        m = re.search(r"^\.SH OPTIONS\n(.*?)^\.SH ", text, re.M | re.S)
+        self.assertIsNotNone(m, "no OPTIONS section")
+        # the options each .TP entry introduces (the line after .TP)
+        entries = re.findall(r"^\.TP\n(.*)$", m.group(1), re.M)
+        documented = set()
+        for e in entries:
+            documented.update(self.OPT_RE.findall(e.replace("\\-", "-")))
+        helped = set(self.OPT_RE.findall(run_stress(["--help"]).stdout))
+        self.assertTrue(helped, "no options in --help")
+        self.assertEqual(documented, helped)
+        version = h.package_version()
+        if version:
+            self.assertIn('"pyserve %s"' % version, text.split("\n", 1)[0])
+
+    def test_renders_cleanly(self):
+        if not shutil.which("groff"):
+            self.skipTest("groff is not installed")
+        r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", self.page()],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
