@@ -199,6 +199,26 @@ static bool valid_host(struct ps_slice h)
     return true;
 }
 
+/* The line end at *pp: CRLF or a bare LF (RFC 9112 section 2.2). Returns 1
+ * and moves past it, 0 when the buffer ends inside it, or -400 for anything
+ * else (a bare CR, a control character). */
+static int eat_eol(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    if (*p == '\n') {
+        *pp = p + 1;
+        return 1;
+    }
+    if (*p != '\r')
+        return -400;
+    if (p + 1 == end)
+        return 0;
+    if (p[1] != '\n')
+        return -400;
+    *pp = p + 2;
+    return 1;
+}
+
 #define AGAIN_OR(status) ((len >= lim->max_head) ? (status) : HTTP_PARSE_AGAIN)
 
 int http_parse_request(const char *buf, size_t len, const struct http_limits *lim,
@@ -250,17 +270,9 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
         return -400;
     int major = p[5] - '0', minor = p[7] - '0';
     p += 8;
-    if (*p == '\r') {
-        if (p + 1 == end)
-            return AGAIN_OR(-414);
-        if (p[1] != '\n')
-            return -400;
-        p += 2;
-    } else if (*p == '\n') {
-        p++;
-    } else {
-        return -400;
-    }
+    r = eat_eol(&p, end);
+    if (r <= 0)
+        return r < 0 ? r : AGAIN_OR(-414);
     if (major != 1 || minor > 1)
         return -505;
     req->version = 10 + minor;
@@ -272,15 +284,10 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
     for (;;) {
         if (p == end)
             return AGAIN_OR(-431);
-        if (*p == '\n' || *p == '\r') {
-            if (*p == '\r') {
-                if (p + 1 == end)
-                    return AGAIN_OR(-431);
-                if (p[1] != '\n')
-                    return -400;
-                p++;
-            }
-            p++;
+        if (*p == '\n' || *p == '\r') { /* the empty line ends the head */
+            r = eat_eol(&p, end);
+            if (r <= 0)
+                return r < 0 ? r : AGAIN_OR(-431);
             break;
         }
         if (*p == ' ' || *p == '\t')
@@ -306,17 +313,9 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
         if (p == end)
             return AGAIN_OR(-431);
         const char *ve = p;
-        if (*p == '\r') {
-            if (p + 1 == end)
-                return AGAIN_OR(-431);
-            if (p[1] != '\n')
-                return -400;
-            p += 2;
-        } else if (*p == '\n') {
-            p++;
-        } else {
-            return -400; /* a control character in the value */
-        }
+        r = eat_eol(&p, end); /* else a control character in the value */
+        if (r <= 0)
+            return r < 0 ? r : AGAIN_OR(-431);
         while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
             ve--;
         struct ps_slice val = {v, (size_t)(ve - v)};
