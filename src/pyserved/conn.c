@@ -242,6 +242,19 @@ static void start_request_clock(struct conn *c)
         c->start_us = now_us();
 }
 
+/* Answer a head we will not serve with status and close afterwards; what
+ * the client may still send is drained first (linger). */
+static void reject_head(struct conn *c, int status)
+{
+    c->head_len = c->in_len;
+    c->in_request = true;
+    c->version = 11;
+    c->method_len = c->target_len = 0;
+    c->keep_alive = false;
+    c->linger = true;
+    respond_error(c, status, false, NULL, 0);
+}
+
 static enum step do_read(struct conn *c)
 {
     struct worker *w = c->w;
@@ -264,22 +277,9 @@ static enum step do_read(struct conn *c)
                     respond_request(c, &r);
                     return STEP_CONTINUE;
                 }
-                if (n < 0) {
-                    c->head_len = c->in_len;
-                    c->in_request = true;
-                    c->version = 11;
-                    c->method_len = c->target_len = 0;
-                    c->keep_alive = false;
-                    c->linger = true;
-                    respond_error(c, -n, false, NULL, 0);
-                    return STEP_CONTINUE;
-                }
-                if (c->in_len >= c->in_cap) { /* the parser wants more than fits */
-                    c->head_len = c->in_len;
-                    c->in_request = true;
-                    c->keep_alive = false;
-                    c->linger = true;
-                    respond_error(c, 431, false, NULL, 0);
+                if (n < 0 || c->in_len >= c->in_cap) {
+                    /* a bad head, or one wanting more than fits */
+                    reject_head(c, n < 0 ? -n : 431);
                     return STEP_CONTINUE;
                 }
             }
@@ -524,14 +524,8 @@ void conn_on_timeout(struct conn *c)
 {
     if (c->state == CONN_READ && c->in_len > 0 && c->list == &c->w->header_list) {
         /* A partial head that took too long: 408 and close (RFC 9110 15.5.9). */
-        c->head_len = c->in_len;
-        c->in_request = true;
-        c->version = 11;
-        c->method_len = c->target_len = 0;
-        c->keep_alive = false;
-        c->linger = true;
         c->writable = true;
-        respond_error(c, 408, false, NULL, 0);
+        reject_head(c, 408);
         run(c);
         return;
     }
