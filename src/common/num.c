@@ -2,23 +2,26 @@
 #include "num.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 int ps_parse_u64n(const char *s, size_t n, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;
+    bool overflow = false;
 
     if (n == 0)
         return -EINVAL;
     for (size_t i = 0; i < n; i++) {
         unsigned d = (unsigned char)s[i] - '0';
         if (d > 9)
-            return -EINVAL;
+            return -EINVAL; /* even after an overflow: "999...9x" is not a number */
         if (v > (UINT64_MAX - d) / 10)
-            return -ERANGE;
-        v = v * 10 + d;
+            overflow = true;
+        else
+            v = v * 10 + d;
     }
-    if (v > max)
+    if (overflow || v > max)
         return -ERANGE;
     *out = v;
     return 0;

@@ -137,6 +137,9 @@ static unsigned coalesce(struct byte_range *r, unsigned n)
  * than any length" (RFC 9110 14.1.1), so they saturate. */
 static int position(const char *p, size_t n, uint64_t *v)
 {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return -EINVAL; /* checked first: the overflow below stops early */
     int r = ps_parse_u64n(p, n, UINT64_MAX, v);
     if (r == -ERANGE) {
         *v = UINT64_MAX;
