@@ -74,6 +74,10 @@ static void list_append(struct conn_list *l, struct conn *c, uint64_t deadline)
 
 static void arm(struct conn *c, struct conn_list *l, uint64_t timeout_ms)
 {
+    /* from now, not from when this loop turn began: serving may take long */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    c->w->now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
     list_append(l, c, c->w->now_ms + timeout_ms);
 }
 

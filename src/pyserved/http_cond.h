@@ -41,11 +41,12 @@ enum range_result {
 };
 
 /* Parse a Range field value for a representation of size bytes into out
- * (room for max entries). Overlapping or adjacent ranges are merged (then
- * the result is sorted by offset; otherwise the requested order is kept);
- * more than max ranges after merging, or more than 1024 range-specs at all,
- * give RANGE_NONE, so thousands of tiny ranges cannot amplify a response. A
- * suffix range on an empty representation is RANGE_NONE (200, empty). */
+ * (room for max entries). Overlapping or adjacent ranges are merged as they
+ * are read (then the result is sorted by offset; otherwise the requested
+ * order is kept); holding more than max distinct ranges at any point while
+ * reading, or more than 1024 range-specs at all, gives RANGE_NONE, so
+ * thousands of tiny ranges cannot amplify a response. A suffix range on an
+ * empty representation is RANGE_NONE (200, empty). */
 enum range_result http_range_parse(struct ps_slice v, uint64_t size, struct byte_range *out,
                                    unsigned max, unsigned *n);
 

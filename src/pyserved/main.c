@@ -369,7 +369,7 @@ static void watchdog_check(struct watchdog *wd, struct server *srv)
         wd->seen[i] = now;
     }
     if (all)
-        sd_notify(0, "WATCHDOG=1");
+        notify_watchdog();
     worker_pool_poke(srv);
 }
 

@@ -6,6 +6,7 @@
 void notify_ready(void);
 void notify_reloading(void);
 void notify_stopping(void);
+void notify_watchdog(void);
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -54,6 +54,10 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
         return errno_status(e);
     }
     if (S_ISDIR(f->st.st_mode)) {
+        if (f->st.st_nlink == 0) {
+            close(fd);
+            return -404; /* removed (the root itself, while it is gone) */
+        }
         if (!trailing_slash) {
             close(fd);
             return 301;

@@ -186,16 +186,35 @@ void worker_pool_stop(struct server *srv)
 
 /* Out of descriptors: give up the reserve, take the connection off the
  * queue and close it, so the queue does not spin epoll; then re-arm. */
+#define ACCEPT_PAUSE_MS 100
+
+/* Stop or resume watching the listening sockets in this worker. */
+static void watch_listeners(struct worker *w, bool on)
+{
+    for (unsigned l = 0; l < w->srv->nls; l++) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                 .data.u64 = EV_LISTEN_BASE + l};
+        epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->srv->ls[l].fd, &ev);
+    }
+}
+
 static void shed_one(struct worker *w, int lfd)
 {
     if (w->reserve_fd >= 0) {
         close(w->reserve_fd);
         w->reserve_fd = -1;
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd >= 0)
-        close(fd);
-    w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (w->reserve_fd < 0 && !w->accept_paused_until) {
+        /* Another thread took the descriptor we freed: nothing left to shed
+         * with, and the level-triggered listener would spin. Stop watching
+         * it for a moment; the queue waits in the kernel meanwhile. */
+        w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
+        watch_listeners(w, false);
+    }
     if (w->now_ms - w->last_emfile_log_ms >= 1000) {
         w->last_emfile_log_ms = w->now_ms;
         log_msg(LOG_WARNING, "out of file descriptors: refusing new connections "
@@ -282,7 +301,7 @@ static int next_timeout(struct worker *w)
 {
     if (w->ready_list.head)
         return 0;
-    uint64_t first = UINT64_MAX;
+    uint64_t first = w->accept_paused_until ? w->accept_paused_until : UINT64_MAX;
     struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
                                  &w->linger_list};
     for (size_t i = 0; i < 4; i++)
@@ -359,6 +378,12 @@ static void *worker_main(void *arg)
         }
         run_ready(w);
         expire(w);
+        if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !shutting) {
+            w->accept_paused_until = 0;
+            if (w->reserve_fd < 0)
+                w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            watch_listeners(w, true);
+        }
         /* Stopping is handled after the batch: closing connections must not
          * free one that a later event of the same batch still points to. */
         if (!shutting && atomic_load(&w->srv->stopping)) {

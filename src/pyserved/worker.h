@@ -70,6 +70,7 @@ struct worker {
     char *scratch; /* two halves: the resolved path; Location or a variant name */
     size_t scratch_cap;
     uint64_t last_emfile_log_ms;
+    uint64_t accept_paused_until; /* out of descriptors: listeners unwatched */
 
     /* Counters read by the main thread (status, watchdog). */
     atomic_ulong requests;

@@ -1,0 +1,1043 @@
+#!/usr/bin/env python3
+"""pyserved under injected faults: files truncated, deleted, replaced or grown
+while they are sent; readers that stop; running out of file descriptors; a
+document root that disappears and comes back; SIGHUP with broken
+configurations; slowloris; and a mixed torture of valid and invalid
+requests. In each case nothing is lost: every response is byte-exact or
+visibly cut, and the server goes on serving.
+
+Environment: PYSERVE_TORTURE_CONNS (default 200) client threads and
+PYSERVE_TORTURE_SECONDS (default 5) for the torture test."""
+
+import hashlib
+import os
+import random
+import re
+import resource
+import select
+import shutil
+import socket
+import statistics
+import sys
+import threading
+import time
+import unittest
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+import pyserve_harness as h  # noqa: E402
+
+HELLO = b"Hello, world!\n"
+MIB = 1024 * 1024
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def note(msg):
+    """A figure for the test log (make check keeps it in the .log file)."""
+    sys.stderr.write("# %s\n" % msg)
+    sys.stderr.flush()
+
+
+def raise_nofile(want):
+    """Raise this process's soft fd limit to want (within the hard limit);
+    returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return soft
+    new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    return new
+
+
+def proc_status_kib(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s in /proc/%d/status" % (field, pid))
+
+
+def rss_mib(pid):
+    return proc_status_kib(pid, "VmRSS") / 1024.0
+
+
+def memory_instrumented(pid):
+    """The tool the process runs under when it is ThreadSanitizer or valgrind
+    (their shadow memory dominates its RSS), else None."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read()
+    if "libtsan" in maps:
+        return "ThreadSanitizer"
+    if "vgpreload" in maps:
+        return "valgrind"
+    return None
+
+
+def socket_count(pid):
+    """Sockets the process holds (its listening socket included). Files are
+    not counted: the open-file cache keeps some open on purpose."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass  # closed meanwhile
+    return n
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def content_length(head):
+    m = re.search(rb"\r\ncontent-length:[ \t]*(\d+)", head, re.I)
+    return int(m.group(1)) if m else None
+
+
+def status_of(head):
+    return int(head.split(b" ", 2)[1])
+
+
+def recv_until_closed_or(c, limit, deadline):
+    """Read from c into a bytearray until limit bytes, EOF or reset, or the
+    deadline; returns (data, closed)."""
+    data = bytearray(c.buf)
+    c.buf.clear()
+    closed = c.eof
+    while not closed and len(data) < limit:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("no progress: %d of %d bytes and still open" % (len(data), limit))
+        c.settimeout(left)
+        try:
+            chunk = c.sock.recv(min(1 << 20, max(1, limit - len(data))))
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            closed = True
+            c.eof = True
+        data += chunk
+    return bytes(data), closed
+
+
+def fetch_closing(srv, target, timeout=5.0):
+    """GET on a new connection with Connection: close, then read until the
+    server has closed it (so its descriptor is gone when this returns)."""
+    c = srv.connect(timeout)
+    try:
+        h.request(c, h.build_request("GET", target, headers={"Connection": "close"}))
+        r = h.read_response(c)
+        h.wait_closed(c, timeout)
+        return r
+    finally:
+        c.close()
+
+
+def try_get(srv, target, timeout=3.0):
+    """(status, body), or (None, reason) when the connection failed."""
+    try:
+        r = srv.get(target, timeout=timeout)
+        return r.status, r.body
+    except (OSError, h.PeerClosed, h.ProtocolError) as e:
+        return None, repr(e)
+
+
+class FaultCase(unittest.TestCase):
+    def server(self, config, files=None, **kw):
+        srv = h.Server(config=config, files=files, **kw)
+        self.addCleanup(srv.close)
+        return srv.start()
+
+    def assert_hello(self, srv, target="/hello.txt", within=1.0):
+        t0 = time.monotonic()
+        r = srv.get(target, timeout=max(within, 3.0))
+        elapsed = time.monotonic() - t0
+        self.assertEqual((r.status, r.body), (200, HELLO))
+        self.assertLess(elapsed, within, "a normal request took %.3f s" % elapsed)
+        return elapsed
+
+
+# --- files changing under a response --------------------------------------------------
+
+
+class MidStreamFileTest(FaultCase):
+    """A 24 MiB file sent to a reader with a small receive buffer, so that the
+    response is in flight (most of it not yet read from the file) when the
+    fault is injected."""
+
+    SIZE = 24 * MIB
+    FIRST = 512 * 1024  # read before the fault
+
+    @classmethod
+    def setUpClass(cls):
+        cls.big = os.urandom(cls.SIZE)
+
+    def setUp(self):
+        self.srv = self.server({"threads": 2, "send_timeout": "10s"},
+                               files={"hello.txt": HELLO})
+
+    def start_download(self, name, data=None):
+        self.srv.write_file(name, self.big if data is None else data)
+        c = self.srv.connect(timeout=10.0, rcvbuf=65536)
+        self.addCleanup(c.close)
+        h.request(c, h.build_request("GET", "/" + name))
+        head = c.read_head()
+        self.assertEqual(status_of(head), 200, head)
+        cl = content_length(head)
+        got, closed = recv_until_closed_or(c, self.FIRST, time.monotonic() + 10)
+        self.assertFalse(closed, "closed before the fault")
+        return c, cl, got
+
+    def finish(self, c, cl, got):
+        rest, closed = recv_until_closed_or(c, cl - len(got), time.monotonic() + 30)
+        return got + rest, closed
+
+    def test_truncated_mid_stream(self):
+        for cut in (12 * MIB, 0):
+            with self.subTest(truncated_to=cut):
+                name = "trunc%d.bin" % cut
+                c, cl, got = self.start_download(name)
+                self.assertEqual(cl, self.SIZE)
+                os.truncate(self.srv.path(name), cut)
+                body, closed = self.finish(c, cl, got)
+                note("truncated to %d: %d of %d bytes, then %s"
+                     % (cut, len(body), cl, "closed" if closed else "open"))
+                # The promised length cannot be kept: the connection is closed
+                # short of it, and what came is the file's bytes.
+                self.assertTrue(closed, "connection still open after a short body")
+                self.assertLess(len(body), cl, "a response whose length lies")
+                self.assertEqual(sha(body), sha(self.big[:len(body)]),
+                                 "the bytes before the cut are not the file's")
+                if cut:
+                    self.assertEqual(len(body), cut, "not everything up to the cut was sent")
+                # The server goes on, and serves the file as it is now.
+                self.assert_hello(self.srv)
+                r = self.srv.get("/" + name, timeout=10.0)
+                self.assertEqual((r.status, len(r.body)), (200, cut))
+                self.assertEqual(sha(r.body), sha(self.big[:cut]))
+
+    def test_deleted_mid_stream(self):
+        c, cl, got = self.start_download("gone.bin")
+        os.unlink(self.srv.path("gone.bin"))
+        body, closed = self.finish(c, cl, got)
+        # The open descriptor keeps the content: all of it arrives.
+        self.assertEqual(len(body), cl)
+        self.assertEqual(sha(body), sha(self.big))
+        self.assertFalse(h.is_closed_now(c), "keep-alive connection closed after a full body")
+        h.request(c, h.build_request("GET", "/gone.bin"))
+        self.assertEqual(h.read_response(c).status, 404)
+        self.assert_hello(self.srv)
+
+    def test_replaced_mid_stream(self):
+        new = os.urandom(3 * MIB + 17)
+        c, cl, got = self.start_download("swap.bin")
+        tmp = self.srv.path(".swap.tmp")
+        with open(tmp, "wb") as f:
+            f.write(new)
+        os.replace(tmp, self.srv.path("swap.bin"))
+        body, closed = self.finish(c, cl, got)
+        self.assertEqual(len(body), cl, "the in-flight response was cut")
+        self.assertEqual(sha(body), sha(self.big), "the in-flight response is not the old file")
+        # The next request, on the same connection and on a new one, gets the new file.
+        h.request(c, h.build_request("GET", "/swap.bin"))
+        r = h.read_response(c)
+        self.assertEqual((r.status, len(r.body), sha(r.body)), (200, len(new), sha(new)))
+        r = self.srv.get("/swap.bin", timeout=10.0)
+        self.assertEqual((r.status, len(r.body), sha(r.body)), (200, len(new), sha(new)))
+
+    def test_grown_mid_stream(self):
+        """Bytes appended during the send are not sent: the body is exactly
+        the promised length and the connection stays in sync."""
+        c, cl, got = self.start_download("grow.bin")
+        with open(self.srv.path("grow.bin"), "ab") as f:
+            f.write(b"X" * (2 * MIB))
+        body, closed = self.finish(c, cl, got)
+        self.assertEqual(len(body), cl)
+        self.assertEqual(sha(body), sha(self.big))
+        h.request(c, h.build_request("GET", "/hello.txt"))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, HELLO), "stream out of sync after the body")
+
+
+class InPlaceRewriteTest(FaultCase):
+    def test_rewritten_in_place_is_never_stale(self):
+        """A small file rewritten in place (same inode, same size, within the
+        same clock tick as the request before) is never served stale: the
+        open-file cache must not trust a validator the rewrite did not move."""
+        srv = self.server({"threads": 1}, files={"f.txt": b"0000\n"})
+        p = srv.path("f.txt")
+        c = srv.connect()
+        self.addCleanup(c.close)
+        stale = []
+        for i in range(200):
+            for v in (2 * i, 2 * i + 1):
+                body = b"%04d\n" % v
+                with open(p, "r+b") as f:
+                    f.write(body)
+                h.request(c, h.build_request("GET", "/f.txt"))
+                r = h.read_response(c)
+                if (r.status, r.body) != (200, body):
+                    stale.append((body, r.status, r.body))
+        self.assertEqual(stale[:5], [], "%d stale responses of 400" % len(stale))
+
+
+# --- readers that stop -------------------------------------------------------------
+
+
+class StalledReaderTest(FaultCase):
+    def test_stopped_readers_are_freed(self):
+        """Clients that stop reading (a big download, a pipelined flood) are
+        closed by send_timeout = 500ms; a single worker serves others
+        meanwhile, and every descriptor comes back."""
+        big = os.urandom(16 * MIB)
+        srv = self.server({"threads": 1, "send_timeout": "500ms"},
+                          files={"hello.txt": HELLO, "big.bin": big})
+        fetch_closing(srv, "/hello.txt")
+        base = socket_count(srv.pid)
+        stalled = []
+        for _ in range(6):
+            c = srv.connect(timeout=10.0, rcvbuf=16384)
+            self.addCleanup(c.close)
+            h.request(c, h.build_request("GET", "/big.bin"))
+            stalled.append(c)
+        for _ in range(2):
+            c = srv.connect(timeout=10.0, rcvbuf=16384)
+            self.addCleanup(c.close)
+            h.request(c, h.build_request("GET", "/big.bin") * 64)
+            stalled.append(c)
+        t0 = time.monotonic()
+        self.assertTrue(h.poll_until(lambda: socket_count(srv.pid) >= base + len(stalled), 5.0),
+                        "the stalled connections never reached the server")
+        latencies = [self.assert_hello(srv) for _ in range(5)]
+        freed = h.poll_until(lambda: socket_count(srv.pid) <= base, 10.0, 0.01)
+        elapsed = time.monotonic() - t0
+        note("stalled readers freed after %.2f s; others served in %.1f ms at most"
+             % (elapsed, 1000 * max(latencies)))
+        self.assertTrue(freed, "connections still held after %.1f s: %d sockets > %d"
+                        % (elapsed, socket_count(srv.pid), base))
+        self.assertLess(elapsed, 5.0)
+        for c in stalled:
+            data = h.wait_closed(c, 10.0)
+            self.assertLess(len(data), len(big), "a stalled client got the whole file")
+        self.assert_hello(srv)
+
+
+# --- file descriptor exhaustion ----------------------------------------------------
+
+
+class FdExhaustionTest(FaultCase):
+    LIMIT = 64
+
+    def test_more_connections_than_descriptors(self):
+        srv = h.Server(config={"threads": 2, "keepalive_timeout": "30s",
+                               "header_timeout": "30s"},
+                       files={"hello.txt": HELLO})
+        self.addCleanup(srv.close)
+        # pyserved raises its soft limit to the hard one: lower both, in a
+        # wrapper that then execs it (same pid, so LISTEN_PID still holds).
+        wrapper = os.path.join(srv.base, "low-nofile")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nulimit -n %d || exit 1\nexec \"$0.real\" \"$@\"\n" % self.LIMIT)
+        os.chmod(wrapper, 0o755)
+        os.symlink(srv.exe, wrapper + ".real")
+        srv.exe = wrapper
+        srv.start()
+        with open("/proc/%d/limits" % srv.pid) as f:
+            self.assertRegex(f.read(), r"Max open files\s+%d\s+%d" % (self.LIMIT, self.LIMIT))
+        fetch_closing(srv, "/hello.txt")
+        base = socket_count(srv.pid)
+        mark = srv.log_mark()
+
+        n = 2 * self.LIMIT
+        conns = []
+        for _ in range(n):
+            c = srv.connect(timeout=5.0)
+            self.addCleanup(c.close)
+            conns.append(c)
+        outcome = {"served": 0, "503": 0, "closed": 0, "no answer": 0}
+        other = []
+
+        def ask(c):
+            """One request on c: 200, 503 and a close are all fine answers
+            at the limit; silence is not (three silent ones are enough)."""
+            if outcome["no answer"] >= 3:
+                return
+            try:
+                h.request(c, h.build_request("GET", "/hello.txt"))
+                r = h.read_response(c, timeout=3.0)
+            except (h.PeerClosed, ConnectionResetError, BrokenPipeError):
+                outcome["closed"] += 1
+                return
+            except socket.timeout:
+                outcome["no answer"] += 1
+                return
+            if r.status == 200 and r.body == HELLO:
+                outcome["served"] += 1
+            elif r.status == 503:
+                outcome["503"] += 1
+            else:
+                other.append(r)
+
+        cpu0, t0 = cpu_seconds(srv.pid), time.monotonic()
+        for c in conns:
+            ask(c)
+        note("%d connections against %d descriptors: %r" % (n, self.LIMIT, outcome))
+        # More connections while the kept ones hold the descriptors: each
+        # is answered or shed at once, and the workers do not spin.
+        for _ in range(20):
+            c = srv.connect(timeout=5.0)
+            self.addCleanup(c.close)
+            conns.append(c)
+            ask(c)
+        cpu = cpu_seconds(srv.pid) - cpu0
+        wall = time.monotonic() - t0
+        note("20 more at the limit: %r; pyserved used %.2f s of CPU in %.2f s in all"
+             % (outcome, cpu, wall))
+        self.assertEqual(outcome["no answer"], 0,
+                         "connections neither answered nor closed at the fd limit")
+        self.assertEqual(other, [])
+        self.assertTrue(srv.alive())
+        self.assertGreater(outcome["served"], 0)
+        self.assertGreater(outcome["503"] + outcome["closed"], 0, "nothing was shed")
+        self.assertLess(cpu, 0.5 * wall + 0.2, "pyserved spins while out of descriptors")
+        srv.wait_for_log(r"out of file descriptors", since=mark)
+        # The connections it kept still work.
+        kept = [c for c in conns if not h.is_closed_now(c)]
+        self.assertGreater(len(kept), 0)
+        for c in kept[:5]:
+            h.request(c, h.build_request("GET", "/hello.txt"))
+            self.assertEqual(h.read_response(c).body, HELLO)
+        for c in conns:
+            c.close()
+        # Recovery: new connections are served normally again.
+        self.assertTrue(h.poll_until(lambda: try_get(srv, "/hello.txt") == (200, HELLO), 5.0),
+                        "not serving again after the connections closed")
+        for _ in range(20):
+            self.assertEqual(try_get(srv, "/hello.txt"), (200, HELLO))
+        self.assertTrue(h.poll_until(lambda: socket_count(srv.pid) <= base, 5.0),
+                        "sockets not closed: %d > %d" % (socket_count(srv.pid), base))
+
+
+# --- the document root disappears -----------------------------------------------------
+
+
+class RootFaultTest(FaultCase):
+    BOUND = 5.0  # the daemon looks once a second
+
+    def watch(self, srv, target, want, bad):
+        """Poll target until it answers want (status, body); every other
+        answer on the way must be a 404 or one of the old contents, else it
+        goes to bad."""
+        seen = []
+
+        def check():
+            st, body = try_get(srv, target)
+            if (st, body) == want:
+                return True
+            if st != 404 and not (st == 200 and body in self.old_bodies):
+                bad.append((st, body[:80]))
+            seen.append(st)
+            return False
+        ok = h.poll_until(check, self.BOUND, 0.05)
+        return ok, seen
+
+    def test_root_removed_and_recreated(self):
+        srv = self.server({"threads": 2}, files={"hello.txt": b"v1\n", "sub/a.txt": b"a\n"})
+        self.old_bodies = [b"v1\n"]
+        self.assertEqual(try_get(srv, "/hello.txt"), (200, b"v1\n"))
+        mark = srv.log_mark()
+        shutil.rmtree(srv.root)
+        for target in ("/hello.txt", "/sub/a.txt", "/", "/sub/"):
+            with self.subTest(while_gone=target):
+                self.assertEqual(try_get(srv, target)[0], 404)
+        srv.wait_for_log(r"document root .*404", timeout=self.BOUND, since=mark)
+        os.mkdir(srv.root)
+        with open(srv.path("hello.txt"), "wb") as f:
+            f.write(b"v2\n")
+        bad = []
+        ok, _ = self.watch(srv, "/hello.txt", (200, b"v2\n"), bad)
+        self.assertTrue(ok, "the new root is not served within %.0f s" % self.BOUND)
+        self.assertEqual(bad, [])
+        self.assertEqual(try_get(srv, "/sub/a.txt")[0], 404)
+
+    def test_root_replaced_by_rename(self):
+        srv = self.server({"threads": 2}, files={"hello.txt": b"v1\n"})
+        self.old_bodies = [b"v1\n"]
+        for gen in (2, 3):
+            new = os.path.join(srv.base, "new%d" % gen)
+            os.mkdir(new)
+            with open(os.path.join(new, "hello.txt"), "wb") as f:
+                f.write(b"v%d\n" % gen)
+            # mv root old; mv new root
+            os.rename(srv.root, os.path.join(srv.base, "old%d" % gen))
+            os.rename(new, srv.root)
+            bad = []
+            ok, seen = self.watch(srv, "/hello.txt", (200, b"v%d\n" % gen), bad)
+            with self.subTest(generation=gen):
+                self.assertTrue(ok, "root replaced by rename not picked up within %.0f s "
+                                "(answers: %r)" % (self.BOUND, sorted(set(seen), key=str)))
+                self.assertEqual(bad, [])
+            self.old_bodies.append(b"v%d\n" % gen)
+
+    def test_root_symlink_switched(self):
+        """root = a symlink switched atomically to another release."""
+        srv = h.Server(config={"threads": 2})
+        self.addCleanup(srv.close)
+        rel = []
+        for gen in (1, 2):
+            d = os.path.join(srv.base, "release%d" % gen)
+            os.mkdir(d)
+            with open(os.path.join(d, "hello.txt"), "wb") as f:
+                f.write(b"release %d\n" % gen)
+            rel.append(d)
+        link = os.path.join(srv.base, "current")
+        os.symlink(rel[0], link)
+        srv.config["root"] = link
+        srv.write_config()
+        srv.start()
+        self.old_bodies = [b"release 1\n"]
+        self.assertEqual(try_get(srv, "/hello.txt"), (200, b"release 1\n"))
+        tmp = link + ".tmp"
+        os.symlink(rel[1], tmp)
+        os.replace(tmp, link)
+        bad = []
+        ok, _ = self.watch(srv, "/hello.txt", (200, b"release 2\n"), bad)
+        self.assertTrue(ok, "switched symlink root not picked up within %.0f s" % self.BOUND)
+        self.assertEqual(bad, [])
+
+
+# --- SIGHUP with broken configurations ------------------------------------------------
+
+
+class BrokenReloadTest(FaultCase):
+    A = b"index A\n"
+    B = b"index B\n"
+
+    def reload(self, srv):
+        srv.reload()
+        srv.wait_notify("RELOADING=1", 5.0)
+        srv.wait_notify("READY=1", 10.0)
+
+    def test_broken_configs_under_load(self):
+        srv = self.server({"threads": 2, "index": "a.html"},
+                          files={"d/a.html": self.A, "d/b.html": self.B, "hello.txt": HELLO})
+        stop = threading.Event()
+        failures, counts = [], [0]
+
+        def client():
+            deadline = time.monotonic() + 60
+            c = None
+            while not stop.is_set() and time.monotonic() < deadline:
+                try:
+                    if c is None:
+                        c = srv.connect()
+                    h.request(c, h.build_request("GET", "/d/"))
+                    r = h.read_response(c)
+                    if (r.status, r.body) != (200, self.A):
+                        failures.append(r)
+                    counts[0] += 1
+                    if counts[0] % 7 == 0:
+                        c.close()
+                        c = None
+                except Exception as e:  # any failure fails the test
+                    failures.append(repr(e))
+                    break
+            if c is not None:
+                c.close()
+
+        threads = [threading.Thread(target=client) for _ in range(3)]
+        for t in threads:
+            t.start()
+        conf = srv.conf_path
+        root = srv.root
+        # (config text, regex the log must show); "index = b.html" comes
+        # before the error each time and must not take effect.
+        broken = [
+            ("root = %s\nindex = b.html\nthreads = lots\n" % root,
+             re.escape(conf) + r":3: threads: "),
+            ("# comment\nindex = b.html\nno_such_key = 1\nroot = %s\n" % root,
+             re.escape(conf) + r":3: no_such_key: unknown key"),
+            ("root = %s\nindex = b.html\nthis line has no equals sign\n" % root,
+             re.escape(conf) + r":3: syntax error"),
+            ("root = %s\nindex = b.html\nmax_head_size = 1k\nmax_uri_length = 2k\n" % root,
+             re.escape(conf) + r": max_uri_length: "),
+            ("root = %s/missing\nindex = b.html\n" % root,
+             r"root: " + re.escape(root) + r"/missing: No such file or directory"),
+            (None, re.escape(conf) + r": No such file or directory"),
+        ]
+        try:
+            for text, rx in broken:
+                with self.subTest(log=rx):
+                    if text is None:
+                        os.unlink(conf)
+                    else:
+                        srv.write_config_text(text)
+                    mark = srv.log_mark()
+                    self.reload(srv)
+                    srv.wait_for_log(r"reload failed.*" + rx, since=mark)
+                    self.assertTrue(srv.alive())
+                    self.assertEqual(srv.get("/d/").body, self.A)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(70)
+        self.assertEqual(failures[:5], [])
+        self.assertGreater(counts[0], 10)
+        # A good file afterwards is taken.
+        srv.write_config_text("root = %s\nindex = b.html\nthreads = 2\n" % root)
+        self.reload(srv)
+        self.assertEqual(srv.get("/d/").body, self.B)
+
+
+# --- slowloris ----------------------------------------------------------------------
+
+
+class SlowlorisTest(FaultCase):
+    CONNS = 1000
+
+    def test_trickling_heads_do_not_delay_others(self):
+        if raise_nofile(self.CONNS + 200) < self.CONNS + 100:
+            self.skipTest("the fd limit is below %d" % (self.CONNS + 100))
+        srv = self.server({"threads": 1, "header_timeout": "60s"}, files={"hello.txt": HELLO})
+        for _ in range(5):
+            self.assert_hello(srv)
+        base = [self.assert_hello(srv) for _ in range(20)]
+        rss0 = rss_mib(srv.pid)
+        slow = []
+        stop = threading.Event()
+        passes = [0]
+        two_passes = threading.Event()
+        errors = []
+
+        def trickle():
+            deadline = time.monotonic() + 120
+            while not stop.is_set() and time.monotonic() < deadline:
+                for c in slow:
+                    try:
+                        c.sendall(b"a")
+                    except OSError as e:
+                        errors.append(repr(e))
+                        return
+                passes[0] += 1
+                if passes[0] >= 2:
+                    two_passes.set()
+
+        try:
+            for i in range(self.CONNS):
+                c = srv.connect(timeout=10.0)
+                slow.append(c)
+                h.request(c, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-Slow-%d: " % i)
+            t = threading.Thread(target=trickle)
+            t.start()
+            try:
+                self.assertTrue(two_passes.wait(60), "the trickle did not get round twice")
+                self.assertTrue(h.poll_until(
+                    lambda: socket_count(srv.pid) >= self.CONNS, 10.0),
+                    "the server does not hold the slow connections")
+                rss1 = rss_mib(srv.pid)
+                # Measure over at least three more rounds of the trickle.
+                under = []
+                p0 = passes[0]
+                deadline = time.monotonic() + 60
+                while len(under) < 20 or passes[0] < p0 + 3:
+                    self.assertLess(time.monotonic(), deadline, "the trickle stalled")
+                    t0 = time.monotonic()
+                    r = srv.get("/hello.txt", timeout=5.0)
+                    under.append(time.monotonic() - t0)
+                    self.assertEqual((r.status, r.body), (200, HELLO))
+                p1 = passes[0]
+            finally:
+                stop.set()
+                t.join(30)
+            self.assertEqual(errors, [])
+            note("slowloris: %d connections trickling one byte each in turn, threads = 1; "
+                 "%d requests measured during %d rounds" % (self.CONNS, len(under), p1 - p0))
+            note("slowloris: RSS %.1f MiB before, %.1f MiB under attack (%+.1f MiB)"
+                 % (rss0, rss1, rss1 - rss0))
+            note("slowloris: normal request %.1f ms median before; under attack median %.1f ms, "
+                 "max %.1f ms" % (1000 * statistics.median(base),
+                                  1000 * statistics.median(under), 1000 * max(under)))
+            self.assertLess(max(under) - statistics.median(base), 0.100,
+                            "a normal request was delayed by more than 100 ms")
+            tool = memory_instrumented(srv.pid)
+            if tool:
+                note("slowloris: RSS bound not applied under %s (shadow memory)" % tool)
+            else:
+                self.assertLess(rss1 - rss0, 64, "RSS grew by more than 64 MiB")
+            # They were all still waiting, and complete normally.
+            self.assertFalse(any(h.is_closed_now(c) for c in slow))
+            for c in slow[:50]:
+                h.request(c, b"\r\n\r\n")
+            for c in slow[:50]:
+                r = h.read_response(c)
+                self.assertEqual((r.status, r.body), (200, HELLO))
+        finally:
+            for c in slow:
+                c.close()
+        self.assert_hello(srv)
+
+    def test_endless_head_cut_at_max_head_size(self):
+        srv = self.server({"threads": 1, "max_head_size": "4k", "max_uri_length": "1k",
+                           "max_headers": 10000, "header_timeout": "30s"}, files={"hello.txt": HELLO})
+        cases = {
+            "many lines": (b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n",
+                           lambda i: b"X-Fill-%06d: %s\r\n" % (i, b"v" * 40)),
+            "one endless line": (b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-Long: ",
+                                 lambda i: b"w" * 64),
+        }
+        for name, (start, more) in cases.items():
+            with self.subTest(case=name):
+                c = srv.connect(timeout=5.0)
+                self.addCleanup(c.close)
+                h.request(c, start)
+                sent = len(start)
+                deadline = time.monotonic() + 10
+                i = 0
+                while not select.select([c.sock], [], [], 0)[0]:
+                    self.assertLess(time.monotonic(), deadline, "no answer to an endless head")
+                    self.assertLess(sent, 4 * MIB, "4 MiB of head accepted")
+                    try:
+                        chunk = more(i)
+                        c.sendall(chunk)
+                        sent += len(chunk)
+                    except (BrokenPipeError, ConnectionResetError):
+                        break
+                    i += 1
+                r = h.read_response(c, timeout=5.0)
+                self.assertEqual(r.status, 431, r)
+                self.assertIn("close", r.connection_tokens())
+                self.assertEqual(h.wait_closed(c, 5.0), b"")
+                self.assertGreaterEqual(sent, 4096, "cut before max_head_size")
+                note("endless head (%s): 431 after %d bytes sent" % (name, sent))
+                self.assert_hello(srv)
+
+
+# --- torture ------------------------------------------------------------------------
+
+
+class Torture:
+    """Random valid and invalid requests from many client threads; every
+    valid response is checked byte for byte against the files."""
+
+    MAX_HEAD = 8192
+    MAX_URI = 4096
+
+    def __init__(self, srv, files, seconds, seed):
+        self.srv = srv
+        self.files = files  # target -> bytes
+        self.names = sorted(files)
+        self.seconds = seconds
+        self.seed = seed
+        self.lock = threading.Lock()
+        self.failures = []
+        self.counts = {}
+        self.deadline = time.monotonic() + seconds  # reset by start()
+
+    def count(self, key):
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + 1
+
+    def fail(self, what):
+        with self.lock:
+            if len(self.failures) < 50:
+                self.failures.append(what)
+
+    # valid requests: (raw bytes, checker(response) -> None or a complaint, is HEAD)
+    def valid(self, rnd, close=False, version="HTTP/1.1"):
+        hdrs = {"Connection": "close"} if close else {}
+        kind = rnd.choice(["get", "get", "head", "range", "suffix", "multi", "unsat",
+                           "missing", "redirect", "index", "dotfile", "query"])
+        name = rnd.choice(self.names)
+        data = self.files[name]
+        size = len(data)
+        target = "/" + name
+        want = (200, data)
+        if kind == "head":
+            def check(r):
+                if r.status != 200 or int(r.get("Content-Length", -1)) != size or r.body:
+                    return "HEAD %s: %r" % (target, r)
+            return h.build_request("HEAD", target, version, headers=hdrs), check, True
+        if kind in ("range", "suffix", "multi", "unsat") and size > 0:
+            if kind == "range":
+                a = rnd.randrange(size)
+                b = rnd.randrange(a, size + 10)
+                spec, ranges = "%d-%d" % (a, b), [(a, min(b, size - 1))]
+            elif kind == "suffix":
+                n = rnd.randrange(1, size + 10)
+                spec, ranges = "-%d" % n, [(max(0, size - n), size - 1)]
+            elif kind == "multi":
+                specs, ranges = [], []
+                for _ in range(rnd.randrange(2, 5)):
+                    a = rnd.randrange(size)
+                    b = rnd.randrange(a, size)
+                    specs.append("%d-%d" % (a, b))
+                    ranges.append((a, b))
+                spec = ",".join(specs)
+            else:
+                spec, ranges = "%d-" % (size + rnd.randrange(100)), []
+            hdrs["Range"] = "bytes=" + spec
+
+            def check(r):
+                return self.check_range(target, data, ranges, r)
+            return h.build_request("GET", target, version, headers=hdrs), check, False
+        if kind == "missing":
+            target, want = "/no/such/file-%d" % rnd.randrange(1000), (404, None)
+        elif kind == "redirect":
+            target, want = "/dir", (301, None)
+        elif kind == "index":
+            target, want = "/dir/", (200, self.files["dir/index.html"])
+        elif kind == "dotfile":
+            target, want = "/.secret", (403, None)
+        elif kind == "query":
+            target += "?q=%d&x=y" % rnd.randrange(1000)
+
+        def check(r):
+            if r.status != want[0]:
+                return "GET %s: status %d, want %d" % (target, r.status, want[0])
+            if want[1] is not None and r.body != want[1]:
+                return "GET %s: body of %d bytes (sha %s), want %d (sha %s)" % (
+                    target, len(r.body), sha(r.body), len(want[1]), sha(want[1]))
+            if want[0] == 301 and not (r.get("Location") or "").endswith("/dir/"):
+                return "GET /dir: Location %r" % r.get("Location")
+        return h.build_request("GET", target, version, headers=hdrs), check, False
+
+    @staticmethod
+    def merge(ranges):
+        out = []
+        for a, b in sorted(ranges):
+            if out and a <= out[-1][1] + 1:
+                out[-1] = (out[-1][0], max(out[-1][1], b))
+            else:
+                out.append((a, b))
+        return out
+
+    def check_range(self, target, data, ranges, r):
+        size = len(data)
+        if not ranges:
+            if r.status != 416 or r.get("Content-Range") != "bytes */%d" % size:
+                return "%s unsatisfiable: %r" % (target, r)
+            return None
+        if r.status != 206:
+            return "%s ranges %r: status %d" % (target, ranges, r.status)
+        ctype = r.get("Content-Type") or ""
+        parts = []
+        if ctype.startswith("multipart/byteranges"):
+            m = re.search(r"boundary=([^;\s]+)", ctype)
+            if not m:
+                return "%s: multipart without a boundary" % target
+            delim = b"--" + m.group(1).encode()
+            body, pos = r.body, 0
+            while True:
+                i = body.find(delim, pos)
+                if i < 0:
+                    return "%s: multipart body ends without the closing delimiter" % target
+                pos = i + len(delim)
+                if body[pos:pos + 2] == b"--":
+                    break
+                e = body.find(b"\r\n\r\n", pos)
+                if e < 0:
+                    return "%s: part without a head" % target
+                cr = re.search(rb"\r\nContent-Range: bytes (\d+)-(\d+)/(\d+)", body[pos:e + 2])
+                if not cr:
+                    return "%s: part without Content-Range" % target
+                a, b, total = (int(x) for x in cr.groups())
+                start = e + 4
+                parts.append((a, b, total, body[start:start + b - a + 1]))
+                pos = start + b - a + 1
+        else:
+            cr = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", r.get("Content-Range") or "")
+            if not cr:
+                return "%s: 206 without Content-Range: %r" % (target, r)
+            a, b, total = (int(x) for x in cr.groups())
+            parts.append((a, b, total, r.body))
+        for a, b, total, chunk in parts:
+            if total != size or not a <= b < size or chunk != data[a:b + 1]:
+                return "%s: part %d-%d/%d is not the file's bytes (sha %s)" % (
+                    target, a, b, total, sha(chunk))
+        if self.merge([(a, b) for a, b, _, _ in parts]) != self.merge(ranges):
+            return "%s: parts %r do not cover the ranges %r" % (
+                target, [(a, b) for a, b, _, _ in parts], ranges)
+        return None
+
+    # invalid requests: (raw bytes, status expected)
+    def invalid(self, rnd):
+        kind = rnd.choice(["garbage", "huge", "version", "badversion", "traversal",
+                           "traversal_enc", "method", "nohost", "longuri", "manyfields",
+                           "badlength", "nul", "fold"])
+        if kind == "garbage":
+            alphabet = bytes(b for b in range(1, 256) if b not in (10, 13))
+            junk = bytes(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 200)))
+            return b"\x01" + junk + b"\r\n\r\n", 400
+        if kind == "huge":
+            return h.build_request("GET", "/", headers={"X-Big": "a" * (self.MAX_HEAD + 100)}), 431
+        if kind == "version":
+            return b"GET / HTTP/%d.%d\r\nHost: x\r\n\r\n" % rnd.choice([(2, 0), (3, 0), (1, 2)]), 505
+        if kind == "badversion":
+            return b"GET / HTTP/x.y\r\nHost: x\r\n\r\n", 400
+        if kind == "traversal":
+            return h.build_request("GET", rnd.choice(["/../etc/passwd", "/a/../../x",
+                                                      "/dir/../../../etc/shadow"])), 400
+        if kind == "traversal_enc":
+            return h.build_request("GET", rnd.choice(["/%2e%2e/%2e%2e/etc/passwd",
+                                                      "/..%2fetc%2fpasswd", "/%2E%2E/x",
+                                                      "/..%5cwindows"])), 400
+        if kind == "method":
+            return h.build_request("BREW", "/pot"), 501
+        if kind == "nohost":
+            return b"GET / HTTP/1.1\r\nUser-Agent: t\r\n\r\n", 400
+        if kind == "longuri":
+            return h.build_request("GET", "/" + "u" * (self.MAX_URI + 10)), 414
+        if kind == "manyfields":
+            return h.build_request("GET", "/", headers=[("X-F%d" % i, "v") for i in range(120)]), 431
+        if kind == "badlength":
+            return h.build_request("GET", "/", headers={"Content-Length": "12ab"}), 400
+        if kind == "nul":
+            return b"GET /a\x00b HTTP/1.1\r\nHost: x\r\n\r\n", 400
+        return b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n", 400
+
+    def expect_closed(self, c, what):
+        try:
+            rest = h.wait_closed(c, 10.0)
+        except AssertionError as e:
+            self.fail("%s: %s" % (what, e))
+            return
+        if rest:
+            self.fail("%s: %d bytes after the response: %r" % (what, len(rest), rest[:80]))
+
+    def one_scenario(self, rnd):
+        kind = rnd.choice(["keepalive", "keepalive", "pipelined", "close", "http10",
+                           "invalid", "invalid", "abort"])
+        self.count(kind)
+        c = self.srv.connect(timeout=30.0)
+        try:
+            if kind in ("keepalive", "invalid"):
+                for _ in range(rnd.randrange(1, 5) if kind == "keepalive" else rnd.randrange(3)):
+                    raw, check, head = self.valid(rnd)
+                    h.request(c, raw)
+                    r = h.read_response(c, head_only_for_HEAD=head)
+                    self.count("valid")
+                    bad = check(r)
+                    if bad:
+                        self.fail(bad)
+                        return
+                if kind == "invalid":
+                    raw, status = self.invalid(rnd)
+                    try:
+                        h.request(c, raw)
+                        r = h.read_response(c)
+                    except (h.PeerClosed, ConnectionResetError, BrokenPipeError):
+                        self.count("invalid: closed")
+                        return
+                    self.count("invalid: %d" % status)
+                    if r.status != status:
+                        self.fail("invalid %r...: status %d, want %d" % (raw[:60], r.status, status))
+                        return
+                    self.expect_closed(c, "after %d" % status)
+            elif kind == "pipelined":
+                reqs = [self.valid(rnd) for _ in range(rnd.randrange(2, 6))]
+                h.request(c, b"".join(raw for raw, _, _ in reqs))
+                for raw, check, head in reqs:
+                    r = h.read_response(c, head_only_for_HEAD=head)
+                    self.count("valid")
+                    bad = check(r)
+                    if bad:
+                        self.fail("pipelined: " + bad)
+                        return
+            elif kind in ("close", "http10"):
+                if kind == "close":
+                    raw, check, head = self.valid(rnd, close=True)
+                else:
+                    raw, check, head = self.valid(rnd, version="HTTP/1.0")
+                h.request(c, raw)
+                r = h.read_response(c, head_only_for_HEAD=head)
+                self.count("valid")
+                bad = check(r)
+                if bad:
+                    self.fail("%s: %s" % (kind, bad))
+                    return
+                self.expect_closed(c, kind)
+            else:  # abort: read a little of the big file, then reset
+                h.request(c, h.build_request("GET", "/big.bin"))
+                c.read_head()
+                c._fill()
+                c.abort()
+                c = None
+        finally:
+            if c is not None:
+                c.close()
+
+    def client(self, idx):
+        rnd = random.Random("%d-%d" % (self.seed, idx))
+        n = 0
+        while time.monotonic() < self.deadline and n < 1000000:
+            n += 1
+            try:
+                self.one_scenario(rnd)
+            except Exception as e:  # any exception is a failure to report
+                self.fail("client %d (seed %d): %r" % (idx, self.seed, e))
+                return
+
+
+class TortureTest(FaultCase):
+    def test_mixed_valid_and_invalid(self):
+        conns = int(os.environ.get("PYSERVE_TORTURE_CONNS", "200"))
+        seconds = float(os.environ.get("PYSERVE_TORTURE_SECONDS", "5"))
+        if raise_nofile(conns + 200) < conns + 100:
+            self.skipTest("the fd limit is below %d" % (conns + 100))
+        files = {
+            "empty.txt": b"",
+            "one.txt": b"1",
+            "hello.txt": HELLO,
+            "page.html": b"<!doctype html><title>t</title><p>" + b"x" * 3000 + b"\n",
+            "mid.bin": os.urandom(100 * 1024 + 3),
+            "big.bin": os.urandom(2 * MIB + 5),
+            "dir/index.html": b"<!doctype html><title>index</title>\n",
+            "deep/a/b/c.txt": b"deep\n",
+        }
+        srv = self.server({"threads": 2}, files=dict(files, **{".secret": b"no\n"}))
+        seed = int(os.environ.get("PYSERVE_TORTURE_SEED", str(random.randrange(1 << 30))))
+        t = Torture(srv, files, seconds, seed)
+        old = threading.stack_size()
+        threading.stack_size(256 * 1024)
+        try:
+            threads = [threading.Thread(target=t.client, args=(i,)) for i in range(conns)]
+        finally:
+            threading.stack_size(old)
+        t0 = time.monotonic()
+        t.deadline = t0 + seconds  # one end for all, however long starting them takes
+        for th in threads:
+            th.start()
+        # Joined a second at a time, reading the daemon's STATUS= datagrams
+        # meanwhile: unread, they fill the notify socket's queue (10 by
+        # default) within a minute, and the daemon's next one blocks.
+        end = t.deadline + 120
+        for th in threads:
+            while th.is_alive() and time.monotonic() < end:
+                th.join(1.0)
+                srv.notifications()
+        elapsed = time.monotonic() - t0
+        self.assertFalse(any(th.is_alive() for th in threads), "client threads hang")
+        note("torture: %d clients, %.1f s, seed %d: %s" % (
+            conns, elapsed, seed, ", ".join("%s %d" % kv for kv in sorted(t.counts.items()))))
+        self.assertEqual(t.failures, [])
+        self.assertGreater(t.counts.get("valid", 0), conns)
+        self.assertTrue(srv.alive())
+        self.assert_hello(srv)
+        r = srv.get("/big.bin", timeout=10.0)
+        self.assertEqual((r.status, sha(r.body)), (200, sha(files["big.bin"])))
+        srv.notifications()
+        self.assertEqual(srv.stop(timeout=30), 0, "no clean exit on SIGTERM after the torture")
+
+
+if __name__ == "__main__":
+    h.main_with_skip()
