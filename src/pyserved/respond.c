@@ -395,6 +395,18 @@ fail:
     respond_error(c, 500, head_only, NULL, 0);
 }
 
+/* The Content-Type of the open file f called path (a debug line when it
+ * had to be detected rather than taken from the cache). */
+static const char *detect_type(struct worker *w, const struct static_file *f, const char *path,
+                               size_t len)
+{
+    bool detected;
+    const char *ctype = mime_content_type(w->mime, w->conf, f->fd, &f->st, path, len, &detected);
+    if (detected && w->conf->log_level >= LOG_DEBUG)
+        log_msg(LOG_DEBUG, "content type of /%.*s: %s (detected)", (int)len, path, ctype);
+    return ctype;
+}
+
 /* A file without the cache (cache off, or precompressed variants on). */
 static void respond_file(struct conn *c, const struct http_request *r, struct static_file *f,
                          const char *path, size_t path_len)
@@ -403,10 +415,7 @@ static void respond_file(struct conn *c, const struct http_request *r, struct st
     const struct conf *cf = w->conf;
 
     /* The type is the original's, whatever variant is sent. */
-    bool detected;
-    const char *ctype = mime_content_type(w->mime, cf, f->fd, &f->st, path, path_len, &detected);
-    if (detected && cf->log_level >= LOG_DEBUG)
-        log_msg(LOG_DEBUG, "content type of /%s: %s (detected)", path, ctype);
+    const char *ctype = detect_type(w, f, path, path_len);
     const char *encoding = cf->precompressed ? pick_variant(c, r, path, path_len, f) : NULL;
 
     char etag[HTTP_ETAG_MAX];
@@ -524,31 +533,8 @@ void respond_request(struct conn *c, const struct http_request *r)
         respond_error(c, -st, head_only, NULL, 0);
         return;
     }
-    if (use_cache && (!f.index || have_dir_st)) {
-        bool detected;
-        char *own = w->scratch + half;
-        size_t olen = pr.len;
-        memcpy(own, rel, pr.len);
-        if (f.index) {
-            size_t il = strlen(f.index);
-            if (olen + il + 1 <= half) {
-                memcpy(own + olen, f.index, il);
-                olen += il;
-            }
-        }
-        own[olen] = '\0';
-        const char *ctype =
-            mime_content_type(w->mime, cf, f.fd, &f.st, own, olen, &detected);
-        if (detected && cf->log_level >= LOG_DEBUG)
-            log_msg(LOG_DEBUG, "content type of /%s: %s (detected)", own, ctype);
-        struct fcache_entry *e = fcache_put(w->fcache, rel, pr.len, f.index,
-                                            f.index ? &dir_st : NULL, f.fd, &f.st, ctype);
-        if (e) {
-            respond_cached(c, r, e);
-            return;
-        }
-    }
-    /* The representation's own path: with an index file, dir/ + index. */
+    /* The representation's own path: with an index file, dir/ + index,
+     * appended in place (the cache key stays rel[0..pr.len)). */
     size_t plen = pr.len;
     if (f.index) {
         size_t il = strlen(f.index);
@@ -559,6 +545,15 @@ void respond_request(struct conn *c, const struct http_request *r)
         }
         memcpy(rel + plen, f.index, il + 1);
         plen += il;
+    }
+    if (use_cache && (!f.index || have_dir_st)) {
+        const char *ctype = detect_type(w, &f, rel, plen);
+        struct fcache_entry *e = fcache_put(w->fcache, rel, pr.len, f.index,
+                                            f.index ? &dir_st : NULL, f.fd, &f.st, ctype);
+        if (e) {
+            respond_cached(c, r, e);
+            return;
+        }
     }
     respond_file(c, r, &f, rel, plen);
 }
