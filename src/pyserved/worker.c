@@ -272,13 +272,23 @@ static void take_conf(struct worker *w)
     (void)r;
 }
 
+/* The timer lists (and the ready list when asked), for walking them all. */
+static unsigned worker_lists(struct worker *w, struct conn_list *out[5], bool with_ready)
+{
+    out[0] = &w->header_list;
+    out[1] = &w->keepalive_list;
+    out[2] = &w->send_list;
+    out[3] = &w->linger_list;
+    out[4] = &w->ready_list;
+    return with_ready ? 5 : 4;
+}
+
 static void begin_shutdown(struct worker *w)
 {
     for (unsigned l = 0; l < w->srv->nls; l++)
         epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
-    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
-                                 &w->linger_list, &w->ready_list};
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+    struct conn_list *lists[5];
+    for (unsigned i = 0, n = worker_lists(w, lists, true); i < n; i++) {
         struct conn *c = lists[i]->head;
         while (c) {
             struct conn *next = c->next;
@@ -290,9 +300,8 @@ static void begin_shutdown(struct worker *w)
 
 static void close_all(struct worker *w)
 {
-    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
-                                 &w->linger_list, &w->ready_list};
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+    struct conn_list *lists[5];
+    for (unsigned i = 0, n = worker_lists(w, lists, true); i < n; i++)
         while (lists[i]->head)
             conn_close(lists[i]->head);
 }
@@ -302,9 +311,8 @@ static int next_timeout(struct worker *w)
     if (w->ready_list.head)
         return 0;
     uint64_t first = w->accept_paused_until ? w->accept_paused_until : UINT64_MAX;
-    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
-                                 &w->linger_list};
-    for (size_t i = 0; i < 4; i++)
+    struct conn_list *lists[5];
+    for (unsigned i = 0, n = worker_lists(w, lists, false); i < n; i++)
         if (lists[i]->head && lists[i]->head->deadline < first)
             first = lists[i]->head->deadline;
     if (first == UINT64_MAX)
@@ -317,9 +325,8 @@ static int next_timeout(struct worker *w)
 
 static void expire(struct worker *w)
 {
-    struct conn_list *lists[] = {&w->header_list, &w->keepalive_list, &w->send_list,
-                                 &w->linger_list};
-    for (size_t i = 0; i < 4; i++) {
+    struct conn_list *lists[5];
+    for (unsigned i = 0, n = worker_lists(w, lists, false); i < n; i++) {
         /* Bounded pass: a connection re-armed on the same list goes to the
          * tail with a later deadline, so this terminates. */
         while (lists[i]->head && lists[i]->head->deadline <= w->now_ms)
