@@ -2,10 +2,12 @@
  * connections (sconn.c), timers, timeout sweeps, progress ticks.
  *
  * Sockets are registered once, edge-triggered, for EPOLLIN | EPOLLOUT |
- * EPOLLRDHUP, and never modified: a request is written as soon as there is
- * room for it (the send buffer is practically always free), EPOLLOUT only
- * matters after a short write, and a read that returns less than the buffer
- * means the socket is drained, so the edge needs no extra read to see
+ * EPOLLRDHUP, and modified only once, when the connection is established
+ * (its first request waits for the next EPOLLOUT, see conn_connected). After
+ * that a request is written as soon as there is room for it (the send
+ * buffer is practically always free), EPOLLOUT only matters after a short
+ * write, and a read that returns less than the buffer means the socket is
+ * drained, so the edge needs no extra read to see
  * EAGAIN. A keep-alive request then costs one write and one read plus its
  * share of an epoll_wait, and no epoll_ctl; wrk with its level-triggered
  * write interest toggles the write event twice per request. When a close
