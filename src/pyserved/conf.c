@@ -17,7 +17,7 @@
 #include "num.h"
 
 enum conf_type {
-    CONF_T_PATH,     /* a non-empty string, replaced */
+    CONF_T_PATH,     /* a non-empty string (a path, a name), replaced */
     CONF_T_LISTEN,   /* a string, appended to a list */
     CONF_T_NAMES,    /* space-separated names, replaces the list */
     CONF_T_UINT,     /* integer in [min, max] */
@@ -78,6 +78,9 @@ static const struct conf_key keys[] = {
     {"cache_control", CONF_T_CACHECTL, F(cache_control), 0, 0},
     {"file_cache_entries", CONF_T_UINT, F(file_cache_entries), 0, 1u << 20},
     {"file_cache_max_file", CONF_T_SIZE, F(file_cache_max_file), 0, 16 * KIB * KIB},
+    {"user", CONF_T_PATH, F(user), 0, 0},
+    {"group", CONF_T_PATH, F(group), 0, 0},
+    {"server_tokens", CONF_T_BOOL, F(server_tokens), 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -143,6 +146,10 @@ void conf_clear(struct conf *c)
 {
     free(c->root);
     c->root = NULL;
+    free(c->user);
+    c->user = NULL;
+    free(c->group);
+    c->group = NULL;
     free_list(c->listen, &c->nlisten);
     free_list(c->index, &c->nindex);
     clear_types(c);
@@ -578,6 +585,8 @@ int conf_validate(const struct conf *c, char *err, size_t errsz)
         return fail(err, errsz, -ENOMEM, "index: out of memory");
     if (!c->root)
         return fail(err, errsz, -EINVAL, "root: not set (set root = DIR or use --root)");
+    if (c->group && !c->user)
+        return fail(err, errsz, -EINVAL, "group: needs user = as well");
     if (c->max_uri_length >= c->max_head_size)
         return fail(err, errsz, -EINVAL,
                     "max_uri_length: %llu must be smaller than max_head_size (%llu)",

@@ -59,6 +59,9 @@ struct conf {
     uint64_t file_cache_max_file;
     struct conf_cache_control cache_control[CONF_MAX_CACHE_CONTROL];
     unsigned ncache_control;
+    char *user;         /* started as root: switch to this user (NULL: stay) */
+    char *group;        /* ... and group (NULL: the user's primary group) */
+    bool server_tokens; /* the version in Server: and error pages */
 
     /* Set by the daemon when the snapshot goes live, not by the parser. */
     int root_fd;

@@ -77,7 +77,8 @@ int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char 
     put_u64(&w, (uint64_t)h->status);
     put(&w, " ", 1);
     puts_(&w, http_status_reason(h->status));
-    puts_(&w, "\r\nServer: " PS_SERVER_NAME "\r\nDate: ");
+    puts_(&w, h->server_tokens ? "\r\nServer: " PS_SERVER_NAME "\r\nDate: "
+                               : "\r\nServer: " PS_SERVER_PRODUCT "\r\nDate: ");
     put(&w, date, PS_HTTP_DATE_LEN);
     if (h->content_type) {
         puts_(&w, "\r\nContent-Type: ");
@@ -137,7 +138,7 @@ int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char 
     return w.overflow ? -ENOSPC : (int)w.n;
 }
 
-int http_error_body(char *out, size_t cap, int status)
+int http_error_body(char *out, size_t cap, int status, bool server_tokens)
 {
     struct wbuf w = {out, 0, cap, false};
     const char *reason = http_status_reason(status);
@@ -150,6 +151,8 @@ int http_error_body(char *out, size_t cap, int status)
     put_u64(&w, (uint64_t)status);
     put(&w, " ", 1);
     puts_(&w, reason);
-    puts_(&w, "</h1><hr><p>" PS_SERVER_NAME "</p></body></html>\n");
+    puts_(&w, "</h1><hr><p>");
+    puts_(&w, server_tokens ? PS_SERVER_NAME : PS_SERVER_PRODUCT);
+    puts_(&w, "</p></body></html>\n");
     return w.overflow ? -ENOSPC : (int)w.n;
 }

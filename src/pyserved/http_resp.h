@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PS_SERVER_NAME "pyserve/" PACKAGE_VERSION
+#define PS_SERVER_PRODUCT "pyserve"
+#define PS_SERVER_NAME PS_SERVER_PRODUCT "/" PACKAGE_VERSION
 
 struct resp_head {
     int status;
@@ -32,6 +33,7 @@ struct resp_head {
     bool close;               /* "Connection: close" */
     bool keep_alive;          /* "Connection: keep-alive" (an HTTP/1.0 client asked) */
     bool nosniff;             /* "X-Content-Type-Options: nosniff" */
+    bool server_tokens;       /* "Server: pyserve/VERSION", else "Server: pyserve" */
 };
 
 /* Reason phrase for a status code ("Not Found"); "Unknown" if none. */
@@ -43,7 +45,8 @@ const char *http_status_reason(int status);
 int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char *date);
 
 /* Write the short HTML body of an error response for status into
- * out[0..cap). Returns its length, or -ENOSPC. */
-int http_error_body(char *out, size_t cap, int status);
+ * out[0..cap); its footer names the server, with the version when
+ * server_tokens. Returns its length, or -ENOSPC. */
+int http_error_body(char *out, size_t cap, int status, bool server_tokens);
 
 #endif

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mime_cache.h"
 #include "notify.h"
+#include "privs.h"
 #include "beneath.h"
 #include "worker.h"
 
@@ -278,6 +279,11 @@ static bool same_listen(const struct conf *a, const struct conf *b)
     return true;
 }
 
+static bool same_name(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static void reload(const struct opts *o, struct server *srv, struct conf **cur)
 {
     char err[CONF_ERR_SIZE + 64];
@@ -292,6 +298,8 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur)
             log_msg(LOG_NOTICE, "listen: changes take effect after a restart");
         if (thread_count(c) != thread_count(*cur))
             log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
+        if (!same_name(c->user, (*cur)->user) || !same_name(c->group, (*cur)->group))
+            log_msg(LOG_NOTICE, "user, group: changes take effect after a restart");
         if (c->mime_cache_entries != (*cur)->mime_cache_entries)
             log_msg(LOG_NOTICE, "mime_cache_entries: changes take effect after a restart");
         if (worker_pool_set_conf(srv, c, 2000) < 0)
@@ -409,6 +417,34 @@ static bool root_replaced(const struct conf *c, enum root_state *state)
     return replaced;
 }
 
+/* Started as root: become the configured user now that the sockets are
+ * bound, before any thread starts (-t looks the names up only). Not root:
+ * there is nothing to give up, and a configured user cannot be taken on. */
+static int drop_privileges(const struct conf *c, bool check_only, char *err, size_t errsz)
+{
+    struct privs p;
+    if (c->user && privs_lookup(c->user, c->group, &p, err, errsz) < 0)
+        return -1;
+    if (check_only)
+        return 0;
+    if (geteuid() != 0) {
+        if (c->user)
+            log_msg(LOG_WARNING, "user = %s: ignored, pyserved was not started as root",
+                    c->user);
+        return 0;
+    }
+    if (!c->user) {
+        log_msg(LOG_WARNING, "running as root: set user = (and group =) in the configuration so "
+                             "that pyserved gives up root after binding its sockets");
+        return 0;
+    }
+    if (privs_drop(c->user, &p, err, errsz) < 0)
+        return -1;
+    log_msg(LOG_INFO, "running as user %s (uid %lu, gid %lu)", c->user, (unsigned long)p.uid,
+            (unsigned long)p.gid);
+    return 0;
+}
+
 static void report_status(struct server *srv)
 {
     unsigned long reqs = 0;
@@ -435,6 +471,11 @@ int main(int argc, char **argv)
         return status;
     }
     if (o.check_only) {
+        if (drop_privileges(cur, true, err, sizeof(err)) < 0) {
+            log_msg(LOG_ERR, "%s: %s", config_source(&o), err);
+            conf_unref(cur);
+            return EXIT_CONFIG;
+        }
         fprintf(stderr, "pyserved: configuration %s is valid\n", config_source(&o));
         conf_unref(cur);
         return EXIT_SUCCESS;
@@ -477,6 +518,11 @@ int main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     srv.nls = (unsigned)r;
+    if (drop_privileges(cur, false, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        status = EXIT_FAILURE;
+        goto out;
+    }
 
     unsigned nthreads = thread_count(cur);
     srv.mime_cache = mime_cache_new((unsigned)cur->mime_cache_entries);

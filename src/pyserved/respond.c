@@ -59,6 +59,7 @@ static int plan_head(struct conn *c, struct resp_head *h)
     h->close = !c->keep_alive;
     h->keep_alive = c->keep_alive && c->version == 10;
     h->nosniff = c->w->conf->nosniff;
+    h->server_tokens = c->w->conf->server_tokens;
     int n = http_resp_head(conn_out(c), c->head_cap, h, c->w->date);
     if (n < 0)
         return n;
@@ -80,7 +81,7 @@ void respond_error(struct conn *c, int status, bool head_only, const char *locat
                    size_t location_len)
 {
     char body[512];
-    int blen = http_error_body(body, sizeof(body), status);
+    int blen = http_error_body(body, sizeof(body), status, c->w->conf->server_tokens);
     if (blen < 0)
         blen = 0;
     if (closing_status(status) || stopping(c))
@@ -323,7 +324,7 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
     if (rr == RANGE_UNSATISFIABLE) {
         drop_file(c);
         char body[512];
-        int blen = http_error_body(body, sizeof(body), 416);
+        int blen = http_error_body(body, sizeof(body), 416, cf->server_tokens);
         struct resp_head e = {
             .status = 416,
             .content_type = "text/html; charset=utf-8",

@@ -1021,7 +1021,7 @@ class TestPyserved(ClientCase):
     def test_text(self):
         p = self.run_ok([self.url("/hello.txt")])
         self.assertEqual(p.stdout, HELLO)
-        self.assertRegex(p.stderr.decode(), r"^HTTP/1\.1 200 OK\n(?s:.*)Server: pyserve/")
+        self.assertRegex(p.stderr.decode(), r"^HTTP/1\.1 200 OK\n(?s:.*)Server: pyserve\n")
 
     def test_image_with_suffix(self):
         self.write("img.png", b"existing")

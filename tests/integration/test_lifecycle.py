@@ -389,9 +389,15 @@ class ReloadTest(unittest.TestCase):
             t.start()
         try:
             for i in range(6):
+                before = list(counts)
                 srv.write_config({"index": "home.html" if i % 2 == 0 else "index.html",
                                   "threads": 2})
                 self.reload(srv)
+                # both clients get requests in before the next reload (bounded)
+                deadline = time.monotonic() + 10
+                while (counts[0] <= before[0] or counts[1] <= before[1]) and not failures \
+                        and time.monotonic() < deadline:
+                    time.sleep(0.005)
         finally:
             stop.set()
             for t in threads:
@@ -454,6 +460,82 @@ class ShutdownTest(unittest.TestCase):
     def test_sigint_exits_0(self):
         with h.Server(config={"threads": 1}) as srv:
             self.assertEqual(srv.stop(sig=signal.SIGINT, timeout=5.0), 0, srv.stderr_text())
+
+
+class SecurityDefaultsTest(unittest.TestCase):
+    """Server without a version unless server_tokens; giving up root after
+    binding (user =, group =)."""
+
+    def test_server_tokens(self):
+        for tokens, want in ((None, "pyserve"), ("yes", "pyserve/" + VERSION)):
+            with self.subTest(server_tokens=tokens):
+                with h.Server(config={"threads": 1, "server_tokens": tokens},
+                              files={"hello.txt": HELLO}) as srv:
+                    ok = srv.get("/hello.txt")
+                    self.assertEqual(ok.get("Server"), want)
+                    missing = srv.get("/missing")
+                    self.assertEqual(missing.status, 404)
+                    self.assertEqual(missing.get("Server"), want)
+                    self.assertIn(("<p>%s</p>" % want).encode(), missing.body)
+                    if tokens is None:
+                        self.assertNotIn(VERSION.encode(), missing.body)
+
+    def test_unknown_user_or_group_is_a_config_error(self):
+        for config, word in (({"user": "no-such-user-pyserve"}, "no-such-user-pyserve"),
+                             ({"user": "nobody", "group": "no-such-group-pyserve"},
+                              "no-such-group-pyserve"),
+                             ({"group": "nogroup"}, "group")):
+            with self.subTest(config=config):
+                srv = h.Server(config=config, notify=False)
+                self.addCleanup(srv.close)
+                srv.write_config()
+                r = h.run_pyserved(["-c", srv.conf_path, "--check-config"])
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn(word, r.stderr)
+                srv.start(wait_ready=False)
+                self.assertEqual(srv.wait_exit(10.0), 1, srv.stderr_text())
+                self.assertIn(word, srv.stderr_text())
+
+    def unprivileged_server(self, config):
+        """A server whose files a user other than root may read. No notify
+        socket: the dropped daemon could not write to the test's."""
+        srv = h.Server(config=dict(config, threads=2), notify=False,
+                       files={"hello.txt": HELLO, "secret.txt": b"root only\n"})
+        self.addCleanup(srv.close)
+        for d in (srv.base, srv.root):
+            os.chmod(d, 0o755)
+        os.chmod(srv.path("hello.txt"), 0o644)
+        os.chmod(srv.path("secret.txt"), 0o600)
+        srv.start(wait_ready=False)
+        return srv
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root (to give it up)")
+    def test_root_drops_to_user(self):
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+        srv = self.unprivileged_server({"user": "nobody", "group": "nogroup"})
+        srv.wait_for_log(r"running as user nobody \(uid %d, gid \d+\)" % nobody.pw_uid, 10.0)
+        srv.wait_for_log(r"listening on ", 10.0)
+        self.assertEqual(srv.get("/hello.txt").body, HELLO)
+        # the files are opened as nobody: a root-only file is refused
+        self.assertEqual(srv.get("/secret.txt").status, 403)
+        tasks = os.listdir("/proc/%d/task" % srv.pid)
+        self.assertGreaterEqual(len(tasks), 3)  # main thread and 2 workers
+        for tid in tasks:
+            with open("/proc/%d/task/%s/status" % (srv.pid, tid)) as f:
+                st = dict(line.split(":", 1) for line in f if ":" in line)
+            self.assertEqual(st["Uid"].split(), [str(nobody.pw_uid)] * 4, tid)
+            self.assertNotIn("0", st["Gid"].split(), tid)
+            self.assertNotIn("0", st["Groups"].split(), tid)
+        self.assertEqual(srv.stop(timeout=10.0), 0, srv.stderr_text())
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_root_without_user_warns(self):
+        srv = self.unprivileged_server({})
+        srv.wait_for_log(r"warning: running as root: set user =", 10.0)
+        srv.wait_for_log(r"listening on ", 10.0)
+        self.assertEqual(srv.get("/secret.txt").status, 200)
+        self.assertEqual(srv.stop(timeout=10.0), 0, srv.stderr_text())
 
 
 if __name__ == "__main__":

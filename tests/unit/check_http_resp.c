@@ -12,7 +12,7 @@
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define DATE "Sun, 06 Nov 1994 08:49:37 GMT"
-#define SERVER "Server: pyserve/" PACKAGE_VERSION "\r\n"
+#define SERVER "Server: pyserve\r\n" /* no version unless server_tokens */
 #define CANARY 'Z'
 
 /* Write the head into a canary-filled buffer and check that nothing past the
@@ -56,6 +56,11 @@ static const struct head_case head_cases[] = {
      "X-Content-Type-Options: nosniff\r\n"
      "Allow: GET, HEAD, OPTIONS\r\n"
      "Connection: close\r\n"
+     "\r\n"},
+    {"server_tokens: the version in Server",
+     {.status = 404, .content_length = 0, .server_tokens = true},
+     "HTTP/1.1 404 Not Found\r\nServer: pyserve/" PACKAGE_VERSION "\r\nDate: " DATE "\r\n"
+     "Content-Length: 0\r\n"
      "\r\n"},
     {"200 closing",
      {.status = 200, .content_type = "text/plain; charset=utf-8", .content_length = 0,
@@ -174,7 +179,8 @@ START_TEST(test_head_structure)
             p = crlf + 2;
         }
         ck_assert_ptr_nonnull(memmem(buf, (size_t)r, "\r\nDate: " DATE "\r\n", 39));
-        ck_assert_ptr_nonnull(memmem(buf, (size_t)r, "\r\n" SERVER, strlen(SERVER) + 2));
+        if (!head_cases[i].h.server_tokens)
+            ck_assert_ptr_nonnull(memmem(buf, (size_t)r, "\r\n" SERVER, strlen(SERVER) + 2));
     }
 }
 END_TEST
@@ -238,7 +244,7 @@ START_TEST(test_error_body)
     int st = error_statuses[_i];
     char buf[2048], code[8];
     memset(buf, CANARY, sizeof(buf));
-    int r = http_error_body(buf, sizeof(buf) - 16, st);
+    int r = http_error_body(buf, sizeof(buf) - 16, st, false);
     ck_assert_int_gt(r, 0);
     ck_assert_int_le(r, (int)sizeof(buf) - 16);
     for (size_t i = (size_t)r; i < sizeof(buf); i++)
@@ -257,14 +263,14 @@ START_TEST(test_error_body)
     /* every smaller cap: -ENOSPC, nothing past cap */
     for (size_t cap = 0; cap < (size_t)r; cap++) {
         memset(buf, CANARY, sizeof(buf));
-        ck_assert_int_eq(http_error_body(buf, cap, st), -ENOSPC);
+        ck_assert_int_eq(http_error_body(buf, cap, st, false), -ENOSPC);
         for (size_t i = cap; i < sizeof(buf); i++)
             ck_assert_int_eq(buf[i], CANARY);
     }
     /* exact fit */
     char *exact = malloc((size_t)r);
     ck_assert_ptr_nonnull(exact);
-    ck_assert_int_eq(http_error_body(exact, (size_t)r, st), r);
+    ck_assert_int_eq(http_error_body(exact, (size_t)r, st, false), r);
     free(exact);
 }
 END_TEST
@@ -272,11 +278,27 @@ END_TEST
 START_TEST(test_error_bodies_differ)
 {
     char a[1024], b[1024];
-    int ra = http_error_body(a, sizeof(a), 404);
-    int rb = http_error_body(b, sizeof(b), 403);
+    int ra = http_error_body(a, sizeof(a), 404, false);
+    int rb = http_error_body(b, sizeof(b), 403, false);
     ck_assert_int_gt(ra, 0);
     ck_assert_int_gt(rb, 0);
     ck_assert(ra != rb || memcmp(a, b, (size_t)ra) != 0);
+}
+END_TEST
+
+START_TEST(test_error_body_tokens)
+{
+    /* the footer names the server; the version only with server_tokens */
+    char a[1024], b[1024];
+    int ra = http_error_body(a, sizeof(a), 404, false);
+    int rb = http_error_body(b, sizeof(b), 404, true);
+    ck_assert_int_gt(ra, 0);
+    ck_assert_int_gt(rb, 0);
+    ck_assert_ptr_nonnull(memmem(a, (size_t)ra, "<p>pyserve</p>", 14));
+    ck_assert_ptr_null(memmem(a, (size_t)ra, PACKAGE_VERSION, strlen(PACKAGE_VERSION)));
+    const char *full = "<p>pyserve/" PACKAGE_VERSION "</p>";
+    ck_assert_ptr_nonnull(memmem(b, (size_t)rb, full, strlen(full)));
+    ck_assert_int_eq(rb - ra, (int)strlen("/" PACKAGE_VERSION));
 }
 END_TEST
 
@@ -294,6 +316,7 @@ static Suite *http_resp_suite(void)
     tc = tcase_create("error_body");
     tcase_add_loop_test(tc, test_error_body, 0, NELEMS(error_statuses));
     tcase_add_test(tc, test_error_bodies_differ);
+    tcase_add_test(tc, test_error_body_tokens);
     suite_add_tcase(s, tc);
     return s;
 }
