@@ -2,7 +2,8 @@
  * connection or close it, with a deadline in every state. Edge-triggered:
  * readable/writable remember whether the last edge is used up, so a
  * keep-alive connection costs one read and one write (plus sendfile) per
- * request and no epoll_ctl at all. */
+ * request and no epoll_ctl at all, and one closed after its first response
+ * (see watch) is never registered with epoll. */
 #include "config.h"
 
 #include "conn.h"
@@ -27,8 +28,12 @@
 
 #define LINGER_MS 2000
 #define MAX_REQUESTS_PER_RUN 32
+#ifndef MAX_BYTES_PER_RUN
 #define MAX_BYTES_PER_RUN (4u << 20)
+#endif
+#ifndef SENDFILE_CHUNK
 #define SENDFILE_CHUNK (1u << 20)
+#endif
 
 enum step { STEP_CONTINUE, STEP_BLOCK, STEP_YIELD, STEP_CLOSED };
 
@@ -463,6 +468,24 @@ static enum step do_send(struct conn *c, size_t *budget)
 
 /* --- driving --------------------------------------------------------------- */
 
+/* A connection joins the epoll set only when it first has to wait: one that
+ * is accepted with its request already there and closed after the response
+ * (Connection: close) costs no epoll_ctl at all. Registering after EAGAIN
+ * loses nothing: EPOLL_CTL_ADD reports a socket that is already ready. */
+static void watch(struct conn *c)
+{
+    if (c->registered)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                             .data.ptr = c};
+    if (epoll_ctl(c->w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+        log_msg(LOG_ERR, "epoll_ctl: %s", strerror(errno));
+        conn_close(c);
+        return;
+    }
+    c->registered = true;
+}
+
 static void run(struct conn *c)
 {
     size_t budget = MAX_BYTES_PER_RUN;
@@ -490,8 +513,12 @@ static void run(struct conn *c)
             conn_close(c);
             return;
         }
-        if (s == STEP_CLOSED || s == STEP_BLOCK)
+        if (s == STEP_CLOSED)
             return;
+        if (s == STEP_BLOCK) {
+            watch(c);
+            return;
+        }
         if (s == STEP_YIELD) {
             /* Park it on the ready list (which has no deadline of its own;
              * the timer list entry is given up while parked). */
@@ -571,13 +598,6 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
     memcpy(&c->peer, peer, peerlen);
     w->nconns++;
 
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                             .data.ptr = c};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        log_msg(LOG_ERR, "epoll_ctl: %s", strerror(errno));
-        conn_close(c);
-        return;
-    }
     if (over_limit) {
         if (ensure_buf(c) < 0) {
             conn_close(c);
