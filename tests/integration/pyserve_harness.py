@@ -41,6 +41,29 @@ def _reserve_low_fds():
 _reserve_low_fds()
 
 
+# make check-valgrind runs the daemon through tests/integration/valgrind-pyserved
+# (REAL_PYSERVED names the binary); the wrapper exits with this status when
+# memcheck found an error or a definite leak.
+VALGRIND_ERROR_EXIT = 99
+VALGRIND = "valgrind" in os.path.basename(os.environ.get("PYSERVED", ""))
+
+
+def valgrind_report(pid):
+    """The memcheck log of process pid (VALGRIND_LOG_DIR/vg.PID.log) when
+    it reports an error or a definite leak, else None."""
+    d = os.environ.get("VALGRIND_LOG_DIR")
+    if not VALGRIND or not d or pid is None:
+        return None
+    try:
+        with open(os.path.join(d, "vg.%d.log" % pid), "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    if re.search(r"ERROR SUMMARY: [1-9]|definitely lost: [1-9]", text):
+        return text
+    return None
+
+
 def pyserved_path():
     """Path of the daemon under test, or exit 77 (automake SKIP)."""
     path = os.environ.get("PYSERVED")
@@ -106,9 +129,21 @@ def run_pyserved(args, timeout=10.0, env_extra=None):
     env = child_env_clean()
     if env_extra:
         env.update(env_extra)
-    return subprocess.run([pyserved_path()] + list(args), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, errors="replace",
-                          env=env, timeout=timeout)
+    argv = [pyserved_path()] + list(args)
+    with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, errors="replace",
+                          env=env) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
+    if VALGRIND and proc.returncode == VALGRIND_ERROR_EXIT:
+        raise ServerError("memcheck found errors in pyserved %s (exit %d):\n%s"
+                          % (" ".join(args), proc.returncode,
+                             (valgrind_report(proc.pid) or err)[-6000:]))
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def format_config(config):
@@ -348,6 +383,13 @@ class Server:
                 text = self.stderr_text()
                 if any(m in text for m in SANITIZER_MARKS):
                     report = text
+            if VALGRIND and self.proc is not None:
+                # Memcheck reports at exit: through the exit status, and in
+                # VALGRIND_LOG_DIR/vg.PID.log (or the daemon's stderr).
+                vg = valgrind_report(self.proc.pid)
+                if self.proc.returncode == VALGRIND_ERROR_EXIT or vg:
+                    report = "memcheck (exit %r):\n%s" % (self.proc.returncode,
+                                                          vg or self.stderr_text())
         finally:
             for s in self._listen_socks:
                 s.close()
@@ -361,7 +403,7 @@ class Server:
             if self.base and os.path.isdir(self.base):
                 shutil.rmtree(self.base, ignore_errors=True)
         if report:
-            raise ServerError("sanitizer report in pyserved's stderr:\n" + report[-6000:])
+            raise ServerError("sanitizer or memcheck report from pyserved:\n" + report[-6000:])
 
     # --- notify socket -------------------------------------------------------
     def wait_notify(self, item, timeout=10.0):

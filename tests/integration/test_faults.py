@@ -740,17 +740,37 @@ class Torture:
         self.seed = seed
         self.lock = threading.Lock()
         self.failures = []
+        self.failed = 0  # all of them; failures keeps the first 50
         self.counts = {}
-        self.deadline = time.monotonic() + seconds  # reset by start()
+        self.open_now = 0  # client connections open at this moment
+        self.open_peak = 0
+        self.go = threading.Event()  # every client thread waits for it
+        self.deadline = time.monotonic() + seconds  # reset before go is set
 
-    def count(self, key):
+    def count(self, key, n=1):
         with self.lock:
-            self.counts[key] = self.counts.get(key, 0) + 1
+            self.counts[key] = self.counts.get(key, 0) + n
 
     def fail(self, what):
         with self.lock:
+            self.failed += 1
             if len(self.failures) < 50:
                 self.failures.append(what)
+
+    def verify(self, check, r):
+        """Check a response to a valid request; None when it is right
+        (its body byte for byte), else the complaint."""
+        self.count("valid")
+        bad = check(r)
+        if bad is None:
+            self.count("verified")
+            self.count("verified bytes", len(r.body))
+        return bad
+
+    def opened(self, delta):
+        with self.lock:
+            self.open_now += delta
+            self.open_peak = max(self.open_peak, self.open_now)
 
     # valid requests: (raw bytes, checker(response) -> None or a complaint, is HEAD)
     def valid(self, rnd, close=False, version="HTTP/1.1"):
@@ -914,86 +934,116 @@ class Torture:
         if rest:
             self.fail("%s: %d bytes after the response: %r" % (what, len(rest), rest[:80]))
 
-    def one_scenario(self, rnd):
+    def connect(self):
+        c = self.srv.connect(timeout=30.0)
+        self.opened(1)
+        return c
+
+    def release(self, c):
+        if c.sock.fileno() != -1:  # not reset already
+            c.close()
+            self.opened(-1)
+
+    def one_scenario(self, rnd, c):
+        """Requests on the new connection c; leaves it open (or reset)."""
         kind = rnd.choice(["keepalive", "keepalive", "pipelined", "close", "http10",
                            "invalid", "invalid", "abort"])
         self.count(kind)
-        c = self.srv.connect(timeout=30.0)
-        try:
-            if kind in ("keepalive", "invalid"):
-                for _ in range(rnd.randrange(1, 5) if kind == "keepalive" else rnd.randrange(3)):
-                    raw, check, head = self.valid(rnd)
-                    h.request(c, raw)
-                    r = h.read_response(c, head_only_for_HEAD=head)
-                    self.count("valid")
-                    bad = check(r)
-                    if bad:
-                        self.fail(bad)
-                        return
-                if kind == "invalid":
-                    raw, status = self.invalid(rnd)
-                    try:
-                        h.request(c, raw)
-                        r = h.read_response(c)
-                    except (h.PeerClosed, ConnectionResetError, BrokenPipeError):
-                        self.count("invalid: closed")
-                        return
-                    self.count("invalid: %d" % status)
-                    if r.status != status:
-                        self.fail("invalid %r...: status %d, want %d" % (raw[:60], r.status, status))
-                        return
-                    self.expect_closed(c, "after %d" % status)
-            elif kind == "pipelined":
-                reqs = [self.valid(rnd) for _ in range(rnd.randrange(2, 6))]
-                h.request(c, b"".join(raw for raw, _, _ in reqs))
-                for raw, check, head in reqs:
-                    r = h.read_response(c, head_only_for_HEAD=head)
-                    self.count("valid")
-                    bad = check(r)
-                    if bad:
-                        self.fail("pipelined: " + bad)
-                        return
-            elif kind in ("close", "http10"):
-                if kind == "close":
-                    raw, check, head = self.valid(rnd, close=True)
-                else:
-                    raw, check, head = self.valid(rnd, version="HTTP/1.0")
+        if kind in ("keepalive", "invalid"):
+            for _ in range(rnd.randrange(1, 5) if kind == "keepalive" else rnd.randrange(3)):
+                raw, check, head = self.valid(rnd)
                 h.request(c, raw)
+                self.count("requests")
                 r = h.read_response(c, head_only_for_HEAD=head)
-                self.count("valid")
-                bad = check(r)
+                bad = self.verify(check, r)
                 if bad:
-                    self.fail("%s: %s" % (kind, bad))
+                    self.fail(bad)
                     return
-                self.expect_closed(c, kind)
-            else:  # abort: read a little of the big file, then reset
-                h.request(c, h.build_request("GET", "/big.bin"))
-                c.read_head()
-                c._fill()
-                c.abort()
-                c = None
-        finally:
-            if c is not None:
-                c.close()
+            if kind == "invalid":
+                raw, status = self.invalid(rnd)
+                try:
+                    h.request(c, raw)
+                    self.count("requests")
+                    r = h.read_response(c)
+                except (h.PeerClosed, ConnectionResetError, BrokenPipeError):
+                    self.count("invalid: closed")
+                    return
+                self.count("invalid: %d" % status)
+                if r.status != status:
+                    self.fail("invalid %r...: status %d, want %d" % (raw[:60], r.status, status))
+                    return
+                self.expect_closed(c, "after %d" % status)
+        elif kind == "pipelined":
+            reqs = [self.valid(rnd) for _ in range(rnd.randrange(2, 6))]
+            h.request(c, b"".join(raw for raw, _, _ in reqs))
+            self.count("requests", len(reqs))
+            for raw, check, head in reqs:
+                r = h.read_response(c, head_only_for_HEAD=head)
+                bad = self.verify(check, r)
+                if bad:
+                    self.fail("pipelined: " + bad)
+                    return
+        elif kind in ("close", "http10"):
+            if kind == "close":
+                raw, check, head = self.valid(rnd, close=True)
+            else:
+                raw, check, head = self.valid(rnd, version="HTTP/1.0")
+            h.request(c, raw)
+            self.count("requests")
+            r = h.read_response(c, head_only_for_HEAD=head)
+            bad = self.verify(check, r)
+            if bad:
+                self.fail("%s: %s" % (kind, bad))
+                return
+            self.expect_closed(c, kind)
+        else:  # abort: read a little of the big file, then reset
+            h.request(c, h.build_request("GET", "/big.bin"))
+            self.count("requests")
+            c.read_head()
+            c._fill()
+            c.abort()
+            self.opened(-1)
 
     def client(self, idx):
+        """Scenario after scenario, each on a new connection; the next one is
+        made before the last one is let go, so that every client thread holds
+        a connection for the whole run."""
         rnd = random.Random("%d-%d" % (self.seed, idx))
         n = 0
-        while time.monotonic() < self.deadline and n < 1000000:
-            n += 1
-            try:
-                self.one_scenario(rnd)
-            except Exception as e:  # any exception is a failure to report
-                self.fail("client %d (seed %d): %r" % (idx, self.seed, e))
-                return
+        c = None
+        if not self.go.wait(300):
+            self.fail("client %d: never told to go" % idx)
+            return
+        try:
+            while time.monotonic() < self.deadline and n < 1000000:
+                n += 1
+                nxt = self.connect()
+                if c is not None:
+                    self.release(c)
+                c = nxt
+                self.one_scenario(rnd, c)
+        except Exception as e:  # any exception is a failure to report
+            self.fail("client %d (seed %d): %r" % (idx, self.seed, e))
+        finally:
+            if c is not None:
+                self.release(c)
 
 
 class TortureTest(FaultCase):
     def test_mixed_valid_and_invalid(self):
+        """PYSERVE_TORTURE_CONNS client threads, each holding a connection
+        throughout, for PYSERVE_TORTURE_SECONDS; the figures go to the log."""
+        explicit = "PYSERVE_TORTURE_CONNS" in os.environ
         conns = int(os.environ.get("PYSERVE_TORTURE_CONNS", "200"))
         seconds = float(os.environ.get("PYSERVE_TORTURE_SECONDS", "5"))
-        if raise_nofile(conns + 200) < conns + 100:
-            self.skipTest("the fd limit is below %d" % (conns + 100))
+        # Our sockets (two a client while it changes connections), and the
+        # daemon's (pyserved raises its soft limit to the hard one).
+        have = raise_nofile(2 * conns + 200)
+        if have < 2 * conns + 100:
+            why = "the fd limit (%d) is below %d" % (have, 2 * conns + 100)
+            if explicit:  # asked for this size: not holding it is a failure
+                self.fail("%s for PYSERVE_TORTURE_CONNS=%d" % (why, conns))
+            self.skipTest(why)
         files = {
             "empty.txt": b"",
             "one.txt": b"1",
@@ -1004,7 +1054,8 @@ class TortureTest(FaultCase):
             "dir/index.html": b"<!doctype html><title>index</title>\n",
             "deep/a/b/c.txt": b"deep\n",
         }
-        srv = self.server({"threads": 2}, files=dict(files, **{".secret": b"no\n"}))
+        srv = self.server({"threads": 2, "max_connections": max(16384, 2 * conns)},
+                          files=dict(files, **{".secret": b"no\n"}))
         seed = int(os.environ.get("PYSERVE_TORTURE_SEED", str(random.randrange(1 << 30))))
         t = Torture(srv, files, seconds, seed)
         old = threading.stack_size()
@@ -1013,24 +1064,51 @@ class TortureTest(FaultCase):
             threads = [threading.Thread(target=t.client, args=(i,)) for i in range(conns)]
         finally:
             threading.stack_size(old)
-        t0 = time.monotonic()
-        t.deadline = t0 + seconds  # one end for all, however long starting them takes
-        for th in threads:
-            th.start()
+        # Started first, then let go together: a thread started while
+        # hundreds of others are busy waits its turn for the GIL, and starting
+        # them one by one under load would take longer than the run.
+        try:
+            for th in threads:
+                th.start()
+        finally:  # those started run their time and end, whatever happened
+            t0 = time.monotonic()
+            t.deadline = t0 + seconds
+            t.go.set()
         # Joined a second at a time, reading the daemon's STATUS= datagrams
         # meanwhile: unread, they fill the notify socket's queue (10 by
         # default) within a minute, and the daemon's next one blocks.
         end = t.deadline + 120
+        held = 0  # most sockets the daemon held at one look, its listener aside
         for th in threads:
             while th.is_alive() and time.monotonic() < end:
                 th.join(1.0)
                 srv.notifications()
+                try:
+                    held = max(held, socket_count(srv.pid) - 1)
+                except OSError:
+                    pass  # gone: reported below
         elapsed = time.monotonic() - t0
         self.assertFalse(any(th.is_alive() for th in threads), "client threads hang")
-        note("torture: %d clients, %.1f s, seed %d: %s" % (
-            conns, elapsed, seed, ", ".join("%s %d" % kv for kv in sorted(t.counts.items()))))
+        c = t.counts
+        scenarios = ("keepalive", "pipelined", "close", "http10", "invalid", "abort")
+        answered = sum(n for k, n in c.items() if re.fullmatch(r"invalid: \d+", k))
+        note("torture: %d client threads, %.0f s (%.1f s with start and drain), seed %d"
+             % (conns, seconds, elapsed, seed))
+        note("torture: %d connections, up to %d open at once (pyserved held up to %d "
+             "when looked at once a second)"
+             % (sum(c.get(k, 0) for k in scenarios), t.open_peak, held))
+        note("torture: %d requests: %d valid, %d responses verified byte-exact "
+             "(%d body bytes); %d invalid, %d answered with the expected status, "
+             "%d closed unanswered; %d aborted downloads"
+             % (c.get("requests", 0), c.get("valid", 0), c.get("verified", 0),
+                c.get("verified bytes", 0), c.get("invalid", 0), answered,
+                c.get("invalid: closed", 0), c.get("abort", 0)))
+        note("torture: %d errors%s" % (t.failed, "".join("\n#   " + f for f in t.failures[:10])))
+        note("torture: by kind: " + ", ".join("%s %d" % kv for kv in sorted(c.items())))
         self.assertEqual(t.failures, [])
-        self.assertGreater(t.counts.get("valid", 0), conns)
+        self.assertGreater(c.get("verified", 0), conns)
+        self.assertGreaterEqual(t.open_peak, conns,
+                                "the clients never had %d connections open at once" % conns)
         self.assertTrue(srv.alive())
         self.assert_hello(srv)
         r = srv.get("/big.bin", timeout=10.0)
