@@ -9,6 +9,8 @@
 #include "conn.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,9 @@
 #define MAX_REQUESTS_PER_RUN 32
 #ifndef MAX_BYTES_PER_RUN
 #define MAX_BYTES_PER_RUN (4u << 20)
+#endif
+#ifndef NOTSENT_LOWAT
+#define NOTSENT_LOWAT (128 << 10)
 #endif
 #ifndef SENDFILE_CHUNK
 #define SENDFILE_CHUNK (1u << 20)
@@ -361,6 +366,21 @@ static enum step finish_response(struct conn *c)
     return STEP_CONTINUE;
 }
 
+/* Keep at most NOTSENT_LOWAT bytes queued but not yet sent on a socket
+ * that gets a file body. Without a bound, sendfile queues as much as the
+ * send buffer holds (megabytes), more than the peer's window lets out, and
+ * the rest is transmitted later from the softirq of the ACKs, which on
+ * loopback runs on the receiver's CPU: the client pays for the sending. With
+ * it, sendfile stops (EAGAIN) once that much waits, EPOLLOUT comes when less
+ * does, and the data leaves in this thread's own system calls. */
+static void limit_unsent(struct conn *c)
+{
+    int v = NOTSENT_LOWAT;
+    c->lowat = true;
+    if (v > 0)
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
+}
+
 /* Send the plan, segment by segment: memory with send(MSG_MORE while more
  * follows), file ranges with sendfile(2). */
 static enum step do_send(struct conn *c, size_t *budget)
@@ -385,6 +405,8 @@ static enum step do_send(struct conn *c, size_t *budget)
         uint64_t left = s->len - c->seg_done;
         ssize_t n;
         if (s->kind == SEG_FILE) {
+            if (!c->lowat)
+                limit_unsent(c);
             off_t off = (off_t)(s->off + c->seg_done);
             n = sendfile(c->fd, c->file_fd, &off, left > SENDFILE_CHUNK ? SENDFILE_CHUNK : left);
             if (n == 0) {

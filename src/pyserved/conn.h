@@ -62,6 +62,7 @@ struct conn {
     bool in_request;         /* a request is being answered (for the log) */
     bool linger;             /* drain input before closing */
     bool registered;         /* in the worker's epoll set (only once it must wait) */
+    bool lowat;              /* TCP_NOTSENT_LOWAT set (before its first sendfile) */
     uint8_t version;
 
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */
