@@ -1,14 +1,30 @@
 /* Open-file cache of one worker: a chained hash table on the request path
- * plus an LRU list; both bounded by max_entries. */
+ * plus an LRU list, both bounded by max_entries, and an inotify instance
+ * whose watches (the cached files and their directories) are all dropped
+ * whenever the cache is emptied. */
 #include "config.h"
 
 #include "fcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
+
+#define RECHECK_MS 1000 /* a watched entry is still confirmed this often */
+/* Watched on each directory from the root down: a name appearing, going,
+ * moving (which may change what a path resolves to), a permission change,
+ * and the directory itself going away. Data changes of other files in it
+ * do not matter. */
+#define DIR_EVENTS                                                                                  \
+    (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF |            \
+     IN_MOVE_SELF | IN_ONLYDIR)
+/* ... and on the file: its content, size, times, permissions, links. */
+#define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
 
 struct fcache {
     struct fcache_entry **buckets;
@@ -16,6 +32,9 @@ struct fcache {
     unsigned count, max_entries;
     size_t max_file;
     struct fcache_entry *lru_head, *lru_tail; /* head: most recent */
+    int ino_fd;    /* -1: no inotify, every hit is confirmed with fstatat */
+    int *wds;      /* watches added since the cache was last emptied */
+    unsigned nwds, wds_cap;
 };
 
 static uint64_t hash_key(const char *k, size_t n)
@@ -41,7 +60,13 @@ struct fcache *fcache_new(unsigned max_entries, size_t max_file)
         free(fc);
         return NULL;
     }
+    fc->ino_fd = max_entries ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
     return fc;
+}
+
+int fcache_event_fd(const struct fcache *fc)
+{
+    return fc->ino_fd;
 }
 
 size_t fcache_max_file(const struct fcache *fc)
@@ -110,6 +135,10 @@ void fcache_clear(struct fcache *fc)
 {
     while (fc->lru_head)
         remove_entry(fc, fc->lru_head);
+    /* the events removing a watch queues (IN_IGNORED) are skipped */
+    for (unsigned i = 0; i < fc->nwds; i++)
+        inotify_rm_watch(fc->ino_fd, fc->wds[i]);
+    fc->nwds = 0;
 }
 
 void fcache_free(struct fcache *fc)
@@ -117,8 +146,84 @@ void fcache_free(struct fcache *fc)
     if (!fc)
         return;
     fcache_clear(fc);
+    if (fc->ino_fd >= 0)
+        close(fc->ino_fd);
+    free(fc->wds);
     free(fc->buckets);
     free(fc);
+}
+
+void fcache_on_events(struct fcache *fc)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool changed = false;
+    for (;;) {
+        ssize_t n = read(fc->ino_fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            if (!(ev->mask & IN_IGNORED))
+                changed = true; /* IN_Q_OVERFLOW included: something was lost */
+            p += sizeof(*ev) + ev->len;
+        }
+    }
+    if (changed)
+        fcache_clear(fc);
+}
+
+/* Watch path (relative to the root, "" for the root itself) through
+ * /proc/self/fd: the root's descriptor, not its name, which may have been
+ * replaced since it was opened. Returns false when it cannot be watched. */
+static bool add_watch(struct fcache *fc, int root_fd, const char *path, size_t len, uint32_t mask)
+{
+    char full[64 + PATH_MAX];
+    int n = snprintf(full, sizeof(full), "/proc/self/fd/%d/%.*s", root_fd, (int)len, path);
+    if (n < 0 || (size_t)n >= sizeof(full))
+        return false;
+    if (fc->nwds == fc->wds_cap) {
+        unsigned cap = fc->wds_cap ? 2 * fc->wds_cap : 64;
+        int *nw = realloc(fc->wds, cap * sizeof(*nw));
+        if (!nw)
+            return false;
+        fc->wds = nw;
+        fc->wds_cap = cap;
+    }
+    int wd = inotify_add_watch(fc->ino_fd, full, mask);
+    if (wd < 0)
+        return false;
+    /* the same object again gives the same wd: record each once (wds only
+     * grow within an instance, so a new one is above all recorded) */
+    if (fc->nwds == 0 || wd > fc->wds[fc->nwds - 1])
+        fc->wds[fc->nwds++] = wd;
+    return true;
+}
+
+/* Watch e's file and each directory from the root down to it. A symbolic
+ * link anywhere on the path may lead through directories that are not
+ * watched: such an entry is confirmed with fstatat on every hit instead. */
+static bool watch_entry(struct fcache *fc, int root_fd, const struct fcache_entry *e)
+{
+    if (fc->ino_fd < 0 || !add_watch(fc, root_fd, "", 0, DIR_EVENTS))
+        return false;
+    struct stat st;
+    for (size_t i = 0; i < e->path_len; i++) {
+        if (e->path[i] != '/')
+            continue;
+        char dir[PATH_MAX];
+        if (i >= sizeof(dir))
+            return false;
+        memcpy(dir, e->path, i);
+        dir[i] = '\0';
+        if (fstatat(root_fd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+            !add_watch(fc, root_fd, e->path, i, DIR_EVENTS))
+            return false;
+    }
+    if (fstatat(root_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    return add_watch(fc, root_fd, e->path, e->path_len, FILE_EVENTS);
 }
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -144,7 +249,8 @@ static bool still_valid(int root_fd, const struct fcache_entry *e)
     return fstatat(root_fd, e->path, &st, 0) == 0 && same_file(&st, &e->st);
 }
 
-struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len)
+struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len,
+                                uint64_t now_ms)
 {
     if (fc->max_entries == 0)
         return NULL;
@@ -154,9 +260,12 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
         e = e->hnext;
     if (!e)
         return NULL;
-    if (!still_valid(root_fd, e)) {
-        remove_entry(fc, e);
-        return NULL;
+    if (!e->watched || now_ms - e->checked_ms >= RECHECK_MS) {
+        if (!still_valid(root_fd, e)) {
+            remove_entry(fc, e);
+            return NULL;
+        }
+        e->checked_ms = now_ms;
     }
     lru_unlink(fc, e);
     lru_push_front(fc, e);
@@ -164,9 +273,9 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
     return e;
 }
 
-struct fcache_entry *fcache_put(struct fcache *fc, const char *key, size_t key_len,
+struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key, size_t key_len,
                                 const char *index, const struct stat *dir_st, int fd,
-                                const struct stat *st, const char *ctype)
+                                const struct stat *st, const char *ctype, uint64_t now_ms)
 {
     if (fc->max_entries == 0)
         return NULL;
@@ -192,6 +301,20 @@ struct fcache_entry *fcache_put(struct fcache *fc, const char *key, size_t key_l
     e->st = *st;
     e->etag_len = http_etag(st, e->etag);
     ps_http_date_format(st->st_mtim.tv_sec, e->last_modified);
+
+    /* Evicted entries leave their watches behind; start afresh before they
+     * outnumber what the entries need by far. */
+    if (fc->nwds > 8 * fc->max_entries + 64)
+        fcache_clear(fc);
+    /* Watch first, then confirm: a change between the caller's open and
+     * the watches is caught by the confirmation, one after them by an
+     * event. */
+    e->watched = watch_entry(fc, root_fd, e);
+    if (!still_valid(root_fd, e)) {
+        entry_free(e); /* fd is still the caller's */
+        return NULL;
+    }
+    e->checked_ms = now_ms;
 
     if ((uint64_t)st->st_size <= fc->max_file) {
         /* small: keep it whole and let the fd go */

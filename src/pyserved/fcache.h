@@ -1,11 +1,20 @@
 /* Per-worker cache of open files: what a request path resolved to (the fd,
  * its stat, Content-Type, ETag, Last-Modified, and the whole content of a
- * small file). A hit costs one fstatat() to confirm the path still names the
- * same unchanged file (same device, inode, size, mtime and ctime), instead of
- * open + fstat + close and a read; then head and small body leave in one
- * sendmsg(). One worker owns each cache: no locks. Entries are reference
- * counted, so one evicted while a response still sends from it lives on
- * until that response ends. */
+ * small file), so that a hit needs no open, fstat, read or close; head and
+ * small body leave in one sendmsg(). One worker owns each cache: no locks.
+ * Entries are reference counted, so one evicted while a response still
+ * sends from it lives on until that response ends.
+ *
+ * Validity: each entry is watched with inotify (the file, and every
+ * directory from the root down to it), and any event on a watched object
+ * empties the whole cache, so a hit normally costs no system call at all.
+ * Where watching is not possible (a symbolic link on the path, no inotify,
+ * the watch limit reached), and in any case once a second per entry as a
+ * safety net for changes inotify does not report (writes through a shared
+ * mapping, network file systems), a hit costs one fstatat() that confirms
+ * the path still names the same unchanged file (device, inode, size, mtime,
+ * ctime). The worker reads the events before the requests of the same
+ * epoll batch. */
 #ifndef PS_FCACHE_H
 #define PS_FCACHE_H
 
@@ -36,6 +45,8 @@ struct fcache_entry {
     char etag[HTTP_ETAG_MAX];
     size_t etag_len;
     char last_modified[PS_HTTP_DATE_LEN + 1];
+    bool watched;      /* every object on its path is watched */
+    uint64_t checked_ms; /* last fstatat() confirmation */
 };
 
 struct fcache;
@@ -49,17 +60,26 @@ void fcache_free(struct fcache *fc);
 void fcache_clear(struct fcache *fc);
 
 /* A valid entry for key (one reference taken), or NULL. Validity is checked
- * against the file system relative to root_fd. */
-struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len);
+ * against the file system relative to root_fd when the entry is not watched
+ * or was last checked a second or more before now_ms. */
+struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len,
+                                uint64_t now_ms);
 
 /* Store what key resolved to. fd is the open file (ownership passes to the
  * cache, which may close it after reading a small file whole); index is the
  * index file name when key names a directory (dir_fd_st its stat). Returns
  * the entry with one reference for the caller, or NULL (not cacheable, out
  * of memory: the caller keeps using fd, which is then still the caller's). */
-struct fcache_entry *fcache_put(struct fcache *fc, const char *key, size_t key_len,
+struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key, size_t key_len,
                                 const char *index, const struct stat *dir_st, int fd,
-                                const struct stat *st, const char *ctype);
+                                const struct stat *st, const char *ctype, uint64_t now_ms);
+
+/* The inotify descriptor the worker polls (EPOLLIN), or -1 without one. */
+int fcache_event_fd(const struct fcache *fc);
+
+/* The event descriptor is readable: read the events; any change empties the
+ * cache. */
+void fcache_on_events(struct fcache *fc);
 
 /* Release a reference from fcache_get/fcache_put. */
 void fcache_release(struct fcache *fc, struct fcache_entry *e);

@@ -501,7 +501,7 @@ void respond_request(struct conn *c, const struct http_request *r)
     }
     bool use_cache = cf->file_cache_entries > 0 && !cf->precompressed;
     if (use_cache) {
-        struct fcache_entry *e = fcache_get(w->fcache, cf->root_fd, rel, pr.len);
+        struct fcache_entry *e = fcache_get(w->fcache, cf->root_fd, rel, pr.len, w->now_ms);
         if (e) {
             respond_cached(c, r, e);
             return;
@@ -549,8 +549,9 @@ void respond_request(struct conn *c, const struct http_request *r)
     }
     if (use_cache && (!f.index || have_dir_st)) {
         const char *ctype = detect_type(w, &f, rel, plen);
-        struct fcache_entry *e = fcache_put(w->fcache, rel, pr.len, f.index,
-                                            f.index ? &dir_st : NULL, f.fd, &f.st, ctype);
+        struct fcache_entry *e = fcache_put(w->fcache, cf->root_fd, rel, pr.len, f.index,
+                                            f.index ? &dir_st : NULL, f.fd, &f.st, ctype,
+                                            w->now_ms);
         if (e) {
             respond_cached(c, r, e);
             return;

@@ -29,6 +29,7 @@
 
 #define EV_CONTROL 1u
 #define EV_LISTEN_BASE 2u /* listener i has data.u64 == EV_LISTEN_BASE + i */
+#define EV_FCACHE 1024u    /* the file cache's inotify descriptor */
 #define MAX_EVENTS 256
 #define ACCEPTS_PER_WAKE 64
 #define OUT_EXTRA 1536 /* status line and fields besides Location, error body */
@@ -79,6 +80,16 @@ static void drain_bufpool(struct worker *w)
         free(w->bufpool[--w->nbufpool]);
 }
 
+/* The file cache's inotify events come through the worker's own epoll. */
+static void watch_fcache(struct worker *w)
+{
+    int fd = fcache_event_fd(w->fcache);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_FCACHE};
+    if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        log_msg(LOG_WARNING, "worker %u: file cache events: epoll_ctl: %s", w->id,
+                strerror(errno));
+}
+
 int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *err,
                      size_t errsz)
 {
@@ -118,6 +129,7 @@ int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *er
             snprintf(err, errsz, "worker %u: file cache: out of memory", i);
             return -ENOMEM;
         }
+        watch_fcache(w);
         atomic_init(&w->pending_conf, NULL);
         size_buffers(w);
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_CONTROL};
@@ -256,6 +268,7 @@ static void take_conf(struct worker *w)
         if (nf) {
             fcache_free(w->fcache); /* entries in use live on until released */
             w->fcache = nf;
+            watch_fcache(w);
         } else {
             fcache_clear(w->fcache);
         }
@@ -374,9 +387,12 @@ static void *worker_main(void *arg)
                 (void)r;
                 take_conf(w);
             }
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.u64 == EV_FCACHE)
+                fcache_on_events(w->fcache); /* changed files: before any request */
         for (int i = 0; i < n; i++) {
             uint64_t u = evs[i].data.u64;
-            if (u == EV_CONTROL)
+            if (u == EV_CONTROL || u == EV_FCACHE)
                 continue;
             else if (u >= EV_LISTEN_BASE && u < EV_LISTEN_BASE + w->srv->nls)
                 on_listen(w, (unsigned)(u - EV_LISTEN_BASE));

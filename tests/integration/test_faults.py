@@ -291,6 +291,92 @@ class InPlaceRewriteTest(FaultCase):
         self.assertEqual(stale[:5], [], "%d stale responses of 400" % len(stale))
 
 
+class CacheInvalidationTest(FaultCase):
+    """The open-file cache trusts inotify instead of a stat per request: every
+    change that alters what a path names must be seen by the next request
+    (threads = 1: one worker, one cache; each path is fetched twice first,
+    so the second answer came from the cache)."""
+
+    def setUp(self):
+        self.srv = self.server({"threads": 1})
+        self.c = self.srv.connect()
+        self.addCleanup(self.c.close)
+
+    def get(self, target):
+        h.request(self.c, h.build_request("GET", target))
+        r = h.read_response(self.c)
+        return r.status, r.body
+
+    def cached(self, target, want):
+        for _ in range(2):
+            self.assertEqual(self.get(target), want)
+
+    def test_rewritten_same_size_same_mtime(self):
+        p = self.srv.write_file("a/f.txt", b"one\n")
+        self.cached("/a/f.txt", (200, b"one\n"))
+        st = os.stat(p)
+        with open(p, "r+b") as f:
+            f.write(b"two\n")
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # the old mtime back
+        self.assertEqual(self.get("/a/f.txt"), (200, b"two\n"))
+
+    def test_parent_directory_renamed_and_replaced(self):
+        self.srv.write_file("top/a/b/f.txt", b"old\n")
+        self.cached("/top/a/b/f.txt", (200, b"old\n"))
+        os.rename(self.srv.path("top/a/b"), self.srv.path("top/a/gone"))
+        self.assertEqual(self.get("/top/a/b/f.txt")[0], 404)
+        self.srv.write_file("top/a/b/f.txt", b"new\n")
+        self.assertEqual(self.get("/top/a/b/f.txt"), (200, b"new\n"))
+
+    def test_ancestor_replaced_by_rename(self):
+        for top in ("x", "w/x"):  # at the root, and below it
+            with self.subTest(top=top):
+                self.srv.write_file(top + "/y/z/f.txt", b"v1\n")
+                self.cached("/%s/y/z/f.txt" % top, (200, b"v1\n"))
+                self.srv.write_file(top + ".next/y/z/f.txt", b"v2\n")
+                os.rename(self.srv.path(top), self.srv.path(top + ".old"))
+                os.rename(self.srv.path(top + ".next"), self.srv.path(top))
+                self.assertEqual(self.get("/%s/y/z/f.txt" % top), (200, b"v2\n"))
+
+    def test_deleted(self):
+        self.srv.write_file("d/f.txt", b"here\n")
+        self.cached("/d/f.txt", (200, b"here\n"))
+        os.unlink(self.srv.path("d/f.txt"))
+        self.assertEqual(self.get("/d/f.txt")[0], 404)
+
+    def test_index_file_appears_and_goes(self):
+        self.srv.write_file("site/index.htm", b"htm\n")
+        self.srv.write_config({"threads": 1, "index": "index.html index.htm"})
+        self.srv.reload()
+        self.srv.wait_notify("READY=1")
+        self.cached("/site/", (200, b"htm\n"))
+        self.srv.write_file("site/index.html", b"html\n")
+        self.assertEqual(self.get("/site/"), (200, b"html\n"))
+        os.unlink(self.srv.path("site/index.html"))
+        self.assertEqual(self.get("/site/"), (200, b"htm\n"))
+
+    def test_symlinked_directory_repointed(self):
+        """A path through a symbolic link is confirmed by fstatat on every hit."""
+        self.srv.write_file("v1/f.txt", b"v1\n")
+        self.srv.write_file("v2/f.txt", b"v2\n")
+        os.symlink("v1", self.srv.path("cur"))
+        self.cached("/cur/f.txt", (200, b"v1\n"))
+        os.symlink("v2", self.srv.path("cur.new"))
+        os.rename(self.srv.path("cur.new"), self.srv.path("cur"))
+        self.assertEqual(self.get("/cur/f.txt"), (200, b"v2\n"))
+
+    def test_many_files_and_changes(self):
+        """More files than watches kept at once, changed in turn: every
+        answer is the current content."""
+        for i in range(300):
+            self.srv.write_file("m/%d.txt" % i, b"%d-0\n" % i)
+        for rnd in range(1, 4):
+            for i in range(0, 300, 7):
+                self.assertEqual(self.get("/m/%d.txt" % i)[1], b"%d-%d\n" % (i, rnd - 1))
+                self.srv.write_file("m/%d.txt" % i, b"%d-%d\n" % (i, rnd))
+                self.assertEqual(self.get("/m/%d.txt" % i), (200, b"%d-%d\n" % (i, rnd)))
+
+
 # --- readers that stop -------------------------------------------------------------
 
 
