@@ -62,6 +62,7 @@ struct conf {
     char *user;         /* started as root: switch to this user (NULL: stay) */
     char *group;        /* ... and group (NULL: the user's primary group) */
     bool server_tokens; /* the version in Server: and error pages */
+    uint64_t defer_accept_ms; /* TCP_DEFER_ACCEPT on sockets bound here, 0: off */
 
     /* Set by the daemon when the snapshot goes live, not by the parser. */
     int root_fd;

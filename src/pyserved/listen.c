@@ -97,7 +97,8 @@ static int set_nonblock(int fd)
     return 0;
 }
 
-static int bind_one(const char *spec, struct listener *l, char *err, size_t errsz)
+static int bind_one(const char *spec, unsigned defer_s, struct listener *l, char *err,
+                    size_t errsz)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -138,6 +139,11 @@ static int bind_one(const char *spec, struct listener *l, char *err, size_t errs
         return -e;
     }
     set_nodelay(fd);
+    /* Wake the workers only once a request has arrived (the kernel holds a
+     * silent connection up to defer_s, then queues it anyway). */
+    int defer = (int)defer_s;
+    if (defer > 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
     l->fd = fd;
     listen_sockname(fd, l->name, sizeof(l->name));
     return 0;
@@ -219,7 +225,8 @@ int listen_open_all(const struct conf *c, struct listener **out, char *err, size
     if (!ls)
         return -ENOMEM;
     for (unsigned i = 0; i < c->nlisten; i++) {
-        int r = bind_one(c->listen[i], &ls[i], err, errsz);
+        int r = bind_one(c->listen[i], (unsigned)((c->defer_accept_ms + 999) / 1000), &ls[i], err,
+                         errsz);
         if (r < 0) {
             for (unsigned j = 0; j < i; j++)
                 close(ls[j].fd);

@@ -294,8 +294,8 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur)
     if (!c) {
         log_msg(LOG_ERR, "reload failed, the running configuration stays: %s", err);
     } else {
-        if (!same_listen(c, *cur))
-            log_msg(LOG_NOTICE, "listen: changes take effect after a restart");
+        if (!same_listen(c, *cur) || c->defer_accept_ms != (*cur)->defer_accept_ms)
+            log_msg(LOG_NOTICE, "listen, defer_accept: changes take effect after a restart");
         if (thread_count(c) != thread_count(*cur))
             log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
         if (!same_name(c->user, (*cur)->user) || !same_name(c->group, (*cur)->group))

@@ -74,16 +74,7 @@ def memory_instrumented(pid):
     return None
 
 
-def socket_count(pid):
-    """Sockets the process holds (its listening socket included). Files are
-    not counted: the open-file cache keeps some open on purpose."""
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
-        except OSError:
-            pass  # closed meanwhile
-    return n
+socket_count = h.socket_count
 
 
 def cpu_seconds(pid):

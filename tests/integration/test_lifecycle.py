@@ -212,6 +212,38 @@ class StartupTest(unittest.TestCase):
             srv.wait_for_log(r"pyserved %s serving %s with 1 threads?" % (v, re.escape(srv.root)))
             self.assertEqual(srv.stop(), 0)
 
+    def test_defer_accept(self):
+        """On a socket it binds itself, pyserved gets a connection only once
+        the request has arrived (defer_accept), a silent one later anyway
+        (then header_timeout closes it); defer_accept = 0 gets it at once."""
+        for defer in ("0", "2s"):
+            with self.subTest(defer_accept=defer):
+                cfg = {"threads": 1, "defer_accept": defer, "header_timeout": "1s"}
+                with h.Server(config=cfg, activation=False,
+                              args=["--listen", "127.0.0.1:0"]) as srv:
+                    srv.write_file("hello.txt", HELLO)
+                    addr = ("127.0.0.1", srv.port_from_log())
+                    base = h.socket_count(srv.pid)
+                    silent = h.connect(addr)
+                    self.addCleanup(silent.close)
+                    if defer == "0":
+                        self.assertTrue(h.poll_until(
+                            lambda: h.socket_count(srv.pid) > base, 5.0))
+                    else:
+                        # not handed over while it says nothing (a window)
+                        self.assertFalse(h.poll_until(
+                            lambda: h.socket_count(srv.pid) > base, 0.5))
+                        # a request after a pause is served
+                        late = h.connect(addr)
+                        self.addCleanup(late.close)
+                        self.assertFalse(h.poll_until(
+                            lambda: h.socket_count(srv.pid) > base, 0.3))
+                        h.request(late, h.build_request("GET", "/hello.txt"))
+                        self.assertEqual(h.read_response(late).body, HELLO)
+                    # the silent one is handed over in the end, and timed out
+                    self.assertEqual(h.wait_closed(silent, 10.0), b"")
+                    self.assertEqual(srv.stop(), 0)
+
     def test_standalone_listen_ipv6(self):
         if not h.ipv6_loopback_works():
             self.skipTest("IPv6 loopback (::1) is not usable here")
