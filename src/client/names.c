@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "num.h"
 #define EXT_MAX 16 /* an extension longer than this is not kept when cutting */
 
 /* Length of the valid, printable UTF-8 sequence at s[0..n), or 0. C0 and
@@ -103,17 +104,6 @@ size_t fname_sanitize(const char *name, size_t n, char *out, size_t outsz)
     return o;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) into out (at most cap bytes); a malformed escape
  * stays as it is. Returns the decoded length. */
 static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
@@ -121,8 +111,8 @@ static size_t pct_decode(const char *s, size_t n, char *out, size_t cap)
     size_t o = 0;
     for (size_t i = 0; i < n && o < cap; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = ps_hex_digit(s[i + 1])) >= 0 &&
+            (lo = ps_hex_digit(s[i + 2])) >= 0) {
             out[o++] = (char)(hi << 4 | lo);
             i += 2;
         } else {

@@ -21,4 +21,15 @@ int ps_parse_size(const char *s, uint64_t max, uint64_t *out);
  * no unit means seconds ("10" == "10s"). Returns 0, -EINVAL, -ERANGE. */
 int ps_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out);
 
+/* Value of a hexadecimal digit of either case, or -1. */
+static inline int ps_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
 #endif

@@ -6,16 +6,7 @@
 
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
+#include "num.h"
 /* The segment out[seg..*o) is complete: drop ".", pop on "..", check the
  * dotfile policy. Returns 0 or -status. */
 static int end_segment(char *out, size_t *o, size_t seg, unsigned flags, size_t *depth)
@@ -79,7 +70,8 @@ int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t ou
         if (c == '%') {
             if (i + 2 >= n)
                 return -400; /* truncated escape */
-            int h = hexval((unsigned char)raw[i + 1]), l = hexval((unsigned char)raw[i + 2]);
+            int h = ps_hex_digit((unsigned char)raw[i + 1]),
+                l = ps_hex_digit((unsigned char)raw[i + 2]);
             if (h < 0 || l < 0)
                 return -400;
             c = (unsigned char)(h << 4 | l);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "num.h"
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -113,23 +114,12 @@ void sha256_final(struct sha256 *s, uint8_t out[SHA256_DIGEST_LEN])
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int sha256_parse_hex(const char *hex, uint8_t out[SHA256_DIGEST_LEN])
 {
     uint8_t tmp[SHA256_DIGEST_LEN];
     for (unsigned i = 0; i < SHA256_DIGEST_LEN; i++) {
-        int hi = hexval(hex[2 * i]);
-        int lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+        int hi = ps_hex_digit(hex[2 * i]);
+        int lo = hi < 0 ? -1 : ps_hex_digit(hex[2 * i + 1]);
         if (lo < 0)
             return -EINVAL;
         tmp[i] = (uint8_t)(hi << 4 | lo);
