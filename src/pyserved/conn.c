@@ -30,15 +30,9 @@
 
 #define LINGER_MS 2000
 #define MAX_REQUESTS_PER_RUN 32
-#ifndef MAX_BYTES_PER_RUN
 #define MAX_BYTES_PER_RUN (4u << 20)
-#endif
-#ifndef NOTSENT_LOWAT
 #define NOTSENT_LOWAT (128 << 10)
-#endif
-#ifndef SENDFILE_CHUNK
 #define SENDFILE_CHUNK (1u << 20)
-#endif
 
 enum step { STEP_CONTINUE, STEP_BLOCK, STEP_YIELD, STEP_CLOSED };
 
@@ -377,8 +371,7 @@ static void limit_unsent(struct conn *c)
 {
     int v = NOTSENT_LOWAT;
     c->lowat = true;
-    if (v > 0)
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
 }
 
 /* Send the plan, segment by segment: memory with send(MSG_MORE while more

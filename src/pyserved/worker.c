@@ -379,17 +379,17 @@ static void *worker_main(void *arg)
             log_msg(LOG_CRIT, "worker %u: epoll_wait: %s", w->id, strerror(errno));
             break;
         }
-        for (int i = 0; i < n; i++)
+        /* A new conf, and changed files, apply to everything in this batch. */
+        for (int i = 0; i < n; i++) {
             if (evs[i].data.u64 == EV_CONTROL) {
-                /* A new conf applies to everything in this batch. */
                 uint64_t v;
                 ssize_t r = read(w->evfd, &v, sizeof(v));
                 (void)r;
                 take_conf(w);
+            } else if (evs[i].data.u64 == EV_FCACHE) {
+                fcache_on_events(w->fcache);
             }
-        for (int i = 0; i < n; i++)
-            if (evs[i].data.u64 == EV_FCACHE)
-                fcache_on_events(w->fcache); /* changed files: before any request */
+        }
         for (int i = 0; i < n; i++) {
             uint64_t u = evs[i].data.u64;
             if (u == EV_CONTROL || u == EV_FCACHE)
