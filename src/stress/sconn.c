@@ -205,6 +205,17 @@ void sconn_fill(struct sconn *c, uint64_t now)
     conn_flush(c, now);
 }
 
+/* The socket's one registration (ADD), or its re-arming (MOD), which
+ * reports again whatever it is ready for. */
+static int epoll_arm(struct sconn *c, int op)
+{
+    struct epoll_event ev = {
+        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+        .data.u64 = (uint64_t)c->gen << 32 | c->idx,
+    };
+    return epoll_ctl(c->t->epfd, op, c->fd, &ev);
+}
+
 static void conn_connected(struct sconn *c, uint64_t now)
 {
     struct stress_thread *t = c->t;
@@ -221,11 +232,7 @@ static void conn_connected(struct sconn *c, uint64_t now)
      * (from the write) would time another stretch of the exchange than
      * wrk's with --no-keep-alive; written at the end of the turn, it would
      * leave out the time the loop spends on the other sockets. */
-    struct epoll_event ev = {
-        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-        .data.u64 = (uint64_t)c->gen << 32 | c->idx,
-    };
-    c->fresh = epoll_ctl(t->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0;
+    c->fresh = epoll_arm(c, EPOLL_CTL_MOD) == 0;
     if (!c->fresh)
         sconn_fill(c, now);
 }
@@ -247,11 +254,7 @@ void sconn_connect(struct sconn *c, uint64_t now)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->fd = fd;
     c->gen++;
-    struct epoll_event ev = {
-        .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-        .data.u64 = (uint64_t)c->gen << 32 | c->idx,
-    };
-    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    if (epoll_arm(c, EPOLL_CTL_ADD) < 0) {
         sconn_fail(c, F_CONNECT, now);
         return;
     }
