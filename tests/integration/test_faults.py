@@ -821,7 +821,8 @@ class Torture:
         self.counts = {}
         self.open_now = 0  # client connections open at this moment
         self.open_peak = 0
-        self.go = threading.Event()  # every client thread waits for it
+        self.dial = threading.Event()  # every client thread waits for it, then connects
+        self.go = threading.Event()  # ... and then waits for this one
         self.deadline = time.monotonic() + seconds  # reset before go is set
 
     def count(self, key, n=1):
@@ -1088,16 +1089,20 @@ class Torture:
         rnd = random.Random("%d-%d" % (self.seed, idx))
         n = 0
         c = None
-        if not self.go.wait(300):
-            self.fail("client %d: never told to go" % idx)
+        if not self.dial.wait(300):
+            self.fail("client %d: never told to connect" % idx)
             return
         try:
+            c = self.connect()  # all the first connections are open before the run
+            if not self.go.wait(300):
+                self.fail("client %d: never told to go" % idx)
+                return
             while time.monotonic() < self.deadline and n < 1000000:
                 n += 1
-                nxt = self.connect()
-                if c is not None:
+                if n > 1:
+                    nxt = self.connect()
                     self.release(c)
-                c = nxt
+                    c = nxt
                 self.one_scenario(rnd, c)
         except Exception as e:  # any exception is a failure to report
             self.fail("client %d (seed %d): %r" % (idx, self.seed, e))
@@ -1131,7 +1136,10 @@ class TortureTest(FaultCase):
             "dir/index.html": b"<!doctype html><title>index</title>\n",
             "deep/a/b/c.txt": b"deep\n",
         }
-        srv = self.server({"threads": 2, "max_connections": max(16384, 2 * conns)},
+        # header_timeout: the first connections wait, silent, until all the
+        # clients have theirs (seconds, with thousands of Python threads)
+        srv = self.server({"threads": 2, "max_connections": max(16384, 2 * conns),
+                           "header_timeout": "180s"},
                           files=dict(files, **{".secret": b"no\n"}))
         seed = int(os.environ.get("PYSERVE_TORTURE_SEED", str(random.randrange(1 << 30))))
         t = Torture(srv, files, seconds, seed)
@@ -1141,16 +1149,22 @@ class TortureTest(FaultCase):
             threads = [threading.Thread(target=t.client, args=(i,)) for i in range(conns)]
         finally:
             threading.stack_size(old)
-        # Started first, then let go together: a thread started while
-        # hundreds of others are busy waits its turn for the GIL, and starting
-        # them one by one under load would take longer than the run.
+        # Started first, then connected all together, then let go together: a
+        # thread started while hundreds of others are busy waits its turn for
+        # the GIL, and starting them one by one under load would take longer
+        # than the run. Every client holds a connection from then on.
+        all_open = False
         try:
             for th in threads:
                 th.start()
+            t.dial.set()
+            all_open = h.poll_until(lambda: t.open_now >= conns or t.failed, 120.0, 0.05)
         finally:  # those started run their time and end, whatever happened
+            t.dial.set()
             t0 = time.monotonic()
             t.deadline = t0 + seconds
             t.go.set()
+        connected = t.open_now
         # Joined a second at a time, reading the daemon's STATUS= datagrams
         # meanwhile: unread, they fill the notify socket's queue (10 by
         # default) within a minute, and the daemon's next one blocks.
@@ -1166,6 +1180,8 @@ class TortureTest(FaultCase):
                     pass  # gone: reported below
         elapsed = time.monotonic() - t0
         self.assertFalse(any(th.is_alive() for th in threads), "client threads hang")
+        self.assertTrue(all_open, "only %d of %d clients connected within 120 s (%d failures)"
+                        % (connected, conns, t.failed))
         c = t.counts
         scenarios = ("keepalive", "pipelined", "close", "http10", "invalid", "abort")
         answered = sum(n for k, n in c.items() if re.fullmatch(r"invalid: \d+", k))
