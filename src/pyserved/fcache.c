@@ -153,7 +153,7 @@ void fcache_free(struct fcache *fc)
     free(fc);
 }
 
-void fcache_on_events(struct fcache *fc)
+bool fcache_on_events(struct fcache *fc)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     bool changed = false;
@@ -172,6 +172,7 @@ void fcache_on_events(struct fcache *fc)
     }
     if (changed)
         fcache_clear(fc);
+    return changed;
 }
 
 /* Watch path (relative to the root, "" for the root itself) through
@@ -260,7 +261,14 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
         e = e->hnext;
     if (!e)
         return NULL;
-    if (!e->watched || now_ms - e->checked_ms >= RECHECK_MS) {
+    if (e->watched && now_ms - e->checked_ms < RECHECK_MS) {
+        /* Events are queued before the change's system call returns, so
+         * an empty queue now means nothing changed before this request was
+         * read; the worker's own pass over its epoll batch can come too
+         * late for requests read later in the same batch. */
+        if (fcache_on_events(fc))
+            return NULL; /* emptied */
+    } else {
         if (!still_valid(root_fd, e)) {
             remove_entry(fc, e);
             return NULL;

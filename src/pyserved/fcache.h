@@ -7,14 +7,16 @@
  *
  * Validity: each entry is watched with inotify (the file, and every
  * directory from the root down to it), and any event on a watched object
- * empties the whole cache, so a hit normally costs no system call at all.
+ * empties the whole cache. A hit reads the (normally empty) event queue
+ * first, a non-blocking read that costs much less than a path lookup, so
+ * a change made before a request was read is always seen.
  * Where watching is not possible (a symbolic link on the path, no inotify,
  * the watch limit reached), and in any case once a second per entry as a
  * safety net for changes inotify does not report (writes through a shared
  * mapping, network file systems), a hit costs one fstatat() that confirms
  * the path still names the same unchanged file (device, inode, size, mtime,
- * ctime). The worker reads the events before the requests of the same
- * epoll batch. */
+ * ctime). The worker also reads the events when its epoll reports them,
+ * so an idle cache lets go of changed files. */
 #ifndef PS_FCACHE_H
 #define PS_FCACHE_H
 
@@ -77,9 +79,9 @@ struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key,
 /* The inotify descriptor the worker polls (EPOLLIN), or -1 without one. */
 int fcache_event_fd(const struct fcache *fc);
 
-/* The event descriptor is readable: read the events; any change empties the
- * cache. */
-void fcache_on_events(struct fcache *fc);
+/* Read the pending events (the descriptor is non-blocking); any change
+ * empties the cache. Returns whether it did. */
+bool fcache_on_events(struct fcache *fc);
 
 /* Release a reference from fcache_get/fcache_put. */
 void fcache_release(struct fcache *fc, struct fcache_entry *e);
