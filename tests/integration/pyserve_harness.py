@@ -370,7 +370,9 @@ class Server:
             if self.proc is not None and self.proc.poll() is None:
                 try:
                     self.proc.terminate()
-                    self.proc.wait(timeout=10)
+                    # memcheck's leak scan at exit takes its time on a slow,
+                    # shared machine; a kill would lose its report
+                    self.proc.wait(timeout=60 if VALGRIND else 10)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     try:
