@@ -206,7 +206,7 @@ static enum step do_linger(struct conn *c)
 {
     char sink[4096];
     for (int i = 0; i < 16; i++) {
-        ssize_t n = read(c->fd, sink, sizeof(sink));
+        ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
         if (n > 0)
             continue;
         if (n < 0 && errno == EINTR)
@@ -263,6 +263,41 @@ static void reject_head(struct conn *c, int status)
     respond_error(c, status, false, NULL, 0);
 }
 
+/* One read into the in area. Returns what recv returned (errno set), or
+ * -1 with errno ENOMEM when there is no buffer. */
+static ssize_t conn_recv(struct conn *c)
+{
+    struct worker *w = c->w;
+    if (ensure_buf(c) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t room = c->in_cap - c->in_len;
+    ssize_t n = recv(c->fd, c->buf + c->in_len, room, 0); /* skips the VFS read path */
+    if (n > 0) {
+        if (c->in_len == 0) {
+            /* the first byte of a request starts its header clock */
+            arm(c, &w->header_list, w->conf->header_timeout_ms);
+            start_request_clock(c);
+        }
+        c->in_len += (uint32_t)n;
+        c->rseq = ++w->rseq;
+        if ((size_t)n < room)
+            c->readable = false; /* drained: the next edge will tell */
+    }
+    return n;
+}
+
+/* First half of a batch: read what has come, if c waits for a request.
+ * Anything but bytes is left for do_read to meet again and handle. */
+static void prefetch(struct conn *c)
+{
+    if (c->state == CONN_READ && c->readable && c->in_len < c->in_cap &&
+        c->list != &c->w->ready_list && !atomic_load_explicit(&c->w->srv->stopping,
+                                                              memory_order_relaxed))
+        (void)conn_recv(c);
+}
+
 static enum step do_read(struct conn *c)
 {
     struct worker *w = c->w;
@@ -294,23 +329,13 @@ static enum step do_read(struct conn *c)
         }
         if (!c->readable)
             return STEP_BLOCK;
-        if (ensure_buf(c) < 0) {
+        ssize_t n = conn_recv(c);
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == ENOMEM) {
             log_msg(LOG_WARNING, "out of memory for a connection buffer; closing it");
             conn_close(c);
             return STEP_CLOSED;
-        }
-        size_t room = c->in_cap - c->in_len;
-        ssize_t n = read(c->fd, c->buf + c->in_len, room);
-        if (n > 0) {
-            if (c->in_len == 0) {
-                /* the first byte of a request starts its header clock */
-                arm(c, &w->header_list, w->conf->header_timeout_ms);
-                start_request_clock(c);
-            }
-            c->in_len += (uint32_t)n;
-            if ((size_t)n < room)
-                c->readable = false; /* drained: the next edge will tell */
-            continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
@@ -549,6 +574,11 @@ void conn_on_event(struct conn *c, uint32_t events)
         c->readable = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
         c->writable = true;
+    prefetch(c);
+}
+
+void conn_run(struct conn *c)
+{
     if (c->list == &c->w->ready_list)
         return; /* already queued to run */
     run(c);
@@ -587,8 +617,8 @@ void conn_on_shutdown(struct conn *c)
     c->keep_alive = false; /* takes effect on responses not yet started */
 }
 
-void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,
-                 bool over_limit)
+struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,
+                         bool over_limit)
 {
     struct conn *c = w->connpool;
     if (c) {
@@ -599,7 +629,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
         if (!c) {
             close(fd);
             atomic_fetch_sub_explicit(&w->srv->nconns, 1, memory_order_relaxed);
-            return;
+            return NULL;
         }
     }
     memset(c, 0, offsetof(struct conn, peer));
@@ -616,7 +646,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
     if (over_limit) {
         if (ensure_buf(c) < 0) {
             conn_close(c);
-            return;
+            return NULL;
         }
         c->in_request = true;
         c->version = 11;
@@ -624,9 +654,10 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
         start_request_clock(c);
         respond_error(c, 503, false, NULL, 0);
         run(c);
-        return;
+        return NULL;
     }
     c->state = CONN_READ;
     arm(c, &w->header_list, w->conf->header_timeout_ms);
-    run(c);
+    prefetch(c);
+    return c;
 }

@@ -68,6 +68,7 @@ struct conn {
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */
     uint32_t in_cap, out_cap, head_cap;
     uint32_t in_len;   /* bytes read */
+    uint64_t rseq;     /* the worker's rseq after this connection's last read */
     uint32_t head_len; /* length of the head being answered */
     size_t scan;       /* http_head_complete() resume point */
 
@@ -108,12 +109,18 @@ static inline char *conn_part_area(struct conn *c)
 /* Start sending the plan in c->segs[0..nsegs) (state SEND, send timer). */
 void conn_begin_send(struct conn *c);
 
-/* A newly accepted socket (non-blocking). over_limit: answer 503 and close. */
-void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,
-                 bool over_limit);
+/* A newly accepted socket (non-blocking): its request is read, if it has
+ * come. over_limit: it is answered 503 and closed. Returns the connection
+ * for conn_run, or NULL when it is already done with. */
+struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peerlen,
+                         bool over_limit);
 
-/* epoll reported events for c. */
+/* The two halves of an epoll batch: first every connection takes its
+ * events and reads what its socket has; then each one runs. Reading all
+ * before answering any lets one look at the file cache's inotify queue,
+ * after the reads, vouch for the cached files of the whole batch. */
 void conn_on_event(struct conn *c, uint32_t events);
+void conn_run(struct conn *c);
 
 /* Continue a connection parked on the ready list. */
 void conn_resume(struct conn *c);

@@ -35,6 +35,7 @@ struct fcache {
     int ino_fd;    /* -1: no inotify, every hit is confirmed with fstatat */
     int *wds;      /* watches added since the cache was last emptied */
     unsigned nwds, wds_cap;
+    uint64_t synced; /* the queue was last read after the caller's read number synced */
 };
 
 static uint64_t hash_key(const char *k, size_t n)
@@ -153,7 +154,7 @@ void fcache_free(struct fcache *fc)
     free(fc);
 }
 
-bool fcache_on_events(struct fcache *fc)
+bool fcache_on_events(struct fcache *fc, uint64_t now_seq)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     bool changed = false;
@@ -170,6 +171,7 @@ bool fcache_on_events(struct fcache *fc)
             p += sizeof(*ev) + ev->len;
         }
     }
+    fc->synced = now_seq;
     if (changed)
         fcache_clear(fc);
     return changed;
@@ -251,7 +253,7 @@ static bool still_valid(int root_fd, const struct fcache_entry *e)
 }
 
 struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len,
-                                uint64_t now_ms)
+                                uint64_t now_ms, uint64_t read_seq, uint64_t now_seq)
 {
     if (fc->max_entries == 0)
         return NULL;
@@ -263,10 +265,10 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
         return NULL;
     if (e->watched && now_ms - e->checked_ms < RECHECK_MS) {
         /* Events are queued before the change's system call returns, so
-         * an empty queue now means nothing changed before this request was
-         * read; the worker's own pass over its epoll batch can come too
-         * late for requests read later in the same batch. */
-        if (fcache_on_events(fc))
+         * a queue read empty after the request was read means nothing
+         * changed before it. The worker reads the sockets of an epoll
+         * batch first, so one look at the queue covers the whole batch. */
+        if (read_seq > fc->synced && fcache_on_events(fc, now_seq))
             return NULL; /* emptied */
     } else {
         if (!still_valid(root_fd, e)) {

@@ -7,9 +7,12 @@
  *
  * Validity: each entry is watched with inotify (the file, and every
  * directory from the root down to it), and any event on a watched object
- * empties the whole cache. A hit reads the (normally empty) event queue
- * first, a non-blocking read that costs much less than a path lookup, so
- * a change made before a request was read is always seen.
+ * empties the whole cache. Events are queued before the changing system
+ * call returns, so a change made before a request was read is seen as long
+ * as the queue is read after the request: a hit reads the queue first
+ * unless it was already read after the request (the caller numbers its
+ * socket reads, and reads all the sockets of an epoll batch before
+ * answering any, so one non-blocking read of the queue serves the batch).
  * Where watching is not possible (a symbolic link on the path, no inotify,
  * the watch limit reached), and in any case once a second per entry as a
  * safety net for changes inotify does not report (writes through a shared
@@ -63,9 +66,13 @@ void fcache_clear(struct fcache *fc);
 
 /* A valid entry for key (one reference taken), or NULL. Validity is checked
  * against the file system relative to root_fd when the entry is not watched
- * or was last checked a second or more before now_ms. */
+ * or was last checked a second or more before now_ms. A watched entry is
+ * trusted once the inotify queue has been read after the request was:
+ * read_seq is the caller's count of socket reads when the request's last
+ * bytes were read, now_seq the count now; the queue is read first unless
+ * it was read after read number read_seq already (see fcache_on_events). */
 struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key, size_t key_len,
-                                uint64_t now_ms);
+                                uint64_t now_ms, uint64_t read_seq, uint64_t now_seq);
 
 /* Store what key resolved to. fd is the open file (ownership passes to the
  * cache, which may close it after reading a small file whole); index is the
@@ -80,8 +87,10 @@ struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key,
 int fcache_event_fd(const struct fcache *fc);
 
 /* Read the pending events (the descriptor is non-blocking); any change
- * empties the cache. Returns whether it did. */
-bool fcache_on_events(struct fcache *fc);
+ * empties the cache. now_seq is the caller's count of socket reads so far:
+ * a request read by one of them needs no further look at the queue.
+ * Returns whether the cache was emptied. */
+bool fcache_on_events(struct fcache *fc, uint64_t now_seq);
 
 /* Release a reference from fcache_get/fcache_put. */
 void fcache_release(struct fcache *fc, struct fcache_entry *e);

@@ -7,6 +7,7 @@
 #include "respond.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,6 +462,26 @@ static void test_stall(struct worker *w)
         sleep(3600);
 }
 
+/* Test-suite fault: this worker waits, inside its loop, until the test
+ * opens and closes the FIFO named by PYSERVED_TEST_PAUSE_FIFO (so that a
+ * test can change files and queue connections while it is busy); then the
+ * request goes on as any other (404). */
+static void test_pause(struct worker *w)
+{
+    const char *fifo = getenv("PYSERVED_TEST_PAUSE_FIFO");
+    if (!fifo)
+        return;
+    log_msg(LOG_WARNING, "test fault: worker %u pauses", w->id);
+    int fd = open(fifo, O_RDONLY | O_CLOEXEC); /* blocks until the test opens it */
+    if (fd >= 0) {
+        char b[64];
+        while (read(fd, b, sizeof(b)) > 0)
+            ;
+        close(fd);
+    }
+    log_msg(LOG_WARNING, "test fault: worker %u resumes", w->id);
+}
+
 void respond_request(struct conn *c, const struct http_request *r)
 {
     struct worker *w = c->w;
@@ -485,9 +506,11 @@ void respond_request(struct conn *c, const struct http_request *r)
         return;
     }
     struct ps_slice path = r->path.n ? r->path : (struct ps_slice){"/", 1};
-    static const char stall[] = "/__pyserve_fault/stall";
+    static const char stall[] = "/__pyserve_fault/stall", pause[] = "/__pyserve_fault/pause";
     if (w->srv->test_faults && path.n == sizeof(stall) - 1 && memcmp(path.p, stall, path.n) == 0)
         test_stall(w);
+    if (w->srv->test_faults && path.n == sizeof(pause) - 1 && memcmp(path.p, pause, path.n) == 0)
+        test_pause(w);
 
     /* scratch: first half the resolved path, second half variant names */
     char *rel = w->scratch;
@@ -501,7 +524,8 @@ void respond_request(struct conn *c, const struct http_request *r)
     }
     bool use_cache = cf->file_cache_entries > 0 && !cf->precompressed;
     if (use_cache) {
-        struct fcache_entry *e = fcache_get(w->fcache, cf->root_fd, rel, pr.len, w->now_ms);
+        struct fcache_entry *e = fcache_get(w->fcache, cf->root_fd, rel, pr.len, w->now_ms,
+                                              c->rseq, w->rseq);
         if (e) {
             respond_cached(c, r, e);
             return;

@@ -234,9 +234,16 @@ static void shed_one(struct worker *w, int lfd)
     }
 }
 
+static bool is_listener(const struct worker *w, uint64_t u)
+{
+    return u >= EV_LISTEN_BASE && u < EV_LISTEN_BASE + w->srv->nls;
+}
+
 static void on_listen(struct worker *w, unsigned idx)
 {
     int lfd = w->srv->ls[idx].fd;
+    struct conn *fresh[ACCEPTS_PER_WAKE];
+    unsigned nfresh = 0;
     for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
@@ -244,15 +251,19 @@ static void on_listen(struct worker *w, unsigned idx)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                 shed_one(w, lfd);
-                return;
-            }
-            return; /* EAGAIN: another worker took it, or the queue is empty */
+            break; /* or EAGAIN: another worker took it, or the queue is empty */
         }
         unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
-        conn_accept(w, fd, (struct sockaddr *)&ss, sl, n >= w->conf->max_connections);
+        struct conn *c = conn_accept(w, fd, (struct sockaddr *)&ss, sl,
+                                     n >= w->conf->max_connections);
+        if (c)
+            fresh[nfresh++] = c;
     }
+    /* All accepted and their requests read, now answered (see conn_run). */
+    for (unsigned i = 0; i < nfresh; i++)
+        conn_run(fresh[i]);
 }
 
 static void take_conf(struct worker *w)
@@ -387,17 +398,23 @@ static void *worker_main(void *arg)
                 (void)r;
                 take_conf(w);
             } else if (evs[i].data.u64 == EV_FCACHE) {
-                fcache_on_events(w->fcache);
+                fcache_on_events(w->fcache, w->rseq);
             }
+        }
+        /* Every connection reads first, then each runs (see conn_run). */
+        for (int i = 0; i < n; i++) {
+            uint64_t u = evs[i].data.u64;
+            if (u != EV_CONTROL && u != EV_FCACHE && !is_listener(w, u))
+                conn_on_event(evs[i].data.ptr, evs[i].events);
         }
         for (int i = 0; i < n; i++) {
             uint64_t u = evs[i].data.u64;
             if (u == EV_CONTROL || u == EV_FCACHE)
                 continue;
-            else if (u >= EV_LISTEN_BASE && u < EV_LISTEN_BASE + w->srv->nls)
+            else if (is_listener(w, u))
                 on_listen(w, (unsigned)(u - EV_LISTEN_BASE));
             else
-                conn_on_event(evs[i].data.ptr, evs[i].events);
+                conn_run(evs[i].data.ptr);
         }
         run_ready(w);
         expire(w);

@@ -64,6 +64,7 @@ struct worker {
     struct conn *connpool;
     unsigned nconnpool;
 
+    uint64_t rseq;   /* socket reads that brought bytes: the file cache's clock */
     uint64_t now_ms; /* CLOCK_MONOTONIC_COARSE, refreshed each loop */
     time_t date_sec;
     char date[PS_HTTP_DATE_LEN + 1];

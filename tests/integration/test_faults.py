@@ -19,6 +19,7 @@ import shutil
 import socket
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -366,6 +367,42 @@ class CacheInvalidationTest(FaultCase):
                 self.assertEqual(self.get("/m/%d.txt" % i)[1], b"%d-%d\n" % (i, rnd - 1))
                 self.srv.write_file("m/%d.txt" % i, b"%d-%d\n" % (i, rnd))
                 self.assertEqual(self.get("/m/%d.txt" % i), (200, b"%d-%d\n" % (i, rnd)))
+
+
+class CacheBatchOrderTest(FaultCase):
+    def test_change_while_the_worker_is_busy(self):
+        """A file removed while the worker is busy answering another new
+        connection, then asked for on a new connection queued meanwhile:
+        404, although the worker's last look at its inotify queue came
+        before the removal and the request is taken in the same wake-up of
+        the listener (a test-fault pause holds the worker)."""
+        tmp = tempfile.mkdtemp(prefix="pyserve-pause-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        fifo = os.path.join(tmp, "pause")
+        os.mkfifo(fifo)
+        srv = self.server({"threads": 1},
+                          env={"PYSERVED_TEST_FAULTS": "1", "PYSERVED_TEST_PAUSE_FIFO": fifo})
+        for i in range(3):  # the race it guards against is not always met: thrice
+            name = "f%d.txt" % i
+            srv.write_file(name, HELLO)
+            for _ in range(2):  # the second answer comes from the cache
+                r = fetch_closing(srv, "/" + name)
+                self.assertEqual((r.status, r.body), (200, HELLO))
+            mark = srv.log_mark()
+            p = srv.connect()
+            self.addCleanup(p.close)
+            h.request(p, h.build_request("GET", "/__pyserve_fault/pause"))
+            srv.wait_for_log(r"worker 0 pauses", since=mark)
+            os.unlink(srv.path(name))
+            q = srv.connect()
+            self.addCleanup(q.close)
+            h.request(q, h.build_request("GET", "/" + name))
+            with open(fifo, "wb"):
+                pass  # the worker goes on
+            self.assertEqual(h.read_response(p).status, 404)
+            r = h.read_response(q)
+            self.assertEqual(r.status, 404, "round %d: the removed file was served: %r"
+                             % (i, r.body[:40]))
 
 
 # --- readers that stop -------------------------------------------------------------
