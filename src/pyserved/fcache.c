@@ -194,7 +194,9 @@ static bool add_watch(struct fcache *fc, int root_fd, const char *path, size_t l
         fc->wds = nw;
         fc->wds_cap = cap;
     }
-    int wd = inotify_add_watch(fc->ino_fd, full, mask);
+    /* below the root, a symbolic link swapped in since the caller's check
+     * is not followed (and, for a directory, not watched: IN_ONLYDIR) */
+    int wd = inotify_add_watch(fc->ino_fd, full, len ? mask | IN_DONT_FOLLOW : mask);
     if (wd < 0)
         return false;
     /* the same object again gives the same wd: record each once (wds only
@@ -246,7 +248,8 @@ static bool still_valid(int root_fd, const struct fcache_entry *e)
     if (e->via_index) {
         /* a new or removed file in the directory may change which index
          * file wins: the directory's mtime and ctime tell */
-        if (fstatat(root_fd, e->key, &st, 0) < 0 || !same_file(&st, &e->dir_st))
+        if (fstatat(root_fd, e->key_len ? e->key : ".", &st, 0) < 0 ||
+            !same_file(&st, &e->dir_st))
             return false;
     }
     return fstatat(root_fd, e->path, &st, 0) == 0 && same_file(&st, &e->st);
@@ -263,14 +266,13 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
         e = e->hnext;
     if (!e)
         return NULL;
-    if (e->watched && now_ms - e->checked_ms < RECHECK_MS) {
-        /* Events are queued before the change's system call returns, so
-         * a queue read empty after the request was read means nothing
-         * changed before it. The worker reads the sockets of an epoll
-         * batch first, so one look at the queue covers the whole batch. */
-        if (read_seq > fc->synced && fcache_on_events(fc, now_seq))
-            return NULL; /* emptied */
-    } else {
+    /* Events are queued before the change's system call returns, so a
+     * queue read empty after the request was read means nothing changed
+     * before it. The worker reads the sockets of an epoll batch first, so
+     * one look at the queue covers the whole batch. */
+    if (e->watched && read_seq > fc->synced && fcache_on_events(fc, now_seq))
+        return NULL; /* emptied */
+    if (!e->watched || now_ms - e->checked_ms >= RECHECK_MS) {
         if (!still_valid(root_fd, e)) {
             remove_entry(fc, e);
             return NULL;

@@ -92,7 +92,9 @@ int fcache_event_fd(const struct fcache *fc);
  * Returns whether the cache was emptied. */
 bool fcache_on_events(struct fcache *fc, uint64_t now_seq);
 
-/* Release a reference from fcache_get/fcache_put. */
+/* Release a reference from fcache_get/fcache_put. The entry need not be
+ * fc's any more: after a reload the worker releases entries of a cache it
+ * has freed (an entry outside a table lives on its references alone). */
 void fcache_release(struct fcache *fc, struct fcache_entry *e);
 
 /* Largest file kept in memory whole. */

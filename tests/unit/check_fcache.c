@@ -1,0 +1,716 @@
+/* Unit tests of the per-worker open-file cache (src/pyserved/fcache.h):
+ * hits and misses, the LRU bound, reference counting, and validity (inotify
+ * events, the ordering contract of read_seq/now_seq, fstatat confirmation
+ * of unwatched entries and once a second of watched ones). Each test works
+ * in a fresh directory under /tmp; no test sleeps: time is a counter. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fcache.h"
+
+#define BIG (1u << 16) /* max_file: every file of these tests is kept whole */
+
+/* base: one directory for the run (made and removed by the unchecked
+ * fixture, in the parent process, so that a failing test, whose forked
+ * child ends at the failed assertion, leaves nothing behind); top: a fresh
+ * directory under it for each test, the cache's root. */
+static char base[64];
+static char top[96];
+static int root_fd = -1;
+
+static void rm_rf(const char *dir)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void suite_setup(void)
+{
+    strcpy(base, "/tmp/pyserve-fcache.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(base));
+}
+
+static void suite_teardown(void)
+{
+    rm_rf(base);
+}
+
+static void setup(void)
+{
+    snprintf(top, sizeof(top), "%s/t.XXXXXX", base);
+    ck_assert_ptr_nonnull(mkdtemp(top));
+    root_fd = open(top, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    ck_assert_int_ge(root_fd, 0);
+}
+
+static void teardown(void)
+{
+    close(root_fd);
+    root_fd = -1;
+    rm_rf(top);
+}
+
+/* Create (or truncate) rel under the root with content. */
+static void wfile(const char *rel, const char *content)
+{
+    int fd = openat(root_fd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ck_assert_int_ge(fd, 0);
+    size_t n = strlen(content);
+    ck_assert_int_eq(write(fd, content, n), (ssize_t)n);
+    close(fd);
+}
+
+/* Append to rel: a change of content and size (so fstatat sees it whatever
+ * the timestamp granularity), and IN_MODIFY on the file. */
+static void append(const char *rel, const char *content)
+{
+    int fd = openat(root_fd, rel, O_WRONLY | O_APPEND | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    size_t n = strlen(content);
+    ck_assert_int_eq(write(fd, content, n), (ssize_t)n);
+    close(fd);
+}
+
+static void mkd(const char *rel)
+{
+    ck_assert_int_eq(mkdirat(root_fd, rel, 0755), 0);
+}
+
+static bool fd_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1 || errno != EBADF;
+}
+
+/* What respond.c does for a plain file: open it, fstat it, offer it to the
+ * cache. The cache owns the fd when it returns an entry; otherwise it is
+ * still ours (checked) and closed here. */
+static struct fcache_entry *put(struct fcache *fc, const char *rel, uint64_t now_ms)
+{
+    int fd = openat(root_fd, rel, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    struct fcache_entry *e =
+        fcache_put(fc, root_fd, rel, strlen(rel), NULL, NULL, fd, &st, "text/plain", now_ms);
+    if (!e) {
+        ck_assert_msg(fd_open(fd), "a refused put closed the caller's fd");
+        close(fd);
+    }
+    return e;
+}
+
+static struct fcache_entry *get(struct fcache *fc, const char *rel, uint64_t now_ms,
+                                uint64_t read_seq, uint64_t now_seq)
+{
+    return fcache_get(fc, root_fd, rel, strlen(rel), now_ms, read_seq, now_seq);
+}
+
+/* e holds rel's content whole, equal to want */
+static void ck_content(const struct fcache_entry *e, const char *want)
+{
+    size_t n = strlen(want);
+    ck_assert_int_eq(e->fd, -1);
+    ck_assert_ptr_nonnull(e->content);
+    ck_assert_int_eq((long long)e->st.st_size, (long long)n);
+    ck_assert_int_eq(memcmp(e->content, want, n), 0);
+}
+
+/* 1. put then get: the same entry for the same key, a miss for another. */
+START_TEST(test_put_get)
+{
+    wfile("a.txt", "AAA");
+    wfile("b.txt", "BBB");
+    struct fcache *fc = fcache_new(8, BIG);
+    ck_assert_ptr_nonnull(fc);
+    ck_assert_int_ge(fcache_event_fd(fc), 0);
+    ck_assert_uint_eq(fcache_max_file(fc), BIG);
+
+    struct fcache_entry *e = put(fc, "a.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->refs, 2); /* the table's and ours */
+    ck_assert(e->in_table);
+    ck_assert_str_eq(e->key, "a.txt");
+    ck_assert_str_eq(e->path, "a.txt");
+    ck_assert(!e->via_index);
+    ck_assert_str_eq(e->ctype, "text/plain");
+    ck_assert_uint_gt(e->etag_len, 0);
+    ck_content(e, "AAA");
+
+    struct fcache_entry *g = get(fc, "a.txt", 0, 0, 0);
+    ck_assert_ptr_eq(g, e);
+    ck_assert_uint_eq(e->refs, 3);
+    fcache_release(fc, g);
+    ck_assert_uint_eq(e->refs, 2);
+    fcache_release(fc, e);
+    ck_assert_uint_eq(e->refs, 1); /* the table's */
+
+    ck_assert_ptr_null(get(fc, "b.txt", 0, 0, 0));
+    ck_assert_ptr_null(get(fc, "a.tx", 0, 0, 0));
+    ck_assert_ptr_null(get(fc, "a.txt/", 0, 0, 0));
+    /* only key_len bytes of the key count */
+    g = fcache_get(fc, root_fd, "a.txtX", 5, 0, 0, 0);
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+    fcache_free(fc);
+}
+END_TEST
+
+/* 1. max_entries 0: never stores, the fd stays the caller's, no inotify. */
+START_TEST(test_no_store)
+{
+    wfile("a.txt", "AAA");
+    struct fcache *fc = fcache_new(0, BIG);
+    ck_assert_ptr_nonnull(fc);
+    ck_assert_int_eq(fcache_event_fd(fc), -1);
+    ck_assert_ptr_null(put(fc, "a.txt", 0)); /* put() checks the fd is still open */
+    ck_assert_ptr_null(get(fc, "a.txt", 0, 0, 0));
+    ck_assert_ptr_null(get(fc, "a.txt", 0, 1, 1));
+    fcache_clear(fc);
+    fcache_free(fc);
+}
+END_TEST
+
+/* A file up to max_file is read whole and its fd closed; a larger one keeps
+ * the fd the caller gave. */
+START_TEST(test_whole_or_fd)
+{
+    wfile("small", "1234");
+    wfile("large", "12345");
+    struct fcache *fc = fcache_new(8, 4);
+
+    int fd = openat(root_fd, "small", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    struct fcache_entry *s = fcache_put(fc, root_fd, "small", 5, NULL, NULL, fd, &st, "x/y", 0);
+    ck_assert_ptr_nonnull(s);
+    ck_content(s, "1234");
+    ck_assert(!fd_open(fd)); /* nothing opened since: the number is free */
+
+    fd = openat(root_fd, "large", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    struct fcache_entry *l = fcache_put(fc, root_fd, "large", 5, NULL, NULL, fd, &st, "x/y", 0);
+    ck_assert_ptr_nonnull(l);
+    ck_assert_int_eq(l->fd, fd);
+    ck_assert_ptr_null(l->content);
+    ck_assert(fd_open(fd));
+
+    fcache_release(fc, s);
+    fcache_release(fc, l);
+    fcache_free(fc);
+    ck_assert(!fd_open(fd)); /* the cache closed it with the entry */
+}
+END_TEST
+
+/* A second put for a key replaces the first entry. */
+START_TEST(test_replace_same_key)
+{
+    wfile("a.txt", "one");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e1 = put(fc, "a.txt", 0);
+    ck_assert_ptr_nonnull(e1);
+    wfile("a.txt", "two!"); /* queues events, which nothing below reads */
+    struct fcache_entry *e2 = put(fc, "a.txt", 1);
+    ck_assert_ptr_nonnull(e2);
+    ck_assert(!e1->in_table);
+    ck_assert_uint_eq(e1->refs, 1); /* only ours is left */
+    ck_content(e1, "one");
+    struct fcache_entry *g = get(fc, "a.txt", 1, 0, 0);
+    ck_assert_ptr_eq(g, e2);
+    ck_content(g, "two!");
+    fcache_release(fc, g);
+    fcache_release(fc, e2);
+    fcache_release(fc, e1);
+    fcache_free(fc);
+}
+END_TEST
+
+/* 2. A plain file in a plain directory is watched, and stays valid while
+ * nothing changes, whether the queue is read (read_seq > synced) or the
+ * once-a-second fstatat confirmation runs. */
+START_TEST(test_watched_valid)
+{
+    mkd("d");
+    wfile("d/f.txt", "content");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put(fc, "d/f.txt", 0); /* synced is 0 */
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->watched);
+    ck_assert_uint_eq(e->checked_ms, 0);
+    fcache_release(fc, e);
+
+    /* read 1 comes after the last look at the queue: it is read, empty */
+    struct fcache_entry *g = get(fc, "d/f.txt", 10, 1, 1);
+    ck_assert_ptr_eq(g, e);
+    ck_content(g, "content");
+    fcache_release(fc, g);
+    g = get(fc, "d/f.txt", 20, 2, 3);
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+    ck_assert_uint_eq(e->checked_ms, 0); /* no fstatat on those hits */
+
+    /* a second later: confirmed with fstatat, still the same file */
+    g = get(fc, "d/f.txt", 5000, 3, 3);
+    ck_assert_ptr_eq(g, e);
+    ck_assert_uint_eq(e->checked_ms, 5000);
+    fcache_release(fc, g);
+    ck_assert(!fcache_on_events(fc, 4));
+    fcache_free(fc);
+}
+END_TEST
+
+/* 3. The ordering contract. */
+START_TEST(test_ordering)
+{
+    wfile("f.txt", "old");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put(fc, "f.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->watched);
+    fcache_release(fc, e);
+    struct fcache_entry *g = get(fc, "f.txt", 0, 1, 1);
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+
+    /* the queue is read after socket read number 5: nothing pending */
+    ck_assert(!fcache_on_events(fc, 5));
+    append("f.txt", "+new");
+
+    /* (a) A request read by read 5 or earlier was read before the queue
+     * was last read, hence possibly before the change: serving it the old
+     * file is what the contract allows (the change may as well have come
+     * after it), and saves the look at the queue. This is intended. */
+    g = get(fc, "f.txt", 0, 5, 6);
+    ck_assert_ptr_eq(g, e);
+    ck_content(g, "old");
+    fcache_release(fc, g);
+
+    /* (b) Read 6 came after that look: the change may precede it, so the
+     * queue is read, the event found, the cache emptied: a miss. */
+    ck_assert_ptr_null(get(fc, "f.txt", 0, 6, 6));
+    ck_assert_ptr_null(get(fc, "f.txt", 0, 6, 6));
+    ck_assert_ptr_null(get(fc, "f.txt", 0, 1, 7));
+    ck_assert(!fcache_on_events(fc, 7)); /* the get drained the queue */
+
+    /* the new content caches again */
+    e = put(fc, "f.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_content(e, "old+new");
+    fcache_release(fc, e);
+    fcache_free(fc);
+}
+END_TEST
+
+/* 4. Events on a watched file or its directories empty the cache. */
+enum change {
+    CH_NOTHING,
+    CH_SIBLING_DATA, /* data of another file in the directory: no matter */
+    CH_UNLINK,
+    CH_RENAME_PARENT,
+    CH_RENAME_OVER,
+    CH_CREATE_SIBLING,
+    CH_CHMOD,
+    CH_UTIME,
+    CH_WRITE,
+    CH_ROOT_ATTRIB,
+    CH_CHMOD_VIA_LINK, /* through a hard link in a directory not watched: */
+    CH_WRITE_VIA_LINK, /* only the file's own watch can tell */
+    NCHANGES
+};
+
+static const char *const change_names[] = {
+    "nothing", "sibling data", "unlink", "rename parent", "rename over",
+    "create sibling", "chmod", "utime", "write", "root attrib",
+    "chmod via link", "write via link",
+};
+
+START_TEST(test_events)
+{
+    enum change ch = (enum change)_i;
+    mkd("sub");
+    wfile("sub/f.txt", "F");
+    wfile("sub/other.txt", "O");
+    mkd("elsewhere");
+    ck_assert_int_eq(linkat(root_fd, "sub/f.txt", root_fd, "elsewhere/hl", 0), 0);
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put(fc, "sub/f.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->watched);
+    fcache_release(fc, e);
+    ck_assert(!fcache_on_events(fc, 1)); /* the put itself queued nothing */
+
+    bool changes = true;
+    switch (ch) {
+    case CH_NOTHING:
+        changes = false;
+        break;
+    case CH_SIBLING_DATA:
+        append("sub/other.txt", "more");
+        changes = false;
+        break;
+    case CH_UNLINK:
+        ck_assert_int_eq(unlinkat(root_fd, "sub/f.txt", 0), 0);
+        break;
+    case CH_RENAME_PARENT:
+        ck_assert_int_eq(renameat(root_fd, "sub", root_fd, "sub2"), 0);
+        break;
+    case CH_RENAME_OVER:
+        ck_assert_int_eq(renameat(root_fd, "sub/other.txt", root_fd, "sub/f.txt"), 0);
+        break;
+    case CH_CREATE_SIBLING:
+        wfile("sub/new.txt", "N");
+        break;
+    case CH_CHMOD:
+        ck_assert_int_eq(fchmodat(root_fd, "sub/f.txt", 0600, 0), 0);
+        break;
+    case CH_UTIME: {
+        const struct timespec ts[2] = {{1000000, 0}, {1000000, 0}};
+        ck_assert_int_eq(utimensat(root_fd, "sub/f.txt", ts, 0), 0);
+        break;
+    }
+    case CH_WRITE:
+        append("sub/f.txt", "more");
+        break;
+    case CH_ROOT_ATTRIB:
+        ck_assert_int_eq(fchmodat(root_fd, ".", 0755, 0), 0);
+        break;
+    case CH_CHMOD_VIA_LINK:
+        ck_assert_int_eq(fchmodat(root_fd, "elsewhere/hl", 0600, 0), 0);
+        break;
+    case CH_WRITE_VIA_LINK:
+        append("elsewhere/hl", "more");
+        break;
+    case NCHANGES:
+        break;
+    }
+    ck_assert_msg(fcache_on_events(fc, 2) == changes, "%s: fcache_on_events() should be %s",
+                  change_names[ch], changes ? "true" : "false");
+    ck_assert(!fcache_on_events(fc, 3)); /* drained */
+    /* read_seq 1 <= synced: the queue is not the reason of what follows */
+    struct fcache_entry *g = get(fc, "sub/f.txt", 0, 1, 3);
+    if (changes) {
+        ck_assert_msg(g == NULL, "%s: still cached", change_names[ch]);
+    } else {
+        ck_assert_msg(g == e, "%s: lost", change_names[ch]);
+        fcache_release(fc, g);
+    }
+    fcache_free(fc);
+}
+END_TEST
+
+/* 5. Through a symbolic link on the path an entry is not watched, and each
+ * hit confirms it with fstatat. */
+START_TEST(test_symlink_dir)
+{
+    mkd("real");
+    wfile("real/f.txt", "first");
+    wfile("real/g.txt", "second");
+    ck_assert_int_eq(symlinkat("real", root_fd, "ln"), 0);
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put(fc, "ln/f.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(!e->watched);
+    ck_content(e, "first");
+    fcache_release(fc, e);
+    ck_assert(!fcache_on_events(fc, 1)); /* synced = 1 */
+
+    struct fcache_entry *g = get(fc, "ln/f.txt", 0, 1, 1);
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+
+    ck_assert_int_eq(renameat(root_fd, "real/g.txt", root_fd, "real/f.txt"), 0);
+    /* same now_ms (no once-a-second recheck due), read_seq <= synced (the
+     * queue is not read): only fstatat can tell */
+    ck_assert_ptr_null(get(fc, "ln/f.txt", 0, 1, 1));
+    ck_assert_ptr_null(get(fc, "ln/f.txt", 0, 1, 1));
+    /* and it did: nothing watched changed (real/ is not watched) */
+    ck_assert(!fcache_on_events(fc, 2));
+
+    e = put(fc, "ln/f.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_content(e, "second");
+    fcache_release(fc, e);
+    fcache_free(fc);
+}
+END_TEST
+
+/* Once a second (RECHECK_MS, 1000) a watched entry is confirmed with
+ * fstatat even when the queue is not read. */
+START_TEST(test_recheck)
+{
+    wfile("f.txt", "old");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put(fc, "f.txt", 100);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->watched);
+    fcache_release(fc, e);
+    ck_assert(!fcache_on_events(fc, 1));
+    append("f.txt", "+new");
+
+    /* 999 ms on, the queue not read (read_seq <= synced): trusted */
+    struct fcache_entry *g = get(fc, "f.txt", 1099, 1, 2);
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+    ck_assert_uint_eq(e->checked_ms, 100);
+    /* 1000 ms on: fstatat sees the new size */
+    ck_assert_ptr_null(get(fc, "f.txt", 1100, 1, 2));
+    /* the event is still queued: the miss was fstatat's */
+    ck_assert(fcache_on_events(fc, 2));
+    fcache_free(fc);
+}
+END_TEST
+
+/* A directory key with an index file (as respond.c stores "d/"). */
+START_TEST(test_index)
+{
+    mkd("d");
+    wfile("d/index.html", "<p>hi</p>");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct stat dir_st, st;
+    ck_assert_int_eq(fstatat(root_fd, "d/", &dir_st, 0), 0);
+    int fd = openat(root_fd, "d/index.html", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    struct fcache_entry *e =
+        fcache_put(fc, root_fd, "d/", 2, "index.html", &dir_st, fd, &st, "text/html", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->via_index);
+    ck_assert(e->watched);
+    ck_assert_str_eq(e->key, "d/");
+    ck_assert_str_eq(e->path, "d/index.html");
+    ck_content(e, "<p>hi</p>");
+    fcache_release(fc, e);
+
+    struct fcache_entry *g = get(fc, "d/", 5000, 1, 1); /* both checks */
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+    ck_assert_ptr_null(get(fc, "d/index.html", 5000, 1, 1)); /* the key is the request's */
+
+    /* a new name in d/ may change which index wins */
+    wfile("d/index.htm", "other");
+    ck_assert_ptr_null(get(fc, "d/", 5000, 2, 2));
+    fcache_free(fc);
+}
+END_TEST
+
+/* The root's own index page: its key is "", which names the root. */
+START_TEST(test_root_index)
+{
+    wfile("index.html", "<p>home</p>");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct stat dir_st, st;
+    ck_assert_int_eq(fstatat(root_fd, ".", &dir_st, 0), 0);
+    int fd = openat(root_fd, "index.html", O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    struct fcache_entry *e =
+        fcache_put(fc, root_fd, "", 0, "index.html", &dir_st, fd, &st, "text/html", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->via_index);
+    ck_assert(e->watched);
+    ck_assert_str_eq(e->path, "index.html");
+    fcache_release(fc, e);
+    struct fcache_entry *g = get(fc, "", 5000, 1, 1); /* both checks */
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+    wfile("index.htm", "other");
+    ck_assert_ptr_null(get(fc, "", 5000, 2, 2));
+    fcache_free(fc);
+}
+END_TEST
+
+/* 6. At most max_entries entries: the least recently used go. */
+START_TEST(test_lru)
+{
+    enum { N = 4, K = 3 };
+    char name[16];
+    for (int i = 0; i < N + K; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        wfile(name, name);
+    }
+    struct fcache *fc = fcache_new(N, BIG);
+    for (int i = 0; i < N + K; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        struct fcache_entry *e = put(fc, name, (uint64_t)i);
+        ck_assert_ptr_nonnull(e);
+        fcache_release(fc, e);
+    }
+    for (int i = 0; i < N + K; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        struct fcache_entry *g = get(fc, name, 10, 1, 1);
+        if (i < K) {
+            ck_assert_msg(g == NULL, "%s should have been evicted", name);
+        } else {
+            ck_assert_msg(g != NULL, "%s should be cached", name);
+            ck_assert_str_eq(g->key, name);
+            ck_content(g, name);
+            fcache_release(fc, g);
+        }
+    }
+    fcache_free(fc);
+}
+END_TEST
+
+/* 6. A hit makes an entry the most recently used. */
+START_TEST(test_lru_refresh)
+{
+    wfile("a", "a");
+    wfile("b", "b");
+    wfile("c", "c");
+    wfile("d", "d");
+    struct fcache *fc = fcache_new(3, BIG);
+    const char *first[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        struct fcache_entry *e = put(fc, first[i], 0);
+        ck_assert_ptr_nonnull(e);
+        fcache_release(fc, e);
+    }
+    struct fcache_entry *g = get(fc, "a", 0, 0, 0);
+    ck_assert_ptr_nonnull(g);
+    fcache_release(fc, g);
+    g = put(fc, "d", 0);
+    ck_assert_ptr_nonnull(g);
+    fcache_release(fc, g);
+    ck_assert_ptr_null(get(fc, "b", 0, 0, 0));
+    const char *kept[] = {"a", "c", "d"};
+    for (int i = 0; i < 3; i++) {
+        g = get(fc, kept[i], 0, 0, 0);
+        ck_assert_msg(g != NULL, "%s should be cached", kept[i]);
+        fcache_release(fc, g);
+    }
+    fcache_free(fc);
+}
+END_TEST
+
+/* An evicted entry still referenced lives on until released. */
+START_TEST(test_evicted_referenced)
+{
+    wfile("a", "AAAA");
+    wfile("b", "BBBB");
+    struct fcache *fc = fcache_new(1, BIG);
+    struct fcache_entry *a = put(fc, "a", 0);
+    ck_assert_ptr_nonnull(a);
+    struct fcache_entry *b = put(fc, "b", 0);
+    ck_assert_ptr_nonnull(b);
+    ck_assert(!a->in_table);
+    ck_assert_uint_eq(a->refs, 1);
+    ck_content(a, "AAAA");
+    ck_assert_ptr_null(get(fc, "a", 0, 0, 0));
+    fcache_release(fc, a);
+    fcache_release(fc, b);
+    fcache_free(fc);
+}
+END_TEST
+
+/* 7. fcache_clear drops every entry; one still referenced stays usable
+ * (content, fd) until released. Its removed watches queue only IN_IGNORED,
+ * which is no change. */
+START_TEST(test_clear_referenced)
+{
+    wfile("small", "abc");
+    wfile("large", "0123456789");
+    struct fcache *fc = fcache_new(8, 4);
+    struct fcache_entry *s = put(fc, "small", 0);
+    struct fcache_entry *l = put(fc, "large", 0);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_nonnull(l);
+    int lfd = l->fd;
+    ck_assert_int_ge(lfd, 0);
+
+    fcache_clear(fc);
+    ck_assert(!s->in_table);
+    ck_assert(!l->in_table);
+    ck_assert_uint_eq(s->refs, 1);
+    ck_assert_uint_eq(l->refs, 1);
+    ck_assert_ptr_null(get(fc, "small", 0, 0, 0));
+    ck_assert_ptr_null(get(fc, "large", 0, 0, 0));
+    ck_assert(!fcache_on_events(fc, 1));
+
+    ck_content(s, "abc");
+    ck_assert_str_eq(s->key, "small");
+    ck_assert_str_eq(l->ctype, "text/plain");
+    char buf[16];
+    ck_assert_int_eq(pread(lfd, buf, sizeof(buf), 0), 10);
+    ck_assert_int_eq(memcmp(buf, "0123456789", 10), 0);
+
+    fcache_release(fc, s);
+    fcache_release(fc, l);
+    ck_assert(!fd_open(lfd));
+
+    /* the cleared cache works on */
+    s = put(fc, "small", 1);
+    ck_assert_ptr_nonnull(s);
+    ck_assert(s->watched);
+    fcache_release(fc, s);
+    struct fcache_entry *g = get(fc, "small", 1, 2, 2);
+    ck_assert_ptr_eq(g, s);
+    fcache_release(fc, g);
+    fcache_free(fc);
+}
+END_TEST
+
+/* 7. As worker.c does on a new configuration: the cache freed while a
+ * response still holds an entry, released later against the new cache. */
+START_TEST(test_free_referenced)
+{
+    wfile("large", "0123456789");
+    struct fcache *fc = fcache_new(8, 4);
+    struct fcache_entry *l = put(fc, "large", 0);
+    ck_assert_ptr_nonnull(l);
+    int lfd = l->fd;
+    fcache_free(fc);
+    struct fcache *nf = fcache_new(8, 4);
+    ck_assert_ptr_nonnull(nf);
+    ck_assert_str_eq(l->key, "large");
+    ck_assert(fd_open(lfd));
+    fcache_release(nf, l);
+    ck_assert(!fd_open(lfd));
+    fcache_free(nf);
+}
+END_TEST
+
+static Suite *fcache_suite(void)
+{
+    Suite *s = suite_create("fcache");
+    TCase *tc = tcase_create("fcache");
+    tcase_add_unchecked_fixture(tc, suite_setup, suite_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_put_get);
+    tcase_add_test(tc, test_no_store);
+    tcase_add_test(tc, test_whole_or_fd);
+    tcase_add_test(tc, test_replace_same_key);
+    tcase_add_test(tc, test_watched_valid);
+    tcase_add_test(tc, test_ordering);
+    tcase_add_loop_test(tc, test_events, 0, NCHANGES);
+    tcase_add_test(tc, test_symlink_dir);
+    tcase_add_test(tc, test_recheck);
+    tcase_add_test(tc, test_index);
+    tcase_add_test(tc, test_root_index);
+    tcase_add_test(tc, test_lru);
+    tcase_add_test(tc, test_lru_refresh);
+    tcase_add_test(tc, test_evicted_referenced);
+    tcase_add_test(tc, test_clear_referenced);
+    tcase_add_test(tc, test_free_referenced);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(fcache_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
