@@ -32,11 +32,12 @@
 #define MAX_REQUESTS_PER_RUN 32
 /* A big body goes out in sendfile calls of SENDFILE_CHUNK, and a connection
  * yields to the others after MAX_BYTES_PER_RUN. With four 10 MiB downloads
- * at once, 128 KiB calls and 512 KiB turns gave about 1.6x the throughput
- * of 1 MiB calls and 4 MiB turns, and 1.1x that of 256 KiB and 1 MiB (A/B
- * runs against wrk): the data reaches each client in a steadier stream, and
- * the client, not the server, is the limit there. 64 KiB calls were
- * slower again. */
+ * at once and wrk as the client: 256 KiB calls and 1 MiB turns gave 1.5x
+ * the throughput of 1 MiB calls and 4 MiB turns in A/B runs, and 128 KiB
+ * and 512 KiB gave 1.09x lighttpd's in bench/compare where 256 KiB and
+ * 1 MiB gave 1.01x; 64 KiB calls were slower again. The data reaches each
+ * client in a steadier stream, and the client, not the server, is the
+ * limit there. */
 #define MAX_BYTES_PER_RUN (512u << 10)
 #define NOTSENT_LOWAT (128 << 10)
 #define SENDFILE_CHUNK (128u << 10)
@@ -295,11 +296,13 @@ static ssize_t conn_recv(struct conn *c)
     return n;
 }
 
-/* First half of a batch: read what has come, if c waits for a request.
- * Anything but bytes is left for do_read to meet again and handle. */
+/* First half of a batch: read what has come, if c waits for a request
+ * (a new connection has no buffer yet). Anything but bytes is left for
+ * do_read to meet (a reset reads as EOF the second time): it closes, or
+ * gives the buffer back and waits. */
 static void prefetch(struct conn *c)
 {
-    if (c->state == CONN_READ && c->readable && c->in_len < c->in_cap &&
+    if (c->state == CONN_READ && c->readable && (!c->buf || c->in_len < c->in_cap) &&
         c->list != &c->w->ready_list && !atomic_load_explicit(&c->w->srv->stopping,
                                                               memory_order_relaxed))
         (void)conn_recv(c);
@@ -340,7 +343,7 @@ static enum step do_read(struct conn *c)
         if (n > 0)
             continue;
         if (n < 0 && errno == ENOMEM) {
-            log_msg(LOG_WARNING, "out of memory for a connection buffer; closing it");
+            log_msg(LOG_WARNING, "out of memory reading a request; closing the connection");
             conn_close(c);
             return STEP_CLOSED;
         }
