@@ -109,6 +109,37 @@ static struct fcache_entry *put(struct fcache *fc, const char *rel, uint64_t now
     return e;
 }
 
+/* put() of a plain file that must be cached and watched; the reference is
+ * given back, the entry returned for comparisons */
+static struct fcache_entry *put_watched(struct fcache *fc, const char *rel, uint64_t now_ms)
+{
+    struct fcache_entry *e = put(fc, rel, now_ms);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->watched);
+    fcache_release(fc, e);
+    return e;
+}
+
+/* Store directory key (dir, as fstatat names it) with its index file at
+ * path, as respond.c does; the entry must be watched and via the index. */
+static struct fcache_entry *put_index(struct fcache *fc, const char *key, const char *dir,
+                                      const char *index, const char *path)
+{
+    struct stat dir_st, st;
+    ck_assert_int_eq(fstatat(root_fd, dir, &dir_st, 0), 0);
+    int fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    struct fcache_entry *e =
+        fcache_put(fc, root_fd, key, strlen(key), index, &dir_st, fd, &st, "text/html", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->via_index);
+    ck_assert(e->watched);
+    ck_assert_str_eq(e->key, key);
+    ck_assert_str_eq(e->path, path);
+    return e;
+}
+
 static struct fcache_entry *get(struct fcache *fc, const char *rel, uint64_t now_ms,
                                 uint64_t read_seq, uint64_t now_seq)
 {
@@ -244,11 +275,8 @@ START_TEST(test_watched_valid)
     mkd("d");
     wfile("d/f.txt", "content");
     struct fcache *fc = fcache_new(8, BIG);
-    struct fcache_entry *e = put(fc, "d/f.txt", 0); /* synced is 0 */
-    ck_assert_ptr_nonnull(e);
-    ck_assert(e->watched);
+    struct fcache_entry *e = put_watched(fc, "d/f.txt", 0); /* synced is 0 */
     ck_assert_uint_eq(e->checked_ms, 0);
-    fcache_release(fc, e);
 
     /* read 1 comes after the last look at the queue: it is read, empty */
     struct fcache_entry *g = get(fc, "d/f.txt", 10, 1, 1);
@@ -275,10 +303,7 @@ START_TEST(test_ordering)
 {
     wfile("f.txt", "old");
     struct fcache *fc = fcache_new(8, BIG);
-    struct fcache_entry *e = put(fc, "f.txt", 0);
-    ck_assert_ptr_nonnull(e);
-    ck_assert(e->watched);
-    fcache_release(fc, e);
+    struct fcache_entry *e = put_watched(fc, "f.txt", 0);
     struct fcache_entry *g = get(fc, "f.txt", 0, 1, 1);
     ck_assert_ptr_eq(g, e);
     fcache_release(fc, g);
@@ -451,10 +476,7 @@ START_TEST(test_recheck)
 {
     wfile("f.txt", "old");
     struct fcache *fc = fcache_new(8, BIG);
-    struct fcache_entry *e = put(fc, "f.txt", 100);
-    ck_assert_ptr_nonnull(e);
-    ck_assert(e->watched);
-    fcache_release(fc, e);
+    struct fcache_entry *e = put_watched(fc, "f.txt", 100);
     ck_assert(!fcache_on_events(fc, 1));
     append("f.txt", "+new");
 
@@ -477,18 +499,7 @@ START_TEST(test_index)
     mkd("d");
     wfile("d/index.html", "<p>hi</p>");
     struct fcache *fc = fcache_new(8, BIG);
-    struct stat dir_st, st;
-    ck_assert_int_eq(fstatat(root_fd, "d/", &dir_st, 0), 0);
-    int fd = openat(root_fd, "d/index.html", O_RDONLY | O_CLOEXEC);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(fstat(fd, &st), 0);
-    struct fcache_entry *e =
-        fcache_put(fc, root_fd, "d/", 2, "index.html", &dir_st, fd, &st, "text/html", 0);
-    ck_assert_ptr_nonnull(e);
-    ck_assert(e->via_index);
-    ck_assert(e->watched);
-    ck_assert_str_eq(e->key, "d/");
-    ck_assert_str_eq(e->path, "d/index.html");
+    struct fcache_entry *e = put_index(fc, "d/", "d/", "index.html", "d/index.html");
     ck_content(e, "<p>hi</p>");
     fcache_release(fc, e);
 
@@ -509,17 +520,8 @@ START_TEST(test_root_index)
 {
     wfile("index.html", "<p>home</p>");
     struct fcache *fc = fcache_new(8, BIG);
-    struct stat dir_st, st;
-    ck_assert_int_eq(fstatat(root_fd, ".", &dir_st, 0), 0);
-    int fd = openat(root_fd, "index.html", O_RDONLY | O_CLOEXEC);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(fstat(fd, &st), 0);
-    struct fcache_entry *e =
-        fcache_put(fc, root_fd, "", 0, "index.html", &dir_st, fd, &st, "text/html", 0);
-    ck_assert_ptr_nonnull(e);
-    ck_assert(e->via_index);
-    ck_assert(e->watched);
-    ck_assert_str_eq(e->path, "index.html");
+    struct fcache_entry *e = put_index(fc, "", ".", "index.html", "index.html");
+    ck_content(e, "<p>home</p>");
     fcache_release(fc, e);
     struct fcache_entry *g = get(fc, "", 5000, 1, 1); /* both checks */
     ck_assert_ptr_eq(g, e);
