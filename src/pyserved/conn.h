@@ -63,11 +63,14 @@ struct conn {
     bool linger;             /* drain input before closing */
     bool registered;         /* in the worker's epoll set (only once it must wait) */
     bool lowat;              /* TCP_NOTSENT_LOWAT set (before its first sendfile) */
+    bool seg_unit_final;     /* seg_unit will not grow (update_segment_unit) */
     uint8_t version;
 
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */
     uint32_t in_cap, out_cap, head_cap;
     uint32_t in_len;   /* bytes read */
+    uint32_t seg_unit; /* length of a big body's sendfile calls, 0: any */
+    uint32_t unpushed; /* bytes sent with MSG_MORE since the last push */
     uint64_t rseq;     /* the worker's rseq after this connection's last read */
     uint32_t head_len; /* length of the head being answered */
     size_t scan;       /* http_head_complete() resume point */

@@ -420,6 +420,56 @@ class MultipleRangesModeTest(DepthCase):
         self.assertEqual(self.parse_multipart(r, DATA, ctype), [(5000, 5099), (0, 9)])
 
 
+class BigBodyTest(DepthCase):
+    """Bodies over 128 KiB go out in sendfile calls cut to a multiple of the
+    connection's MSS, counted from what the head (or a part's header) left
+    in the first segment, while the MSS grows on a new connection. Every
+    length and every kind of body around those cuts is byte-exact."""
+
+    BIG = random.Random(20261124).randbytes(3 * 1024 * 1024 + 12345)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 1})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("big.bin", cls.BIG, mtime=MTIME)
+        cls.srv.write_file("text.txt", TEXT, mtime=MTIME)
+        cls.srv.start()
+
+    def test_single_bodies(self):
+        size = len(self.BIG)
+        # (first, last) of ranges; None: the whole file
+        cases = [None, (1, size - 1), (131072, size - 1), (0, 131072), (0, 131071),
+                 (65483, 196448), (65536, 65536 + 131072), (12345, 2 * 1024 * 1024), None]
+        c = self.conn()  # one connection, first request on it: a small MSS at first
+        for case in cases:
+            with self.subTest(range=case):
+                headers = {} if case is None else {"Range": "bytes=%d-%d" % case}
+                h.request(c, h.build_request("GET", "/big.bin", headers=headers))
+                r = h.read_response(c)
+                if case is None:
+                    self.check_full(r, self.BIG)
+                else:
+                    self.check_206(r, self.BIG, *case)
+                self.assertNotIn("close", r.connection_tokens(), r)
+        self.check_kept_alive(r, c)
+
+    def test_multipart_bodies(self):
+        size = len(self.BIG)
+        ctype = self.req("/big.bin")[0].get("Content-Type")
+        cases = [[(0, 0), (7, size - 1)],
+                 [(0, 99), (200000, 1500000), (size - 10, size - 1)],
+                 [(300000, 300000 + 131072), (0, 131073)]]
+        c = self.conn()
+        for case in cases:
+            with self.subTest(ranges=case):
+                value = "bytes=" + ",".join("%d-%d" % rg for rg in case)
+                h.request(c, h.build_request("GET", "/big.bin", headers={"Range": value}))
+                r = h.read_response(c)
+                self.assertEqual(self.parse_multipart(r, self.BIG, ctype), case)
+        self.check_kept_alive(r, c)
+
+
 # --- conditional requests -------------------------------------------------------
 
 
