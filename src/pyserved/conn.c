@@ -32,19 +32,23 @@
 #define LINGER_MS 2000
 #define MAX_REQUESTS_PER_RUN 32
 /* A big body goes out in sendfile calls that each end on a segment
- * boundary (see update_segment_unit), and a connection yields to the others after
- * MAX_BYTES_PER_RUN. A remainder of up to SENDFILE_CHUNK goes in one call,
- * and so does every call when the MSS is unknown. With four 10 MiB
- * downloads at once and wrk as the client, 128 KiB calls and 512 KiB turns
- * gave 1.09x lighttpd's throughput in bench/compare, where 256 KiB and 1 MiB
- * gave 1.01x and 1 MiB and 4 MiB less again: the data reaches each client in
- * a steadier stream, and the client is the limit there. */
+ * boundary (see update_segment_unit), and a connection yields to the others
+ * after MAX_BYTES_PER_RUN. A remainder of up to SENDFILE_CHUNK goes in one
+ * call, and so does every call when the MSS is unknown. For the turn: with
+ * four 10 MiB downloads at once and wrk as the client, 128 KiB calls and
+ * 512 KiB turns gave 1.09x lighttpd's throughput in bench/compare, where
+ * 256 KiB calls and 1 MiB turns gave 1.01x and 1 MiB and 4 MiB less again:
+ * the data reaches each client in a steadier stream, and the client is the
+ * limit there. */
 #define MAX_BYTES_PER_RUN (512u << 10)
 #define NOTSENT_LOWAT (128 << 10)
 #define SENDFILE_CHUNK (128u << 10)
-/* sendfile(2) moves a file to a socket through a pipe of 16 pages, and each
- * 64 KiB of it is a separate send inside the kernel */
-#define SENDFILE_BATCH (64u << 10)
+/* sendfile(2) moves a file to a socket through a pipe of 16 buffers of a
+ * page each (PIPE_DEF_BUFFERS), and each such batch (64 KiB with 4 KiB
+ * pages) is a separate send inside the kernel. */
+#define SENDFILE_BATCH_PAGES 16u
+/* reads of the MSS on a connection before its unit is taken as final */
+#define SEG_UNIT_MAX_READS 16u
 
 enum step { STEP_CONTINUE, STEP_BLOCK, STEP_YIELD, STEP_CLOSED };
 
@@ -401,14 +405,17 @@ static enum step finish_response(struct conn *c)
 
 /* Cut a big body's sendfile calls to the largest multiple of the socket's
  * MSS that one batch of sendfile holds (the MSS if that is more); 0 if the
- * socket tells none. With TCP_NODELAY, what a call leaves short of a full
- * segment at its end is sent at once as a small segment of its own, and so
- * is the part of a batch past a full segment whenever an ACK is processed
- * between two batches. Calls that end where a segment ends and fit in one
- * batch leave neither. The MSS the kernel reports is capped at half the
- * largest window the peer has offered, so on a new connection it grows
- * (on loopback from half of 64 KiB to 65,483 bytes); it is asked again
- * before each call until it reaches the MSS this side advertises.
+ * socket tells none (not TCP). With TCP_NODELAY, what a call leaves short of
+ * a full segment at its end goes out as a small segment of its own as soon
+ * as the windows let it, and so does the part of a batch past a full segment
+ * whenever an ACK is processed between two batches. Calls that end where a
+ * segment ends and fit in one batch leave neither. The MSS the kernel
+ * reports is capped at half the largest window the peer has offered, so on
+ * a new connection it grows (on loopback from half of 64 KiB to 65,483
+ * bytes): it is read again before each call until it reaches the MSS this
+ * side advertises, or SEG_UNIT_MAX_READS times when it never does (a peer
+ * with a smaller MSS, or a small receive buffer). A smaller unit than the
+ * MSS costs more segments, never wrong bytes; neither does a stale one.
  * Against 128 KiB calls, four 10 MiB downloads on loopback: 252 segments
  * per request instead of 378 (both directions), 1.12x the requests/s with
  * pyserve-stress (server-bound) at 0.90x the server CPU per request, and
@@ -424,9 +431,11 @@ static void update_segment_unit(struct conn *c)
         c->seg_unit_final = true;
         return;
     }
+    long page = sysconf(_SC_PAGESIZE);
+    uint32_t batch = SENDFILE_BATCH_PAGES * (uint32_t)(page > 0 ? page : 4096);
     uint32_t mss = ti.tcpi_snd_mss;
-    c->seg_unit = mss >= SENDFILE_BATCH ? mss : SENDFILE_BATCH / mss * mss;
-    c->seg_unit_final = mss >= ti.tcpi_advmss;
+    c->seg_unit = mss >= batch ? mss : batch / mss * mss;
+    c->seg_unit_final = mss >= ti.tcpi_advmss || ++c->seg_unit_reads >= SEG_UNIT_MAX_READS;
 }
 
 /* Keep at most NOTSENT_LOWAT bytes queued but not yet sent on a socket
@@ -475,10 +484,13 @@ static enum step do_send(struct conn *c, size_t *budget)
                     update_segment_unit(c);
                 if (c->seg_unit) /* the first segment also holds what went with MSG_MORE */
                     want = c->seg_unit - c->unpushed % c->seg_unit;
+                if (want > left)
+                    want = (size_t)left;
             }
             off_t off = (off_t)(s->off + c->seg_done);
             n = sendfile(c->fd, c->file_fd, &off, want);
-            c->unpushed = 0; /* its last batch went without MSG_MORE */
+            if (n > 0)
+                c->unpushed = 0; /* its last batch went without MSG_MORE */
             if (n == 0) {
                 /* The file shrank under us: the promised length can no longer
                  * be kept, and closing is the only honest end (RFC 9112 6.3). */

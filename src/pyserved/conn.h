@@ -63,7 +63,8 @@ struct conn {
     bool linger;             /* drain input before closing */
     bool registered;         /* in the worker's epoll set (only once it must wait) */
     bool lowat;              /* TCP_NOTSENT_LOWAT set (before its first sendfile) */
-    bool seg_unit_final;     /* seg_unit will not grow (update_segment_unit) */
+    bool seg_unit_final;     /* seg_unit is no longer read (update_segment_unit) */
+    uint8_t seg_unit_reads;  /* times the MSS was read for it */
     uint8_t version;
 
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */
