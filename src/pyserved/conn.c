@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,9 +423,7 @@ static void update_segment_unit(struct conn *c)
 {
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
-    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-        len < offsetof(struct tcp_info, tcpi_advmss) + sizeof(ti.tcpi_advmss) ||
-        ti.tcpi_snd_mss == 0) {
+    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ti.tcpi_snd_mss == 0) {
         c->seg_unit = 0;
         c->seg_unit_final = true;
         return;
