@@ -80,13 +80,22 @@ void listen_sockname(int fd, char *buf, size_t bufsz)
     }
 }
 
-/* Accepted sockets inherit TCP_NODELAY from their listener: responses made
- * of several writes (multipart ranges) must not wait for delayed ACKs
- * (Nagle). Heads go out corked with MSG_MORE, so nothing is lost. */
-static void set_nodelay(int fd)
+/* Accepted sockets inherit both options from their listener.
+ * TCP_NODELAY: responses made of several writes (multipart ranges) must not
+ * wait for delayed ACKs (Nagle). Heads go out corked with MSG_MORE, so
+ * nothing is lost.
+ * TCP_QUICKACK off: a request is not acknowledged on its own; its ACK rides
+ * on the response, which follows at once. A new connection would otherwise
+ * start in quick-ACK mode and send a bare ACK for its first request, one
+ * segment in eight of a Connection: close exchange. A head that arrives in
+ * pieces is acknowledged at once all the same (conn.c, ack_partial_head),
+ * so a client that writes it in two parts with Nagle on never waits for the
+ * delayed-ACK timer. */
+static void tune_listener(int fd)
 {
-    int one = 1;
+    int one = 1, zero = 0;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
 }
 
 static int set_nonblock(int fd)
@@ -138,7 +147,7 @@ static int bind_one(const char *spec, unsigned defer_s, struct listener *l, char
         snprintf(err, errsz, "listen %s: %s", spec, strerror(e));
         return -e;
     }
-    set_nodelay(fd);
+    tune_listener(fd);
     /* Wake the workers only once a request has arrived (the kernel holds a
      * silent connection up to defer_s, then queues it anyway). */
     int defer = (int)defer_s;
@@ -174,7 +183,7 @@ static int take_systemd(int n, struct listener *ls, char *err, size_t errsz)
             goto out;
         }
         fcntl(fd, F_SETFD, FD_CLOEXEC);
-        set_nodelay(fd);
+        tune_listener(fd);
         ls[i].fd = fd;
         char addr[64];
         listen_sockname(fd, addr, sizeof(addr));

@@ -4,6 +4,7 @@
 import email.utils
 import os
 import socket
+import struct
 import time
 import sys
 import unittest
@@ -600,6 +601,78 @@ class Ipv6ActivationTest(HttpCase):
                 self.addCleanup(c.close)
                 h.request(c, h.build_request("GET", "/hello.txt", host="[::1]" if ipv6 else "x"))
                 self.check_ok(h.read_response(c), HELLO)
+
+
+def segments_received(sock):
+    """tcpi_segs_in of a Linux TCP socket (struct tcp_info, offset 140)."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return struct.unpack_from("I", info, 140)[0]
+
+
+class SegmentsTest(HttpCase):
+    """What the client receives, segment by segment. The request's ACK rides
+    on the response (the listener turns quick ACKs off), and a closing
+    response leaves with its FIN: a Connection: close exchange reaches the
+    client as the SYN-ACK and one segment. A head that arrives in pieces is
+    acknowledged at once all the same, so a client whose second write waits
+    for that ACK (Nagle) is not held up by the delayed-ACK timer (40 ms or
+    more). Each check takes the best of a few tries: a server slowed by a
+    sanitizer may let the delayed ACK fire before it answers."""
+
+    TRIES = 5
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 1})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+        cls.srv.get("/hello.txt")  # the content type is known from now on
+
+    def closing_exchange(self, raw, status, head=False):
+        """Segments the client received for raw, answered with status and
+        then closed, in each of TRIES connections."""
+        counts = []
+        for _ in range(self.TRIES):
+            c = self.conn()
+            self.addCleanup(c.close)
+            h.request(c, raw)
+            r = h.read_response(c, head_only_for_HEAD=head)
+            self.assertEqual(r.status, status, r)
+            self.assertIn("close", r.connection_tokens(), r)
+            self.assertEqual(h.wait_closed(c, 3.0), b"", "bytes after a closing response")
+            counts.append(segments_received(c.sock))
+        return counts
+
+    def test_closing_response_is_one_segment_with_the_fin(self):
+        cases = {
+            "Connection: close": (h.build_request("GET", "/hello.txt",
+                                                  headers={"Connection": "close"}), 200, False),
+            "HTTP/1.0": (h.build_request("GET", "/hello.txt", version="HTTP/1.0"), 200, False),
+            "HEAD": (h.build_request("HEAD", "/hello.txt", headers={"Connection": "close"}),
+                     200, True),
+            "400 (lingering close)": (b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nBad Field\r\n\r\n",
+                                      400, False),
+        }
+        for name, (raw, status, head) in cases.items():
+            with self.subTest(case=name):
+                counts = self.closing_exchange(raw, status, head)
+                # SYN-ACK, then the response with the ACK of the request and the FIN
+                self.assertEqual(min(counts), 2, "segments received per connection: %r" % counts)
+
+    def test_head_in_two_writes_with_nagle(self):
+        waits = []
+        for _ in range(self.TRIES):
+            c = self.conn()
+            self.addCleanup(c.close)
+            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+            t0 = time.monotonic()
+            h.request(c, b"GET /hello.txt HTTP/1.1\r\n")
+            h.request(c, b"Host: x\r\n\r\n")  # Nagle holds it until the first part is ACKed
+            r = h.read_response(c)
+            waits.append((time.monotonic() - t0) * 1000)
+            self.check_ok(r, HELLO)
+        self.assertLess(min(waits), 30, "ms from the first write to the response: %r" % waits)
 
 
 if __name__ == "__main__":
