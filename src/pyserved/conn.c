@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -202,18 +203,17 @@ void conn_close(struct conn *c)
     }
 }
 
-/* Half-close and drain what the client still sends, so that the response
- * is not destroyed by a reset (RFC 9112 section 9.6). */
+/* The response is out and the FIN sent (shutdown): drain what the client
+ * still sends, for LINGER_MS at most, before closing. A close with unread
+ * input would reset the connection, and a reset destroys whatever of the
+ * response the client has not read yet (RFC 9112 section 9.6). */
 static enum step start_linger(struct conn *c)
 {
     end_request(c);
     release_buf(c);
-    if (shutdown(c->fd, SHUT_WR) < 0) {
-        conn_close(c);
-        return STEP_CLOSED;
-    }
     c->state = CONN_LINGER;
     arm(c, &c->w->linger_list, LINGER_MS);
+    c->linger_until = c->w->now_ms + LINGER_MS;
     return STEP_CONTINUE;
 }
 
@@ -230,8 +230,14 @@ static enum step do_linger(struct conn *c)
             c->readable = false;
             return STEP_BLOCK;
         }
-        break; /* EOF or error */
+        conn_close(c); /* EOF or error */
+        return STEP_CLOSED;
     }
+    /* Still sending: let the others run, and go on draining after them
+     * until the deadline, which resuming does not move (conn_resume only
+     * re-arms the timer for a client that then goes quiet). */
+    if (c->w->now_ms < c->linger_until)
+        return STEP_YIELD;
     conn_close(c);
     return STEP_CLOSED;
 }
@@ -297,6 +303,7 @@ static ssize_t conn_recv(struct conn *c)
         }
         c->in_len += (uint32_t)n;
         c->rseq = ++w->rseq;
+        c->ack_owed = true;
         if ((size_t)n < room)
             c->readable = false; /* drained: the next edge will tell */
     }
@@ -315,14 +322,22 @@ static void prefetch(struct conn *c)
         (void)conn_recv(c);
 }
 
-/* The listener turned quick ACKs off (listen.c, tune_listener), so a read
- * that leaves the head incomplete would be acknowledged only by the
+/* The listener turned quick ACKs off (listen.c, tune_listener), so bytes
+ * read that leave the head incomplete would be acknowledged only by the
  * delayed-ACK timer, 40 ms or more later. A client that wrote the head in
- * two parts with Nagle on holds the second until that ACK: send it now. */
+ * two parts with Nagle on holds the second until that ACK: send it now.
+ * Linux sends a pending ACK for any nonzero TCP_QUICKACK; an even value
+ * then keeps the connection in delayed-ACK mode (1 would leave it in
+ * quick-ACK mode, and the rest of the head would be acknowledged on its
+ * own too). Bytes that came before the last response were acknowledged by
+ * it (ack_owed). */
 static void ack_partial_head(struct conn *c)
 {
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    if (!c->ack_owed)
+        return;
+    c->ack_owed = false;
+    int two = 2;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &two, sizeof(two));
 }
 
 static enum step do_read(struct conn *c)
@@ -390,12 +405,18 @@ static enum step finish_response(struct conn *c)
     struct worker *w = c->w;
     end_request(c);
     c->requests++;
+    c->ack_owed = false; /* the response acknowledged all that came before it */
     if (!c->keep_alive) {
-        if (c->linger || c->in_len > c->head_len)
+        /* The response's last bytes were held (do_send): the shutdown sends
+         * them with the FIN, in one segment. It must come before close():
+         * a close with unread input resets the connection and drops what
+         * is still queued, held bytes included. Input read beyond this
+         * request, or waiting unread, is drained first (linger). */
+        int unread = 0;
+        if (shutdown(c->fd, SHUT_WR) == 0 &&
+            (c->linger || c->in_len > c->head_len ||
+             (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0)))
             return start_linger(c);
-        /* The response's last bytes were held (do_send): they leave with
-         * the FIN, in one segment. */
-        shutdown(c->fd, SHUT_WR);
         conn_close(c);
         return STEP_CLOSED;
     }
@@ -545,8 +566,8 @@ static enum step do_send(struct conn *c, size_t *budget)
             bool more = c->seg_i + (unsigned)niov < c->nsegs;
             struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
             /* The end of a response after which the connection closes is
-             * held too: the shutdown in finish_response or start_linger
-             * sends it with the FIN, one segment fewer for both sides
+             * held too: the shutdown in finish_response sends it with
+             * the FIN, one segment fewer for both sides
              * (a connection per request: 1.06x the requests/s with wrk). */
             bool hold = more || !c->keep_alive;
             n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | (hold ? MSG_MORE : 0));

@@ -61,6 +61,7 @@ struct conn {
     bool keep_alive;         /* after this response */
     bool in_request;         /* a request is being answered (for the log) */
     bool linger;             /* drain input before closing */
+    bool ack_owed;           /* bytes read that no response has acknowledged yet */
     bool registered;         /* in the worker's epoll set (only once it must wait) */
     bool lowat;              /* TCP_NOTSENT_LOWAT set (before its first sendfile) */
     bool seg_unit_final;     /* seg_unit is no longer read (update_segment_unit) */
@@ -73,6 +74,7 @@ struct conn {
     uint32_t seg_unit; /* length of a big body's sendfile calls, 0: any */
     uint32_t unpushed; /* bytes sent with MSG_MORE since the last push */
     uint64_t rseq;     /* the worker's rseq after this connection's last read */
+    uint64_t linger_until; /* CONN_LINGER: drain no longer than this (now_ms) */
     uint32_t head_len; /* length of the head being answered */
     size_t scan;       /* http_head_complete() resume point */
 

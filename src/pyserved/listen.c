@@ -87,7 +87,7 @@ void listen_sockname(int fd, char *buf, size_t bufsz)
  * TCP_QUICKACK off: a request is not acknowledged on its own; its ACK rides
  * on the response, which follows at once. A new connection would otherwise
  * start in quick-ACK mode and send a bare ACK for its first request, one
- * segment in eight of a Connection: close exchange. A head that arrives in
+ * of the ten segments of a Connection: close exchange. A head that arrives in
  * pieces is acknowledged at once all the same (conn.c, ack_partial_head),
  * so a client that writes it in two parts with Nagle on never waits for the
  * delayed-ACK timer. */

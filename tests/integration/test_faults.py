@@ -405,6 +405,92 @@ class CacheBatchOrderTest(FaultCase):
                              % (i, r.body[:40]))
 
 
+def read_until_close(c):
+    """All the bytes c receives until the server closes it; raises
+    AssertionError if the close is a reset."""
+    data = bytearray(c.buf)
+    c.buf.clear()
+    while True:
+        try:
+            chunk = c.sock.recv(65536)
+        except ConnectionResetError:
+            raise AssertionError("reset after %d bytes: %r" % (len(data), bytes(data[:120])))
+        if not chunk:
+            return bytes(data)
+        data += chunk
+
+
+class ClosingResponseTest(FaultCase):
+    """A response after which the server closes reaches the client whole,
+    then a clean end of stream, whatever the client sends meanwhile."""
+
+    def test_input_arriving_while_the_response_is_made(self):
+        """Bytes that arrive after the request was read and before the
+        close (here: while a test-fault pause holds the worker) are not
+        left unread: closing over them would reset the connection and drop
+        the response's last bytes, which wait to go out with the FIN."""
+        tmp = tempfile.mkdtemp(prefix="pyserve-pause-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        fifo = os.path.join(tmp, "pause")
+        os.mkfifo(fifo)
+        srv = self.server({"threads": 1},
+                          env={"PYSERVED_TEST_FAULTS": "1", "PYSERVED_TEST_PAUSE_FIFO": fifo})
+        for i in range(2):
+            with self.subTest(round=i):
+                mark = srv.log_mark()
+                c = srv.connect()
+                self.addCleanup(c.close)
+                h.request(c, h.build_request("GET", "/__pyserve_fault/pause",
+                                             headers={"Connection": "close"}))
+                srv.wait_for_log(r"worker 0 pauses", since=mark)
+                h.request(c, b"x" * (1 + 5000 * i))  # sits in the socket, unread
+                with open(fifo, "wb"):
+                    pass  # the worker goes on
+                t0 = time.monotonic()
+                raw = read_until_close(c)
+                # The FIN comes with the response: the server then waits for
+                # the client's end (linger, 2 s) without holding it back.
+                self.assertLess(time.monotonic() - t0, 1.5, "end of stream only at the "
+                                "server's close: the response was not followed by a FIN")
+                head, sep, body = raw.partition(b"\r\n\r\n")
+                self.assertTrue(sep, "no complete head: %r" % raw[:200])
+                self.assertTrue(head.startswith(b"HTTP/1.1 404 "), head)
+                m = re.search(rb"\r\ncontent-length: *(\d+)", head, re.I)
+                self.assertIsNotNone(m, head)
+                self.assertEqual(len(body), int(m.group(1)), "body cut short")
+
+    def test_long_request_body_is_drained_to_the_end(self):
+        """A GET with a 400 KB body is answered (60,000 bytes) and closed;
+        the server drains the body while the client, with a 4 KiB receive
+        buffer, is still taking the response in. The drain goes on past
+        one turn of the worker (16 reads), so the close is no reset."""
+        data = random.Random(7).randbytes(60000)
+        srv = self.server({"threads": 1}, files={"big.bin": data})
+        fetch_closing(srv, "/big.bin")  # cached from now on
+        for i in range(3):
+            with self.subTest(round=i):
+                c = srv.connect(rcvbuf=4096)
+                self.addCleanup(c.close)
+                body = b"B" * 400000
+                raw = h.build_request("GET", "/big.bin",
+                                      headers={"Content-Length": str(len(body))}, body=body)
+                errors = []
+
+                def send():
+                    try:
+                        c.sock.sendall(raw)
+                    except OSError as e:  # reported below, if the response is cut
+                        errors.append(e)
+
+                t = threading.Thread(target=send)
+                t.start()
+                got = read_until_close(c)
+                t.join(10)
+                self.assertFalse(t.is_alive(), "the request body was not taken")
+                self.assertEqual(got.partition(b"\r\n\r\n")[2], data,
+                                 "response cut short (sender: %r)" % errors)
+
+
 # --- readers that stop -------------------------------------------------------------
 
 
