@@ -150,6 +150,18 @@ class FaultCase(unittest.TestCase):
         self.addCleanup(srv.close)
         return srv.start()
 
+    def pausable_server(self):
+        """A one-thread server with the test-fault pause: a request for
+        /__pyserve_fault/pause holds the worker until the returned FIFO is
+        opened for writing."""
+        tmp = tempfile.mkdtemp(prefix="pyserve-pause-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        fifo = os.path.join(tmp, "pause")
+        os.mkfifo(fifo)
+        srv = self.server({"threads": 1},
+                          env={"PYSERVED_TEST_FAULTS": "1", "PYSERVED_TEST_PAUSE_FIFO": fifo})
+        return srv, fifo
+
     def assert_hello(self, srv, target="/hello.txt", within=1.0):
         t0 = time.monotonic()
         r = srv.get(target, timeout=max(within, 3.0))
@@ -376,12 +388,7 @@ class CacheBatchOrderTest(FaultCase):
         404, although the worker's last look at its inotify queue came
         before the removal and the request is taken in the same wake-up of
         the listener (a test-fault pause holds the worker)."""
-        tmp = tempfile.mkdtemp(prefix="pyserve-pause-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        fifo = os.path.join(tmp, "pause")
-        os.mkfifo(fifo)
-        srv = self.server({"threads": 1},
-                          env={"PYSERVED_TEST_FAULTS": "1", "PYSERVED_TEST_PAUSE_FIFO": fifo})
+        srv, fifo = self.pausable_server()
         for i in range(3):  # the race it guards against is not always met: thrice
             name = "f%d.txt" % i
             srv.write_file(name, HELLO)
@@ -429,12 +436,7 @@ class ClosingResponseTest(FaultCase):
         close (here: while a test-fault pause holds the worker) are not
         left unread: closing over them would reset the connection and drop
         the response's last bytes, which wait to go out with the FIN."""
-        tmp = tempfile.mkdtemp(prefix="pyserve-pause-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        fifo = os.path.join(tmp, "pause")
-        os.mkfifo(fifo)
-        srv = self.server({"threads": 1},
-                          env={"PYSERVED_TEST_FAULTS": "1", "PYSERVED_TEST_PAUSE_FIFO": fifo})
+        srv, fifo = self.pausable_server()
         for i in range(2):
             with self.subTest(round=i):
                 mark = srv.log_mark()
