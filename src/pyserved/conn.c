@@ -47,6 +47,8 @@
  * page each (PIPE_DEF_BUFFERS), and each such batch (64 KiB with 4 KiB
  * pages) is a separate send inside the kernel. */
 #define SENDFILE_BATCH_PAGES 16u
+/* batches a big body's sendfile call spans (update_segment_unit) */
+#define SENDFILE_CALL_BATCHES 4u
 /* reads of the MSS on a connection before its unit is taken as final */
 #define SEG_UNIT_MAX_READS 16u
 
@@ -442,22 +444,27 @@ static enum step finish_response(struct conn *c)
 }
 
 /* Cut a big body's sendfile calls to the largest multiple of the socket's
- * MSS that one batch of sendfile holds (the MSS if that is more); 0 if the
- * socket tells none (not TCP). With TCP_NODELAY, what a call leaves short of
- * a full segment at its end goes out as a small segment of its own as soon
- * as the windows let it, and so does the part of a batch past a full segment
- * whenever an ACK is processed between two batches. Calls that end where a
- * segment ends and fit in one batch leave neither. The MSS the kernel
- * reports is capped at half the largest window the peer has offered, so on
- * a new connection it grows (on loopback from half of 64 KiB to 65,483
- * bytes): it is read again before each call until it reaches the MSS this
- * side advertises, or SEG_UNIT_MAX_READS times when it never does (a peer
- * with a smaller MSS, or a small receive buffer). A smaller unit than the
- * MSS costs more segments, never wrong bytes; neither does a stale one.
- * Against 128 KiB calls, four 10 MiB downloads on loopback: 252 segments
- * per request instead of 378 (both directions), 1.12x the requests/s with
- * pyserve-stress (server-bound) at 0.90x the server CPU per request, and
- * 1.06x the MB/s with wrk at 0.83x; a new connection per download, 1.03x. */
+ * MSS that SENDFILE_CALL_BATCHES batches of sendfile hold (the MSS if that
+ * is more); 0 if the socket tells none (not TCP). With TCP_NODELAY, what a
+ * call leaves short of a full segment at its end goes out as a small
+ * segment of its own as soon as the windows let it. Calls that end where a
+ * segment ends leave none. The MSS the kernel reports is capped at half the
+ * largest window the peer has offered, so on a new connection it grows (on
+ * loopback from half of 64 KiB to 65,483 bytes): it is read again before
+ * each call until it reaches the MSS this side advertises, or
+ * SEG_UNIT_MAX_READS times when it never does (a peer with a smaller MSS,
+ * or a small receive buffer). A smaller unit than the MSS costs more
+ * segments, never wrong bytes; neither does a stale one.
+ * Why 4 batches (4 segments on loopback, 181 on Ethernet), four 10 MiB
+ * downloads on loopback against lighttpd in alternation:
+ *   calls of 128 KiB (not cut): wrk 1.04-1.10x, pyserve-stress 0.84-0.91x
+ *     (378 segments per request in both directions, against lighttpd's 306);
+ *   1 batch (one segment per call on loopback): pyserve-stress 1.05x, 252
+ *     segments, but wrk, which reads 8 KiB at a time, 0.35-0.5x: its receive
+ *     window ran full 9 times per request (TCPWantZeroWindowAdv; lighttpd
+ *     0.6) and it stalled;
+ *   2 batches: wrk 0.93x, pyserve-stress 0.95x;
+ *   4 batches: wrk 0.99-1.05x, pyserve-stress 0.98-1.01x, 314 segments. */
 static void update_segment_unit(struct conn *c)
 {
     struct tcp_info ti;
@@ -468,9 +475,10 @@ static void update_segment_unit(struct conn *c)
         return;
     }
     long page = sysconf(_SC_PAGESIZE);
-    uint32_t batch = SENDFILE_BATCH_PAGES * (uint32_t)(page > 0 ? page : 4096);
+    uint32_t room = SENDFILE_CALL_BATCHES * SENDFILE_BATCH_PAGES *
+                    (uint32_t)(page > 0 ? page : 4096);
     uint32_t mss = ti.tcpi_snd_mss;
-    c->seg_unit = mss >= batch ? mss : batch / mss * mss;
+    c->seg_unit = mss >= room ? mss : room / mss * mss;
     c->seg_unit_final = mss >= ti.tcpi_advmss || ++c->seg_unit_reads >= SEG_UNIT_MAX_READS;
 }
 

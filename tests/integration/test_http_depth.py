@@ -440,7 +440,8 @@ class BigBodyTest(DepthCase):
         size = len(self.BIG)
         # (first, last) of ranges; None: the whole file
         cases = [None, (1, size - 1), (131072, size - 1), (0, 131072), (0, 131071),
-                 (65483, 196448), (65536, 65536 + 131072), (12345, 2 * 1024 * 1024), None]
+                 (65483, 196448), (65536, 65536 + 131072), (0, 261931), (0, 261932),
+                 (100, 100 + 4 * 65483), (12345, 2 * 1024 * 1024), None]
         c = self.conn()  # one connection, first request on it: a small MSS at first
         for case in cases:
             with self.subTest(range=case):
