@@ -729,6 +729,31 @@ def socket_count(pid):
     return n
 
 
+def holds_connection(pid, peer_port):
+    """Whether the process holds a TCP socket whose peer's port is
+    peer_port (a connection from this machine's client socket)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[2].rsplit(":", 1)[1], 16) == peer_port and fields[9] != "0":
+                inodes.add("socket:[%s]" % fields[9])
+    if not inodes:
+        return False
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in inodes:
+                return True
+        except OSError:
+            pass  # closed meanwhile
+    return False
+
+
 def poll_until(pred, timeout, interval=0.02):
     """Call pred() until it returns a true value or timeout passes; returns
     the last value."""

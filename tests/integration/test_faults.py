@@ -124,15 +124,22 @@ def recv_until_closed_or(c, limit, deadline):
 
 def fetch_closing(srv, target, timeout=5.0):
     """GET on a new connection with Connection: close, then read until the
-    server has closed it (so its descriptor is gone when this returns)."""
+    server has closed it, and until the server no longer holds its socket:
+    the end of stream comes with the response (the server shuts its side
+    down first), so it does not mean that the server's descriptor is gone
+    yet."""
     c = srv.connect(timeout)
+    port = c.sock.getsockname()[1]
     try:
         h.request(c, h.build_request("GET", target, headers={"Connection": "close"}))
         r = h.read_response(c)
         h.wait_closed(c, timeout)
-        return r
     finally:
         c.close()
+    if not h.poll_until(lambda: not h.holds_connection(srv.pid, port), timeout):
+        raise AssertionError("the server still holds the connection %.1f s after its end"
+                             % timeout)
+    return r
 
 
 def try_get(srv, target, timeout=3.0):
