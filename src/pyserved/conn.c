@@ -342,6 +342,17 @@ static void ack_partial_head(struct conn *c)
     setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &two, sizeof(two));
 }
 
+/* Nothing more to read for now: an idle connection gives its buffer back,
+ * one with part of a head acknowledges it. */
+static enum step wait_for_input(struct conn *c)
+{
+    if (c->in_len == 0)
+        release_buf(c);
+    else
+        ack_partial_head(c);
+    return STEP_BLOCK;
+}
+
 static enum step do_read(struct conn *c)
 {
     struct worker *w = c->w;
@@ -371,11 +382,8 @@ static enum step do_read(struct conn *c)
                 }
             }
         }
-        if (!c->readable) {
-            if (c->in_len > 0)
-                ack_partial_head(c);
-            return STEP_BLOCK;
-        }
+        if (!c->readable)
+            return wait_for_input(c);
         ssize_t n = conn_recv(c);
         if (n > 0)
             continue;
@@ -388,11 +396,7 @@ static enum step do_read(struct conn *c)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             c->readable = false;
-            if (c->in_len == 0)
-                release_buf(c);
-            else
-                ack_partial_head(c);
-            return STEP_BLOCK;
+            return wait_for_input(c);
         }
         conn_close(c); /* EOF or error */
         return STEP_CLOSED;
