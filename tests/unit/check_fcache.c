@@ -434,6 +434,34 @@ START_TEST(test_events)
 }
 END_TEST
 
+/* 4b. Change after change, each looked for at once and after a look that
+ * found the queue empty (the descriptor then leaves the probe's ready list,
+ * and must come back on the next event), and two changes in a row that the
+ * queue may merge into one event. */
+START_TEST(test_events_again)
+{
+    wfile("f.txt", "1");
+    struct fcache *fc = fcache_new(8, BIG);
+    uint64_t seq = 1;
+    for (int round = 0; round < 4; round++) {
+        struct fcache_entry *e = put(fc, "f.txt", 0);
+        ck_assert_ptr_nonnull(e);
+        ck_assert(e->watched);
+        fcache_release(fc, e);
+        ck_assert_msg(!fcache_on_events(fc, seq++), "round %d: empty queue seen as a change",
+                      round);
+        ck_assert(!fcache_on_events(fc, seq++));
+        append("f.txt", "+");
+        if (round % 2)
+            append("f.txt", "+");
+        ck_assert_msg(fcache_on_events(fc, seq++), "round %d: change not seen", round);
+        ck_assert(!fcache_on_events(fc, seq++));
+        ck_assert_ptr_null(get(fc, "f.txt", 0, seq, seq));
+    }
+    fcache_free(fc);
+}
+END_TEST
+
 /* 5. Through a symbolic link on the path an entry is not watched, and each
  * hit confirms it with fstatat. */
 START_TEST(test_symlink_dir)
@@ -695,6 +723,7 @@ static Suite *fcache_suite(void)
     tcase_add_test(tc, test_watched_valid);
     tcase_add_test(tc, test_ordering);
     tcase_add_loop_test(tc, test_events, 0, NCHANGES);
+    tcase_add_test(tc, test_events_again);
     tcase_add_test(tc, test_symlink_dir);
     tcase_add_test(tc, test_recheck);
     tcase_add_test(tc, test_index);
