@@ -434,10 +434,9 @@ START_TEST(test_events)
 }
 END_TEST
 
-/* 4b. Change after change, each looked for at once and after a look that
- * found the queue empty (the descriptor then leaves the probe's ready list,
- * and must come back on the next event), and two changes in a row that the
- * queue may merge into one event. */
+/* 4b. Change after change on one cache, each seen: after looks that found
+ * the queue empty, after the IN_IGNORED events that emptying the cache
+ * queues, and for two writes in a row (which the queue may merge). */
 START_TEST(test_events_again)
 {
     wfile("f.txt", "1");
