@@ -717,16 +717,20 @@ def is_closed_now(conn, wait=0.0):
     return not conn._fill()
 
 
+def fd_targets(pid):
+    """What each of the process's descriptors names ("socket:[INODE]", a
+    path...); descriptors closed while they are listed are skipped."""
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            yield os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            pass  # closed meanwhile
+
+
 def socket_count(pid):
     """Sockets the process holds (its listening socket included). Files are
     not counted: the open-file cache keeps some open on purpose."""
-    n = 0
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
-        except OSError:
-            pass  # closed meanwhile
-    return n
+    return sum(t.startswith("socket:") for t in fd_targets(pid))
 
 
 def holds_connection(pid, peer_port):
@@ -743,15 +747,7 @@ def holds_connection(pid, peer_port):
             fields = row.split()
             if int(fields[2].rsplit(":", 1)[1], 16) == peer_port and fields[9] != "0":
                 inodes.add("socket:[%s]" % fields[9])
-    if not inodes:
-        return False
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in inodes:
-                return True
-        except OSError:
-            pass  # closed meanwhile
-    return False
+    return bool(inodes) and any(t in inodes for t in fd_targets(pid))
 
 
 def poll_until(pred, timeout, interval=0.02):
