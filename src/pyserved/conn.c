@@ -363,7 +363,11 @@ static enum step do_read(struct conn *c)
     }
     for (;;) {
         if (c->in_len > 0) {
-            size_t end = http_head_complete(c->buf, c->in_len, &c->scan);
+            /* A head nearly always comes in one read: the first look at it
+             * is the parse itself. Once that asked for more, each read is
+             * first scanned for the end of a head, from where the last scan
+             * stopped, so a head sent in many pieces costs O(n), not O(n^2). */
+            size_t end = c->scan == 0 ? 1 : http_head_complete(c->buf, c->in_len, &c->scan);
             if (end > 0 || c->in_len >= c->in_cap) {
                 struct http_request r;
                 struct http_limits lim = {c->in_cap, w->conf->max_uri_length,
@@ -380,6 +384,8 @@ static enum step do_read(struct conn *c)
                     reject_head(c, n < 0 ? -n : 431);
                     return STEP_CONTINUE;
                 }
+                if (c->scan == 0) /* from now on, scan before parsing */
+                    http_head_complete(c->buf, c->in_len, &c->scan);
             }
         }
         if (!c->readable)

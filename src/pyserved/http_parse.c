@@ -8,22 +8,99 @@
 
 #include "num.h"
 
-/* tchar (RFC 9110 section 5.6.2): ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA */
-static const unsigned char tchar[256] = {
-    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
-    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,
-    ['~'] = 1,
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
-    ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
-    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
-    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
-    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
-    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
-    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
-    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+/* Character classes, one table lookup per byte. */
+enum {
+    C_TCHAR = 1,  /* tchar (RFC 9110 section 5.6.2) */
+    C_TARGET = 2, /* request-target: visible ASCII, and obs-text leniently */
+    C_VALUE = 4,  /* field-value: VCHAR, SP, HTAB, obs-text (RFC 9110 section 5.5) */
+    C_HOST = 8,   /* uri-host [":" port]: RFC 3986 reg-name, IP-literal, port */
 };
+
+#define IS_ALNUM(c) (((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z'))
+/* ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA */
+#define IS_TCHAR(c)                                                                                  \
+    (IS_ALNUM(c) || (c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || (c) == '&' ||           \
+     (c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' || (c) == '^' ||          \
+     (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
+#define IS_TARGET(c) ((c) > ' ' && (c) != 0x7f)
+#define IS_VALUE(c) (((c) >= ' ' && (c) != 0x7f) || (c) == '\t')
+#define IS_HOST(c)                                                                                   \
+    ((c) > ' ' && (c) < 0x7f && (c) != '/' && (c) != '?' && (c) != '#' && (c) != '@' &&            \
+     (c) != '"' && (c) != '<' && (c) != '>' && (c) != '\\' && (c) != '^' && (c) != '`' &&          \
+     (c) != '{' && (c) != '|' && (c) != '}')
+#define CLASS(c)                                                                                     \
+    ((IS_TCHAR(c) ? C_TCHAR : 0) | (IS_TARGET(c) ? C_TARGET : 0) | (IS_VALUE(c) ? C_VALUE : 0) |   \
+     (IS_HOST(c) ? C_HOST : 0))
+#define CLASS4(c) CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define CLASS16(c) CLASS4(c), CLASS4((c) + 4), CLASS4((c) + 8), CLASS4((c) + 12)
+#define CLASS64(c) CLASS16(c), CLASS16((c) + 16), CLASS16((c) + 32), CLASS16((c) + 48)
+
+static const unsigned char cls[256] = {CLASS64(0), CLASS64(64), CLASS64(128), CLASS64(192)};
+
+/* The first byte in [p, end) not of class k, or end. Field values and
+ * request-targets can be long (User-Agent, Cookie, query strings), and a
+ * head has a dozen field names or more: where SSE2 is there, 16 bytes are
+ * looked at a time, and the table finishes the job. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Where a value or target ends: C_VALUE stops at bytes <= 0x1f but HTAB,
+ * and at DEL; C_TARGET at bytes <= 0x20 and at DEL. obs-text (>= 0x80)
+ * passes both. */
+static const char *skip_text_sse2(const char *p, const char *end, unsigned k)
+{
+    const __m128i low = _mm_set1_epi8(k == C_VALUE ? 0x1f : 0x20);
+    /* the one byte <= low a value may hold; a target has none (DEL, the
+     * stand-in, is above low and stopped at below all the same) */
+    const __m128i tab = _mm_set1_epi8(k == C_VALUE ? '\t' : 0x7f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i stop = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low); /* x <= low */
+        stop = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), stop);
+        stop = _mm_or_si128(stop, _mm_cmpeq_epi8(x, del));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+    return p;
+}
+
+/* Past the letters, digits and '-' at p, which is what tokens (methods,
+ * field names) are made of in practice; the rest of tchar is left to the
+ * table. Signed compares: bytes >= 0x80 are negative and match nothing. */
+static const char *skip_alnum_sse2(const char *p, const char *end)
+{
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20)); /* letters folded to lowercase */
+        __m128i ok = _mm_and_si128(_mm_cmpgt_epi8(y, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(y, _mm_set1_epi8('z' + 1)));
+        ok = _mm_or_si128(ok, _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                            _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))));
+        ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+        unsigned m = ~(unsigned)_mm_movemask_epi8(ok) & 0xffffu;
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+    return p;
+}
+#endif
+
+static inline const char *skip_class(const char *p, const char *end, unsigned k)
+{
+#if defined(__SSE2__)
+    if (k == C_VALUE || k == C_TARGET)
+        p = skip_text_sse2(p, end, k);
+    else if (k == C_TCHAR)
+        p = skip_alnum_sse2(p, end);
+#endif
+    while (p < end && (cls[(unsigned char)*p] & k))
+        p++;
+    return p;
+}
 
 static char lc(char c)
 {
@@ -39,6 +116,29 @@ bool ps_slice_eq_lower(struct ps_slice s, const char *lower)
     return lower[i] == '\0';
 }
 
+/* Whether the field name p[0..n) is lower, which holds n lowercase letters
+ * and '-' only. p holds tchars (the parser checked): setting bit 5 of a
+ * tchar gives lower[i] only when it is lower[i] in either case (the one other
+ * byte that would give '-' is CR). Eight bytes at a time. */
+static bool name_is(const char *p, size_t n, const char *lower)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, lower + i, 8);
+        if ((a | 0x2020202020202020ull) != b)
+            return false;
+    }
+    for (; i < n; i++)
+        if ((p[i] | 0x20) != lower[i])
+            return false;
+    return true;
+}
+
+/* within the switch on name.n below: the case label is the literal's length */
+#define NAME_IS(lower) name_is(name.p, sizeof(lower) - 1, lower)
+
 static bool prefix_lower(const char *p, size_t n, const char *lower)
 {
     size_t k = strlen(lower);
@@ -53,9 +153,13 @@ static bool prefix_lower(const char *p, size_t n, const char *lower)
 size_t http_head_complete(const char *buf, size_t len, size_t *scan)
 {
     size_t i = *scan;
-    for (; i < len; i++) {
-        if (buf[i] != '\n')
-            continue;
+    while (i < len) {
+        const char *nl = memchr(buf + i, '\n', len - i);
+        if (!nl) {
+            i = len;
+            break;
+        }
+        i = (size_t)(nl - buf);
         /* "\n\n" or "\n\r\n" ends a head (or is an empty line before the
          * request line, which the parser skips and then asks for more). */
         if (i + 1 < len && buf[i + 1] == '\n') {
@@ -68,6 +172,7 @@ size_t http_head_complete(const char *buf, size_t len, size_t *scan)
         }
         if (i + 2 >= len)
             break; /* the terminator may still be arriving: rescan from here */
+        i++;
     }
     *scan = i;
     return 0;
@@ -87,6 +192,8 @@ static const struct {
 
 static enum http_method classify_method(const char *p, size_t n)
 {
+    if (n == 3 && p[0] == 'G' && p[1] == 'E' && p[2] == 'T')
+        return HTTP_M_GET;
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         if (methods[i].len == n && memcmp(methods[i].name, p, n) == 0)
             return methods[i].m;
@@ -189,14 +296,7 @@ static int check_transfer_encoding(struct ps_slice v)
 /* uri-host [":" port] characters (RFC 3986 reg-name, IP-literal, port). */
 static bool valid_host(struct ps_slice h)
 {
-    for (size_t i = 0; i < h.n; i++) {
-        unsigned char c = (unsigned char)h.p[i];
-        if (c <= ' ' || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '"' ||
-            c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' ||
-            c == '}')
-            return false;
-    }
-    return true;
+    return skip_class(h.p, h.p + h.n, C_HOST) == h.p + h.n;
 }
 
 /* The line end at *pp: CRLF or a bare LF (RFC 9112 section 2.2). Returns 1
@@ -238,8 +338,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
 
     /* method SP */
     const char *m = p;
-    while (p < end && tchar[(unsigned char)*p])
-        p++;
+    p = skip_class(p, end, C_TCHAR);
     if (p == end)
         return AGAIN_OR(-414);
     if (p == m || *p != ' ')
@@ -250,10 +349,12 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
 
     /* request-target SP: visible ASCII, and obs-text leniently */
     const char *t = p;
-    while (p < end && (unsigned char)*p > ' ' && *p != 0x7f) {
-        p++;
+    if ((size_t)(end - p) > lim->max_uri) {
+        p = skip_class(p, p + lim->max_uri + 1, C_TARGET);
         if ((size_t)(p - t) > lim->max_uri)
             return -414;
+    } else {
+        p = skip_class(p, end, C_TARGET);
     }
     if (p == end)
         return AGAIN_OR(-414);
@@ -293,8 +394,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
         if (*p == ' ' || *p == '\t')
             return -400; /* obs-fold (RFC 9112 section 5.2) */
         const char *n = p;
-        while (p < end && tchar[(unsigned char)*p])
-            p++;
+        p = skip_class(p, end, C_TCHAR);
         if (p == end)
             return AGAIN_OR(-431);
         if (p == n || *p != ':')
@@ -304,12 +404,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
         while (p < end && (*p == ' ' || *p == '\t'))
             p++;
         const char *v = p;
-        while (p < end) {
-            unsigned char c = (unsigned char)*p;
-            if ((c < ' ' && c != '\t') || c == 0x7f)
-                break;
-            p++;
-        }
+        p = skip_class(p, end, C_VALUE);
         if (p == end)
             return AGAIN_OR(-431);
         const char *ve = p;
@@ -327,7 +422,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
 
         switch (name.n) {
         case 4:
-            if (ps_slice_eq_lower(name, "host")) {
+            if (NAME_IS("host")) {
                 if (req->has_host_field || !valid_host(val))
                     return -400;
                 req->has_host_field = true;
@@ -336,31 +431,31 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             }
             break;
         case 5:
-            if (ps_slice_eq_lower(name, "range"))
+            if (NAME_IS("range"))
                 req->range = val;
             break;
         case 7:
-            if (ps_slice_eq_lower(name, "referer"))
+            if (NAME_IS("referer"))
                 req->referer = val;
             break;
         case 8:
-            if (ps_slice_eq_lower(name, "if-match"))
+            if (NAME_IS("if-match"))
                 req->if_match = val;
-            else if (ps_slice_eq_lower(name, "if-range"))
+            else if (NAME_IS("if-range"))
                 req->if_range = val;
             break;
         case 10:
-            if (ps_slice_eq_lower(name, "connection"))
+            if (NAME_IS("connection"))
                 scan_connection(val, &conn_close, &conn_keep);
-            else if (ps_slice_eq_lower(name, "user-agent"))
+            else if (NAME_IS("user-agent"))
                 req->user_agent = val;
             break;
         case 13:
-            if (ps_slice_eq_lower(name, "if-none-match"))
+            if (NAME_IS("if-none-match"))
                 req->if_none_match = val;
             break;
         case 14:
-            if (ps_slice_eq_lower(name, "content-length")) {
+            if (NAME_IS("content-length")) {
                 r = parse_content_length(val, seen_cl, &req->content_length);
                 if (r < 0)
                     return r;
@@ -368,13 +463,13 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             }
             break;
         case 15:
-            if (ps_slice_eq_lower(name, "accept-encoding"))
+            if (NAME_IS("accept-encoding"))
                 req->accept_encoding = val;
             break;
         case 17:
-            if (ps_slice_eq_lower(name, "if-modified-since"))
+            if (NAME_IS("if-modified-since"))
                 req->if_modified_since = val;
-            else if (ps_slice_eq_lower(name, "transfer-encoding")) {
+            else if (NAME_IS("transfer-encoding")) {
                 r = check_transfer_encoding(val);
                 if (r < 0)
                     return r;
@@ -382,7 +477,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             }
             break;
         case 19:
-            if (ps_slice_eq_lower(name, "if-unmodified-since"))
+            if (NAME_IS("if-unmodified-since"))
                 req->if_unmodified_since = val;
             break;
         default:

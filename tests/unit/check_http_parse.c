@@ -833,6 +833,146 @@ END_TEST
 
 /* ---- ps_slice_eq_lower -------------------------------------------------------- */
 
+/* Every byte value at every offset of a long request-target, field name,
+ * field value and Host value: 16 bytes and more are checked a block at a
+ * time, so each position within and across blocks is tried. The expected
+ * answer comes from the grammar, written out here on its own. */
+#define LONG_PART 48
+
+static bool is_tchar(int b)
+{
+    return (b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+           (b != 0 && strchr("!#$%&'*+-.^_`|~", b) != NULL);
+}
+
+enum byte_ctx { CTX_TARGET, CTX_NAME, CTX_VALUE, CTX_HOST, CTX_N };
+
+static bool byte_allowed(enum byte_ctx ctx, int b, int k)
+{
+    switch (ctx) {
+    case CTX_TARGET:
+        return b > ' ' && b != 0x7f;
+    case CTX_NAME: /* a ':' ends the name early, and the rest is a good value */
+        return is_tchar(b) || (b == ':' && k > 0);
+    case CTX_VALUE:
+        return (b >= ' ' && b != 0x7f) || b == '\t';
+    case CTX_HOST: /* whitespace around the value is not part of it */
+        if ((b == ' ' || b == '\t') && (k == 0 || k == LONG_PART - 1))
+            return true;
+        return b > ' ' && b < 0x7f && strchr("/?#@\"<>\\^`{|}", b) == NULL;
+    default:
+        return false;
+    }
+}
+
+START_TEST(test_every_byte_at_every_offset)
+{
+    int k = _i;
+    char part[LONG_PART + 1], head[256];
+    struct http_request q;
+    for (int ctx = 0; ctx < CTX_N; ctx++) {
+        for (int b = 0; b < 256; b++) {
+            memset(part, ctx == CTX_HOST ? 'h' : 'x', LONG_PART);
+            part[k] = (char)b;
+            part[LONG_PART] = '\0';
+            const char *pre, *post;
+            switch (ctx) {
+            case CTX_TARGET: pre = "GET /"; post = " HTTP/1.1\r\nHost: a\r\n\r\n"; break;
+            case CTX_NAME: pre = "GET / HTTP/1.1\r\nHost: a\r\n"; post = ": v\r\n\r\n"; break;
+            case CTX_VALUE: pre = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: "; post = "\r\n\r\n"; break;
+            default: pre = "GET / HTTP/1.1\r\nHost: "; post = "\r\n\r\n"; break;
+            }
+            size_t np = strlen(pre), npost = strlen(post);
+            memcpy(head, pre, np);
+            memcpy(head + np, part, LONG_PART);
+            memcpy(head + np + LONG_PART, post, npost);
+            size_t len = np + LONG_PART + npost;
+            int r = parse_copy(head, len, &lim_default, &q, NULL);
+            /* A LF right after a line end is an empty line, and one at the
+             * end of a value is a line end before the empty line: either
+             * way the head ends there, before the rest. */
+            bool ends_early = b == '\n' && ((ctx == CTX_NAME && k == 0) ||
+                                            ((ctx == CTX_VALUE || ctx == CTX_HOST) &&
+                                             k == LONG_PART - 1));
+            if (ends_early)
+                ck_assert_msg(r > 0 && (size_t)r < len, "context %d, LF at %d: %d, expected a head"
+                              " shorter than %zu", ctx, k, r, len);
+            else if (byte_allowed((enum byte_ctx)ctx, b, k))
+                ck_assert_msg(r == (int)len, "context %d, byte 0x%02x at %d: %d, expected %zu", ctx,
+                              b, k, r, len);
+            else
+                ck_assert_msg(r == -400, "context %d, byte 0x%02x at %d: %d, expected -400", ctx, b,
+                              k, r);
+        }
+    }
+}
+END_TEST
+
+/* A long field value keeps every byte it may hold, obs-text included. */
+START_TEST(test_long_value_slice)
+{
+    static const char in[] = "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: Mozilla/5.0 (X11; "
+                             "\xc3\xa9t\xc3\xa9\t) Gecko/20100101\t \r\n\r\n";
+    struct http_request q;
+    char *keep;
+    int r = parse_copy(in, sizeof(in) - 1, &lim_default, &q, &keep);
+    ck_assert_int_eq(r, (int)sizeof(in) - 1);
+    ck_assert_slice(q.user_agent, "Mozilla/5.0 (X11; \xc3\xa9t\xc3\xa9\t) Gecko/20100101");
+    free(keep);
+}
+END_TEST
+
+/* http_head_complete: the end of a head, found once, wherever the bytes
+ * were cut. */
+static const char *const complete_cases[] = {
+    "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET / HTTP/1.1\nHost: a\n\n",
+    "GET / HTTP/1.1\r\nHost: a\n\r\n",
+    "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: a long value that takes more than one block\r\n\r\n",
+    "\r\n\r\n",
+};
+
+START_TEST(test_head_complete_whole)
+{
+    const char *in = complete_cases[_i];
+    size_t len = strlen(in), scan = 0;
+    ck_assert_uint_eq(http_head_complete(in, len, &scan), len);
+    /* with a next request behind it, the end of the first */
+    char two[256];
+    snprintf(two, sizeof(two), "%s%s", in, in);
+    scan = 0;
+    ck_assert_uint_eq(http_head_complete(two, 2 * len, &scan), len);
+}
+END_TEST
+
+START_TEST(test_head_complete_bytewise)
+{
+    const char *in = complete_cases[_i];
+    size_t len = strlen(in), scan = 0, last = 0;
+    for (size_t n = 1; n <= len; n++) {
+        size_t end = http_head_complete(in, n, &scan);
+        ck_assert_uint_ge(scan, last); /* never looks back further than it must */
+        ck_assert_uint_le(scan, n);
+        last = scan;
+        if (n < len)
+            ck_assert_msg(end == 0, "case %d: end %zu seen in the first %zu bytes", _i, end, n);
+        else
+            ck_assert_uint_eq(end, len);
+    }
+}
+END_TEST
+
+START_TEST(test_head_complete_none)
+{
+    static const char *const none[] = {"", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\n\r",
+                                       "a\nb\r\nc\r\r\n"};
+    for (size_t i = 0; i < NELEMS(none); i++) {
+        size_t scan = 0;
+        ck_assert_uint_eq(http_head_complete(none[i], strlen(none[i]), &scan), 0);
+    }
+}
+END_TEST
+
 START_TEST(test_slice_eq_lower)
 {
     struct ps_slice s = {"Close", 5};
@@ -867,6 +1007,14 @@ static Suite *http_parse_suite(void)
     tcase_add_test(tc, test_field_slices_trimmed);
     tcase_add_loop_test(tc, test_keep_alive, 0, NELEMS(ka_cases));
     tcase_add_test(tc, test_slice_eq_lower);
+    tcase_add_loop_test(tc, test_every_byte_at_every_offset, 0, LONG_PART);
+    tcase_add_test(tc, test_long_value_slice);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("head_complete");
+    tcase_add_loop_test(tc, test_head_complete_whole, 0, NELEMS(complete_cases));
+    tcase_add_loop_test(tc, test_head_complete_bytewise, 0, NELEMS(complete_cases));
+    tcase_add_test(tc, test_head_complete_none);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("pipelining");
