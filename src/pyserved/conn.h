@@ -76,7 +76,7 @@ struct conn {
     uint64_t rseq;     /* the worker's rseq after this connection's last read */
     uint64_t linger_until; /* CONN_LINGER: drain no longer than this (now_ms) */
     uint32_t head_len; /* length of the head being answered */
-    size_t scan;       /* http_head_complete() resume point */
+    size_t scan;       /* http_head_complete() resume point; 0: parse at the next look */
 
     /* the response plan */
     struct send_seg *segs;

@@ -1,7 +1,9 @@
 /* HTTP/1.x request-head parser (RFC 9112 sections 2-3 and 5, RFC 9110 for
  * field semantics). Stateless: each call parses the head from the start of
- * the buffer; the connection calls it only once http_head_complete() saw the
- * end of a head, so a slow sender costs O(n), not O(n^2). */
+ * the buffer. The connection parses a head's first read straight away (it
+ * is nearly always the whole head); after that it parses again only once
+ * http_head_complete() saw the end of a head, so a slow sender costs O(n),
+ * not O(n^2). */
 #include "http_parse.h"
 
 #include <string.h>
