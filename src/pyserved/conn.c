@@ -366,7 +366,10 @@ static enum step do_read(struct conn *c)
             /* A head nearly always comes in one read: the first look at it
              * is the parse itself. Once that asked for more, each read is
              * first scanned for the end of a head, from where the last scan
-             * stopped, so a head sent in many pieces costs O(n), not O(n^2). */
+             * stopped, so a head sent in many pieces costs O(n), not O(n^2).
+             * An error the parser finds in that first part (400, 414, 431,
+             * 501, 505) is answered at once: it depends only on bytes
+             * already there. */
             size_t end = c->scan == 0 ? 1 : http_head_complete(c->buf, c->in_len, &c->scan);
             if (end > 0 || c->in_len >= c->in_cap) {
                 struct http_request r;

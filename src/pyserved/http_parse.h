@@ -85,7 +85,7 @@ struct http_request {
 int http_parse_request(const char *buf, size_t len, const struct http_limits *lim,
                        struct http_request *req);
 
-/* Cheap check, before a full parse, whether buf[0..len) holds the end of a
+/* Cheap check, before parsing again, whether buf[0..len) holds the end of a
  * head ("\n\n" or "\n\r\n"). *scan is where the previous call stopped
  * (start with 0, reset when the buffer is consumed). Returns the offset just
  * past the terminator, or 0 when none was seen yet. A hit is a hint only:
