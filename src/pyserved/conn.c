@@ -370,8 +370,8 @@ static enum step do_read(struct conn *c)
              * An error the parser finds in that first part (400, 414, 431,
              * 501, 505) is answered at once: it depends only on bytes
              * already there. */
-            size_t end = c->scan == 0 ? 1 : http_head_complete(c->buf, c->in_len, &c->scan);
-            if (end > 0 || c->in_len >= c->in_cap) {
+            bool parse = c->scan == 0 || http_head_complete(c->buf, c->in_len, &c->scan) > 0;
+            if (parse || c->in_len >= c->in_cap) {
                 struct http_request r;
                 struct http_limits lim = {c->in_cap, w->conf->max_uri_length,
                                           (unsigned)w->conf->max_headers};

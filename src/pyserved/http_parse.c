@@ -52,15 +52,12 @@ static const unsigned char cls[256] = {CLASS64(0), CLASS64(64), CLASS64(128), CL
 static const char *skip_text_sse2(const char *p, const char *end, unsigned k)
 {
     const __m128i low = _mm_set1_epi8(k == C_VALUE ? 0x1f : 0x20);
-    /* the one byte <= low a value may hold; a target has none (DEL, the
-     * stand-in, is above low and stopped at below all the same) */
-    const __m128i tab = _mm_set1_epi8(k == C_VALUE ? '\t' : 0x7f);
-    const __m128i del = _mm_set1_epi8(0x7f);
     while (end - p >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i stop = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low); /* x <= low */
-        stop = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), stop);
-        stop = _mm_or_si128(stop, _mm_cmpeq_epi8(x, del));
+        if (k == C_VALUE)
+            stop = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\t')), stop);
+        stop = _mm_or_si128(stop, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
         unsigned m = (unsigned)_mm_movemask_epi8(stop);
         if (m)
             return p + __builtin_ctz(m);
@@ -194,11 +191,15 @@ static const struct {
 
 static enum http_method classify_method(const char *p, size_t n)
 {
-    if (n == 3 && p[0] == 'G' && p[1] == 'E' && p[2] == 'T')
-        return HTTP_M_GET;
-    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-        if (methods[i].len == n && memcmp(methods[i].name, p, n) == 0)
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (methods[i].len != n)
+            continue;
+        size_t j = 0; /* n <= 7: compared here, not through a call */
+        while (j < n && methods[i].name[j] == p[j])
+            j++;
+        if (j == n)
             return methods[i].m;
+    }
     return HTTP_M_UNKNOWN;
 }
 
