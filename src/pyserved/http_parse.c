@@ -159,8 +159,15 @@ size_t http_head_complete(const char *buf, size_t len, size_t *scan)
             break;
         }
         i = (size_t)(nl - buf);
-        /* "\n\n" or "\n\r\n" ends a head (or is an empty line before the
-         * request line, which the parser skips and then asks for more). */
+        /* An LF that ends an empty line is one of the empty lines a request
+         * line may follow (an empty line after a non-empty one was seen as
+         * the end already): not an end. Else they would each be parsed in
+         * full again, O(n^2) for a client sending LFs one at a time. */
+        if (i == 0 || buf[i - 1] == '\n' || (buf[i - 1] == '\r' && (i == 1 || buf[i - 2] == '\n'))) {
+            i++;
+            continue;
+        }
+        /* "\n\n" or "\n\r\n" after a non-empty line ends a head */
         if (i + 1 < len && buf[i + 1] == '\n') {
             *scan = i + 2;
             return i + 2;

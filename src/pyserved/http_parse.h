@@ -88,9 +88,9 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
 /* Cheap check, before parsing again, whether buf[0..len) holds the end of a
  * head ("\n\n" or "\n\r\n"). *scan is where the previous call stopped
  * (start with 0, reset when the buffer is consumed). Returns the offset just
- * past the terminator, or 0 when none was seen yet. A hit is a hint only:
- * http_parse_request() may still answer HTTP_PARSE_AGAIN (empty lines
- * before a request line look like a terminator). */
+ * past the terminator, or 0 when none was seen yet. Empty lines before the
+ * request line are not a terminator. A hit is a hint only: the parser has
+ * the last word. */
 size_t http_head_complete(const char *buf, size_t len, size_t *scan);
 
 /* Case-insensitive comparison of a slice with a NUL-terminated lowercase

@@ -169,6 +169,25 @@ class HeadLimitsTest(LimitCase):
         r = h.read_response(c)
         self.assertEqual((r.status, r.body), (200, HELLO))
 
+    def test_leading_empty_lines_in_pieces(self):
+        """Empty lines sent a byte at a time, then a request: served; as
+        many as fill max_head_size: 431 (they count toward the head)."""
+        for count, status in ((500, 200), (2100, 431)):
+            with self.subTest(empty_lines=count):
+                c = self.conn()
+                try:
+                    for _ in range(count):
+                        h.request(c, b"\n")
+                    h.request(c, h.build_request("GET", "/hello.txt"))
+                except OSError:
+                    self.assertEqual(status, 431, "connection dropped while sending")
+                r = h.read_response(c, timeout=3.0)
+                if status == 200:
+                    self.assertEqual((r.status, r.body), (200, HELLO))
+                else:
+                    self.check_error(r, 431)
+                    self.check_closed(r, c)
+
 
 class KeepAliveTimeoutTest(LimitCase):
     @classmethod

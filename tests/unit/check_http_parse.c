@@ -929,7 +929,8 @@ static const char *const complete_cases[] = {
     "GET / HTTP/1.1\nHost: a\n\n",
     "GET / HTTP/1.1\r\nHost: a\n\r\n",
     "GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: a long value that takes more than one block\r\n\r\n",
-    "\r\n\r\n",
+    "\r\n\n\r\nGET / HTTP/1.1\r\n\r\n",
+    "\n\nGET / HTTP/1.1\n\n",
 };
 
 START_TEST(test_head_complete_whole)
@@ -965,10 +966,26 @@ END_TEST
 START_TEST(test_head_complete_none)
 {
     static const char *const none[] = {"", "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\n\r",
-                                       "a\nb\r\nc\r\r\n"};
+                                       "a\nb\r\nc\r\r\n", "\r\n\r\n", "\n\n\n", "\r\n\n\r\n\n\r\n"};
     for (size_t i = 0; i < NELEMS(none); i++) {
         size_t scan = 0;
         ck_assert_uint_eq(http_head_complete(none[i], strlen(none[i]), &scan), 0);
+    }
+}
+END_TEST
+
+/* Empty lines before a request line, sent one byte at a time, are never
+ * taken for the end of a head: each would make the caller parse the whole
+ * buffer again. */
+START_TEST(test_head_complete_leading_empty_lines)
+{
+    static char in[4096];
+    for (size_t k = 0; k < sizeof(in); k++)
+        in[k] = (_i == 0 || k % 2 == 1) ? '\n' : '\r';
+    size_t scan = 0;
+    for (size_t n = 1; n <= sizeof(in); n++) {
+        ck_assert_msg(http_head_complete(in, n, &scan) == 0, "an end seen in %zu empty-line bytes", n);
+        ck_assert_uint_ge(scan + 2, n); /* and each byte is looked at about once */
     }
 }
 END_TEST
@@ -1015,6 +1032,7 @@ static Suite *http_parse_suite(void)
     tcase_add_loop_test(tc, test_head_complete_whole, 0, NELEMS(complete_cases));
     tcase_add_loop_test(tc, test_head_complete_bytewise, 0, NELEMS(complete_cases));
     tcase_add_test(tc, test_head_complete_none);
+    tcase_add_loop_test(tc, test_head_complete_leading_empty_lines, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("pipelining");
