@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define RECHECK_MS 1000 /* a watched entry is still confirmed this often */
@@ -154,16 +155,22 @@ void fcache_free(struct fcache *fc)
     free(fc);
 }
 
-/* The queue is read, under inotify's own lock. A lock-free look (a
- * zero-timeout epoll_wait on an epoll instance holding only ino_fd, 95 ns
- * against 245 ns for the read) is not exact: an event that merges into one
- * still being queued returns before that one's wake-up has put the
- * descriptor on any ready list, so a request sent after the second change
- * could be served from the cache. */
+/* The queue is looked at under inotify's own lock: FIONREAD counts it
+ * there (180 ns; an empty read costs 260), and only a queue with events in
+ * it is read. A lock-free look (a zero-timeout epoll_wait on an epoll
+ * instance holding only ino_fd, 95 ns) is not exact: an event that merges
+ * into one still being queued returns before that one's wake-up has put
+ * the descriptor on any ready list, so a request sent after the second
+ * change could be served from the cache. */
 bool fcache_on_events(struct fcache *fc, uint64_t now_seq)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     bool changed = false;
+    int queued = 1;
+    if (ioctl(fc->ino_fd, FIONREAD, &queued) == 0 && queued == 0) {
+        fc->synced = now_seq;
+        return false;
+    }
     for (;;) {
         ssize_t n = read(fc->ino_fd, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
