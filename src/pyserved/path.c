@@ -4,6 +4,7 @@
  * document-root fd. */
 #include "path.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "num.h"
@@ -91,4 +92,35 @@ int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t ou
     res->len = o;
     res->trailing_slash = o == 0 || out[o - 1] == '/';
     return 0;
+}
+
+static bool is_pchar(unsigned char c)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return true;
+    return c != '\0' && strchr("-._~!$&'()*+,;=:@", c) != NULL; /* unreserved, sub-delims */
+}
+
+size_t path_encode(const char *rel, size_t n, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    if (cap < 1)
+        return 0;
+    out[o++] = '/';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)rel[i];
+        if (c == '/' || is_pchar(c)) {
+            if (o + 1 > cap)
+                return 0;
+            out[o++] = (char)c;
+        } else {
+            if (o + 3 > cap)
+                return 0;
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    return o;
 }

@@ -34,4 +34,11 @@ struct path_result {
 int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t outsz,
                  struct path_result *res);
 
+/* The absolute path "/" + rel[0..n), rel being path_resolve()'s output,
+ * percent-encoded for a Location field: every byte but RFC 3986 pchar
+ * characters and '/' (and '%' itself) is %XX. The result starts with
+ * exactly one '/', as rel never starts with one. Returns its length, or 0
+ * when it does not fit in cap bytes (no NUL is written). */
+size_t path_encode(const char *rel, size_t n, char *out, size_t cap);
+
 #endif

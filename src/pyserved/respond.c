@@ -112,15 +112,15 @@ void respond_error(struct conn *c, int status, bool head_only, const char *locat
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* Build "raw-path/" plus "?query" for a directory redirect into out. */
-static size_t build_location(const struct http_request *r, struct ps_slice path, char *out,
-                             size_t cap)
+/* Build "/path/" plus "?query" for a directory redirect into out, from the
+ * resolved path, not the raw one: "//host/../dir" must not become a
+ * Location that names another host. */
+static size_t build_location(const struct http_request *r, const char *rel, size_t rel_len,
+                             char *out, size_t cap)
 {
-    size_t n = 0;
-    if (path.n + 2 + r->query.n > cap)
+    size_t n = path_encode(rel, rel_len, out, cap);
+    if (n == 0 || n + 1 + (r->query.n ? 1 + r->query.n : 0) > cap)
         return 0;
-    memcpy(out, path.p, path.n);
-    n = path.n;
     out[n++] = '/';
     if (r->query.n) {
         out[n++] = '?';
@@ -541,7 +541,7 @@ void respond_request(struct conn *c, const struct http_request *r)
                      &f);
     if (st == 301) {
         char *loc = w->scratch + half;
-        size_t n = build_location(r, path, loc, half);
+        size_t n = build_location(r, rel, pr.len, loc, half);
         if (n == 0)
             respond_error(c, 414, head_only, NULL, 0);
         else

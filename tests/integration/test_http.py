@@ -240,8 +240,15 @@ class HttpTest(HttpCase):
 
     # --- directories -----------------------------------------------------------
     def test_301_directory(self):
+        self.srv.write_file("a b:c%/x.txt", b"x\n")
+        # The Location is made from the resolved path: repeated slashes and
+        # dot segments are gone ("//evil.example/.." must not name a host),
+        # and what needs it is percent-encoded again.
         cases = [("/sub", "/sub/"), ("/sub?x=1", "/sub/?x=1"), ("/sub/deeper", "/sub/deeper/"),
-                 ("/noindex?a=b&c=d", "/noindex/?a=b&c=d")]
+                 ("/noindex?a=b&c=d", "/noindex/?a=b&c=d"),
+                 ("//evil.example/../sub", "/sub/"), ("//sub", "/sub/"),
+                 ("/./sub/deeper/../deeper?q", "/sub/deeper/?q"), ("/s%75b", "/sub/"),
+                 ("/a%20b%3Ac%25", "/a%20b:c%25/")]
         for target, loc in cases:
             with self.subTest(target=target):
                 r, _ = self.get(target)

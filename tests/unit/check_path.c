@@ -338,6 +338,41 @@ START_TEST(test_respects_n)
 }
 END_TEST
 
+/* path_encode: "/" + rel, with what is not a pchar or '/' as %XX. */
+START_TEST(test_encode)
+{
+    static const struct {
+        const char *rel, *want;
+    } enc[] = {
+        {"", "/"},
+        {"sub", "/sub"},
+        {"a/b c", "/a/b%20c"},
+        {"x:y@z!$&'()*+,;=-._~", "/x:y@z!$&'()*+,;=-._~"},
+        {"%?#[]\\\"<>^`{|}", "/%25%3F%23%5B%5D%5C%22%3C%3E%5E%60%7B%7C%7D"},
+        {"\x01\x7f\xc3\xa9", "/%01%7F%C3%A9"},
+    };
+    char out[128];
+    for (size_t i = 0; i < NELEMS(enc); i++) {
+        size_t n = path_encode(enc[i].rel, strlen(enc[i].rel), out, sizeof(out));
+        ck_assert_uint_eq(n, strlen(enc[i].want));
+        ck_assert_mem_eq(out, enc[i].want, n);
+        /* the exact size fits, one byte less does not */
+        ck_assert_uint_eq(path_encode(enc[i].rel, strlen(enc[i].rel), out, n), n);
+        ck_assert_uint_eq(path_encode(enc[i].rel, strlen(enc[i].rel), out, n - 1), 0);
+    }
+    /* every byte: kept or %XX, never anything else */
+    for (int c = 1; c < 256; c++) {
+        char in = (char)c;
+        size_t n = path_encode(&in, 1, out, sizeof(out));
+        ck_assert(n == 2 || n == 4);
+        if (n == 2)
+            ck_assert(out[1] == in && in != '%' && in > ' ' && c < 0x7f);
+        else
+            ck_assert(out[1] == '%');
+    }
+}
+END_TEST
+
 static Suite *path_suite(void)
 {
     Suite *s = suite_create("path");
@@ -349,6 +384,7 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_outsz_heap_exact);
     tcase_add_test(tc, test_long_path);
     tcase_add_test(tc, test_respects_n);
+    tcase_add_test(tc, test_encode);
     suite_add_tcase(s, tc);
     return s;
 }
