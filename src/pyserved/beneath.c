@@ -133,12 +133,18 @@ static int walk_open(int dirfd, const char *path, int flags)
         bool is_link = false;
         if (last) {
             fd = openat(w.cur, name, flags | O_NOFOLLOW | (trailing_slash ? O_DIRECTORY : 0));
+            struct stat st;
+            if (fd >= 0 && (flags & O_PATH) && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+                close(fd); /* O_PATH | O_NOFOLLOW opens the link itself */
+                fd = -1;
+                errno = ELOOP;
+            }
             if (fd >= 0) {
                 walk_close(&w);
                 return fd;
             }
             /* O_NOFOLLOW met a symlink: ELOOP, or ENOTDIR with O_DIRECTORY */
-            if (errno != ELOOP && !(errno == ENOTDIR && trailing_slash)) {
+            if (errno != ELOOP && !(errno == ENOTDIR && (trailing_slash || (flags & O_DIRECTORY)))) {
                 r = -errno;
                 walk_close(&w);
                 return r;

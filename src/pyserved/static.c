@@ -1,10 +1,14 @@
 /* Opening files beneath the document root (beneath.h: no path or symlink
  * can leave root_fd), picking a directory's index file, refusing what is
  * not a regular file. O_NONBLOCK keeps a FIFO from blocking the worker. */
+#include "config.h"
+
 #include "static.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "beneath.h"
@@ -19,6 +23,7 @@ static int errno_status(int e)
     switch (e) {
     case ENOENT:
     case ENOTDIR:
+    case ENAMETOOLONG: /* a name longer than the file system allows */
         return -404;
     case EACCES:
     case EPERM:
@@ -29,8 +34,6 @@ static int errno_status(int e)
     case EOPNOTSUPP:
     case ETXTBSY:
         return -403;
-    case ENAMETOOLONG:
-        return -414;
     case EMFILE:
     case ENFILE:
     case ENOMEM:
@@ -40,12 +43,35 @@ static int errno_status(int e)
     }
 }
 
+/* dir/ + name beneath root_fd: from the root, so that an index file may be
+ * a symlink to elsewhere under the root, as any other file may. */
+static int open_index(int root_fd, const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    size_t dl = strlen(dir), nl = strlen(name);
+    if (dl + nl + 1 > sizeof(path))
+        return -ENAMETOOLONG;
+    memcpy(path, dir, dl);
+    memcpy(path + dl, name, nl + 1);
+    return open_beneath(root_fd, path);
+}
+
 int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
                 unsigned nindex, bool listing, struct static_file *f)
 {
     int fd = open_beneath(root_fd, rel);
+    bool search_only = false;
     f->fd = -1;
     f->index = NULL;
+    if (fd == -EACCES) {
+        /* A directory that may be searched but not read (mode 0711)
+         * still has its redirect and its index file; not its listing. */
+        int pfd = beneath_open(root_fd, rel, O_PATH | O_CLOEXEC | O_DIRECTORY);
+        if (pfd >= 0) {
+            fd = pfd;
+            search_only = true;
+        }
+    }
     if (fd < 0)
         return errno_status(-fd);
     if (fstat(fd, &f->st) < 0) {
@@ -62,9 +88,9 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
             close(fd);
             return 301;
         }
-        int status = listing ? STATIC_LISTING : -403; /* no index file */
+        int status = listing && !search_only ? STATIC_LISTING : -403; /* no index file */
         for (unsigned i = 0; i < nindex; i++) {
-            int ifd = open_beneath(fd, index[i]);
+            int ifd = open_index(root_fd, rel, index[i]);
             if (ifd < 0) {
                 if (ifd == -ENOENT)
                     continue;

@@ -21,8 +21,10 @@ struct static_file {
 /* Open rel (from path_resolve; "" is the root) beneath root_fd. Returns
  * 200 with *f filled in, 301 for a directory requested without a trailing
  * slash, STATIC_LISTING, or minus an HTTP status: -403 (not a regular file,
- * no index and no listing, permission, a symlink leaving the root), -404,
- * -414, -503 (out of file descriptors or memory), -500. */
+ * no index and no listing, permission, a symlink leaving the root), -404
+ * (also for a name longer than the file system allows), -503 (out of file
+ * descriptors or memory), -500. A directory that can be searched but not
+ * read has its redirect and index file, and no listing (-403). */
 int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
                 unsigned nindex, bool listing, struct static_file *f);
 

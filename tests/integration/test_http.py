@@ -68,6 +68,11 @@ def populate(srv):
     os.symlink("../outdir", srv.path("rel_outdir"))
     os.symlink("/etc/passwd", srv.path("passwd"))
     os.symlink("/dev/null", srv.path("devnull"))
+    # Index files that are symlinks: to elsewhere under the root, and out of it.
+    os.mkdir(srv.path("lidx"))
+    os.symlink("../sub/index.html", srv.path("lidx/index.html"))
+    os.mkdir(srv.path("lidxout"))
+    os.symlink("../../outside.txt", srv.path("lidxout/index.html"))
 
 
 class HttpCase(unittest.TestCase):
@@ -193,7 +198,10 @@ class HttpTest(HttpCase):
 
     # --- 404 / 403 ----------------------------------------------------------
     def test_404(self):
-        for target in ("/nope.txt", "/nodir/x.txt", "/sub/nope", "/%252e%252e/x"):
+        # a name longer than the file system allows (255 bytes) is just not
+        # there: 404, not 414, and the connection stays
+        for target in ("/nope.txt", "/nodir/x.txt", "/sub/nope", "/%252e%252e/x", "/" + "x" * 300,
+                       "/sub/" + "y" * 300 + "/z"):
             with self.subTest(target=target):
                 r, c = self.get(target)
                 self.check_error(r, 404)
@@ -266,6 +274,11 @@ class HttpTest(HttpCase):
         r, c = self.get("/noindex/")
         self.check_error(r, 403)
         self.check_kept_alive(r, c)
+        # an index file may be a symlink to a file under the root, as any file may
+        r, _ = self.get("/lidx/")
+        self.check_ok(r, b"<p>sub index</p>\n", HTML_UTF8)
+        r, _ = self.get("/lidxout/")
+        self.check_error(r, 403)
 
     # --- methods and versions ----------------------------------------------------
     def test_405(self):

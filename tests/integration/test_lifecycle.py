@@ -563,6 +563,30 @@ class SecurityDefaultsTest(unittest.TestCase):
             self.assertNotIn("0", st["Groups"].split(), tid)
         self.assertEqual(srv.stop(timeout=10.0), 0, srv.stderr_text())
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root (to give it up)")
+    def test_search_only_directory(self):
+        """A directory nobody may search but not read (mode 0711) has its
+        redirect and its index file, not its listing; without search
+        permission (0700), neither."""
+        srv = self.unprivileged_server({"user": "nobody", "group": "nogroup", "autoindex": "yes"})
+        for d, mode in (("priv", 0o711), ("privnoindex", 0o711), ("closed", 0o700)):
+            os.mkdir(srv.path(d))
+            if d != "privnoindex":
+                with open(srv.path(d + "/index.html"), "wb") as f:
+                    f.write(b"<p>priv</p>\n")
+                os.chmod(srv.path(d + "/index.html"), 0o644)
+            os.chmod(srv.path(d), mode)
+        srv.wait_for_log(r"listening on ", 10.0)
+        r = srv.get("/priv/")
+        self.assertEqual((r.status, r.body), (200, b"<p>priv</p>\n"))
+        r = srv.get("/priv")
+        self.assertEqual((r.status, r.get("Location")), (301, "/priv/"))
+        self.assertEqual(srv.get("/priv/index.html").status, 200)
+        self.assertEqual(srv.get("/privnoindex/").status, 403)
+        self.assertEqual(srv.get("/closed/").status, 403)
+        self.assertEqual(srv.get("/closed/index.html").status, 403)
+        self.assertEqual(srv.stop(timeout=10.0), 0, srv.stderr_text())
+
     @unittest.skipUnless(os.geteuid() == 0, "needs root")
     def test_root_without_user_warns(self):
         srv = self.unprivileged_server({})

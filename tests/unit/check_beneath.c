@@ -140,6 +140,38 @@ START_TEST(test_case)
 }
 END_TEST
 
+/* O_PATH opens (with O_DIRECTORY or not) reach what O_RDONLY opens reach,
+ * or fail the same way: with O_NOFOLLOW, the walk's O_PATH open of a last
+ * component would otherwise be the symlink itself. */
+START_TEST(test_case_o_path)
+{
+    for (int walk = 0; walk < 2; walk++) {
+        beneath_force_walk(walk);
+        for (int dir = 0; dir < 2; dir++) {
+            int extra = O_CLOEXEC | (dir ? O_DIRECTORY : 0);
+            int fp = beneath_open(root_fd, cases[_i].path, O_PATH | extra);
+            int fr = beneath_open(root_fd, cases[_i].path, O_RDONLY | O_NONBLOCK | extra);
+            const char *how = walk ? "walk" : "openat2";
+            if (fp >= 0 && fr >= 0) {
+                struct stat a, b;
+                ck_assert_int_eq(fstat(fp, &a), 0);
+                ck_assert_int_eq(fstat(fr, &b), 0);
+                ck_assert_msg(a.st_ino == b.st_ino && a.st_dev == b.st_dev && !S_ISLNK(a.st_mode),
+                              "%s \"%s\": O_PATH opened another file", how, cases[_i].path);
+            } else {
+                ck_assert_msg(fp == fr, "%s \"%s\"%s: O_PATH %s, O_RDONLY %s", how,
+                              cases[_i].path, dir ? " O_DIRECTORY" : "",
+                              fp >= 0 ? "an fd" : strerror(-fp), fr >= 0 ? "an fd" : strerror(-fr));
+            }
+            if (fp >= 0)
+                close(fp);
+            if (fr >= 0)
+                close(fr);
+        }
+    }
+}
+END_TEST
+
 /* Whatever fails, the outside file is never what comes back. */
 START_TEST(test_never_outside)
 {
@@ -186,6 +218,7 @@ int main(void)
     TCase *tc = tcase_create("resolve");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_case, 0, (int)NCASES);
+    tcase_add_loop_test(tc, test_case_o_path, 0, (int)NCASES);
     tcase_add_test(tc, test_never_outside);
     tcase_add_test(tc, test_link_limit);
     suite_add_tcase(s, tc);
