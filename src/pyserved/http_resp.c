@@ -106,7 +106,7 @@ int http_resp_head(char *out, size_t cap, const struct resp_head *h, const char 
         puts_(&w, "\r\nContent-Encoding: ");
         puts_(&w, h->content_encoding);
     }
-    if (h->last_modified) {
+    if (h->has_last_modified) {
         if (!h->last_modified_str)
             ps_http_date_format(h->last_modified, lm);
         puts_(&w, "\r\nLast-Modified: ");

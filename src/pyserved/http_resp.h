@@ -16,7 +16,8 @@ struct resp_head {
     const char *content_type; /* NULL: no Content-Type field */
     uint64_t content_length;  /* sent unless no_length (also for HEAD) */
     bool no_length;           /* 304 and 204: no Content-Length */
-    time_t last_modified;     /* 0: no Last-Modified field */
+    bool has_last_modified;   /* a Last-Modified field, */
+    time_t last_modified;     /* with this date */
     const char *last_modified_str; /* the same, formatted already (or NULL) */
     const char *etag;         /* quoted entity-tag, NULL: none */
     size_t etag_len;

@@ -274,13 +274,21 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
     const struct conf *cf = c->w->conf;
     bool head_only = r->method == HTTP_M_HEAD;
     time_t lm = rep->st->st_mtim.tv_sec;
+    const char *lm_str = rep->last_modified;
+    if (lm > c->w->date_sec) {
+        /* RFC 9110 8.8.2.1: a modification time in the future is sent,
+         * and compared, as the response's Date */
+        lm = c->w->date_sec;
+        lm_str = c->w->date;
+    }
     uint64_t size = (uint64_t)rep->st->st_size;
     struct resp_head h = {
         .status = 200,
         .content_type = rep->ctype,
         .content_length = size,
+        .has_last_modified = true,
         .last_modified = lm,
-        .last_modified_str = rep->last_modified,
+        .last_modified_str = lm_str,
         .etag = rep->etag,
         .etag_len = rep->etag_len,
         .accept_ranges = true,

@@ -150,6 +150,26 @@ class HttpTest(HttpCase):
         self.assertEqual(r.get("Last-Modified"), h.http_date(MTIME))
         self.check_kept_alive(r, c)
 
+    def test_last_modified_edges(self):
+        """A file of the epoch has a Last-Modified like any other; one from
+        the future is sent as the response's Date (RFC 9110 8.8.2.1), and
+        If-Modified-Since compares with that."""
+        p = self.srv.write_file("epoch.txt", b"e\n")
+        os.utime(p, (0, 0))
+        p = self.srv.write_file("future.txt", b"f\n")
+        future = int(time.time()) + 10 * 365 * 86400
+        os.utime(p, (future, future))
+        for _ in range(2):  # the second answer comes from the file cache
+            r, _ = self.get("/epoch.txt")
+            self.assertEqual(r.get("Last-Modified"), "Thu, 01 Jan 1970 00:00:00 GMT", r)
+            r, _ = self.get("/future.txt")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.get("Last-Modified"), r.get("Date"), r)
+            r, _ = self.get("/future.txt", headers={"If-Modified-Since": h.http_date(future)})
+            self.assertEqual(r.status, 304, r)
+            r, _ = self.get("/future.txt", headers={"If-Modified-Since": h.http_date(0)})
+            self.assertEqual(r.status, 200, r)
+
     def test_content_types(self):
         exact = [
             ("/page.html", "text/html; charset=utf-8"),

@@ -38,7 +38,7 @@ static const char loc[] = "/dir/?x=1GARBAGE";
 static const struct head_case head_cases[] = {
     {"200 with every field",
      {.status = 200, .content_type = "text/html; charset=utf-8", .content_length = 1234,
-      .last_modified = 784111777},
+      .has_last_modified = true, .last_modified = 784111777},
      "HTTP/1.1 200 OK\r\n" SERVER "Date: " DATE "\r\n"
      "Content-Type: text/html; charset=utf-8\r\n"
      "Content-Length: 1234\r\n"
@@ -46,7 +46,7 @@ static const struct head_case head_cases[] = {
      "\r\n"},
     {"every field at once",
      {.status = 200, .content_type = "text/css; charset=utf-8", .content_length = 42,
-      .last_modified = 784111777, .location = loc, .location_len = 5, .nosniff = true,
+      .has_last_modified = true, .last_modified = 784111777, .location = loc, .location_len = 5, .nosniff = true,
       .allow = true, .close = true},
      "HTTP/1.1 200 OK\r\n" SERVER "Date: " DATE "\r\n"
      "Content-Type: text/css; charset=utf-8\r\n"
@@ -57,6 +57,12 @@ static const struct head_case head_cases[] = {
      "Allow: GET, HEAD, OPTIONS\r\n"
      "Connection: close\r\n"
      "\r\n"},
+    {"a file of 1970-01-01T00:00:00Z has a Last-Modified too",
+     {.status = 200, .content_length = 0, .has_last_modified = true, .last_modified = 0},
+     "HTTP/1.1 200 OK\r\n" SERVER "Date: " DATE "\r\n"
+     "Content-Length: 0\r\n"
+     "Last-Modified: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+     "\r\n"},
     {"server_tokens: the version in Server",
      {.status = 404, .content_length = 0, .server_tokens = true},
      "HTTP/1.1 404 Not Found\r\nServer: pyserve/" PACKAGE_VERSION "\r\nDate: " DATE "\r\n"
@@ -64,7 +70,7 @@ static const struct head_case head_cases[] = {
      "\r\n"},
     {"200 closing",
      {.status = 200, .content_type = "text/plain; charset=utf-8", .content_length = 0,
-      .last_modified = 1709251199, .close = true},
+      .has_last_modified = true, .last_modified = 1709251199, .close = true},
      "HTTP/1.1 200 OK\r\n" SERVER "Date: " DATE "\r\n"
      "Content-Type: text/plain; charset=utf-8\r\n"
      "Content-Length: 0\r\n"
