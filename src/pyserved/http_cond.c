@@ -63,9 +63,46 @@ static bool etag_list_match(struct ps_slice v, const char *etag, size_t etag_len
     return false;
 }
 
+/* A list field (If-Match, If-None-Match) in one line is its slice; in
+ * several, every line named name in the head (RFC 9110 section 5.3: the
+ * lines make one list, so a tag in any of them counts). */
+static bool list_match(const struct http_request *r, struct ps_slice first, unsigned bit,
+                       const char *name, const char *etag, size_t etag_len, bool weak)
+{
+    if (!(r->repeated & bit))
+        return etag_list_match(first, etag, etag_len, weak);
+    const char *p = r->fields.p, *end = p + r->fields.n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *colon = memchr(p, ':', (size_t)(le - p));
+        if (colon && ps_slice_eq_lower((struct ps_slice){p, (size_t)(colon - p)}, name)) {
+            const char *v = colon + 1, *ve = le;
+            while (v < ve && ows(*v))
+                v++;
+            if (ve > v && ve[-1] == '\r')
+                ve--;
+            while (ve > v && ows(ve[-1]))
+                ve--;
+            if (etag_list_match((struct ps_slice){v, (size_t)(ve - v)}, etag, etag_len, weak))
+                return true;
+        }
+        p = le + 1;
+    }
+    return false;
+}
+
 static bool parse_date(struct ps_slice v, time_t *t)
 {
     return v.n > 0 && ps_http_date_parse(v.p, v.n, t) == 0;
+}
+
+/* A date field: one valid HTTP-date; several lines of it are invalid and
+ * ignored (RFC 9110 sections 13.1.3 and 13.1.4). */
+static bool parse_date_once(const struct http_request *r, struct ps_slice v, unsigned bit,
+                            time_t *t)
+{
+    return !(r->repeated & bit) && parse_date(v, t);
 }
 
 int http_conditional(const struct http_request *r, const char *etag, size_t etag_len,
@@ -74,19 +111,20 @@ int http_conditional(const struct http_request *r, const char *etag, size_t etag
     time_t t;
 
     /* 1. If-Match (strong), else 2. If-Unmodified-Since */
-    if (r->if_match.n) {
-        if (!etag_list_match(r->if_match, etag, etag_len, false))
+    if (r->if_match.n || (r->repeated & HTTP_REP_IF_MATCH)) {
+        if (!list_match(r, r->if_match, HTTP_REP_IF_MATCH, "if-match", etag, etag_len, false))
             return 412;
-    } else if (parse_date(r->if_unmodified_since, &t)) {
+    } else if (parse_date_once(r, r->if_unmodified_since, HTTP_REP_IF_UNMODIFIED_SINCE, &t)) {
         if (last_modified > t)
             return 412;
     }
     /* 3. If-None-Match (weak), else 4. If-Modified-Since (GET/HEAD only,
      * and an invalid date is ignored) */
-    if (r->if_none_match.n) {
-        if (etag_list_match(r->if_none_match, etag, etag_len, true))
+    if (r->if_none_match.n || (r->repeated & HTTP_REP_IF_NONE_MATCH)) {
+        if (list_match(r, r->if_none_match, HTTP_REP_IF_NONE_MATCH, "if-none-match", etag,
+                       etag_len, true))
             return 304; /* GET and HEAD are the only methods that get here */
-    } else if (parse_date(r->if_modified_since, &t)) {
+    } else if (parse_date_once(r, r->if_modified_since, HTTP_REP_IF_MODIFIED_SINCE, &t)) {
         if (last_modified <= t)
             return 304;
     }

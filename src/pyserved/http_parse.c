@@ -331,6 +331,16 @@ static int eat_eol(const char **pp, const char *end)
 
 #define AGAIN_OR(status) ((len >= lim->max_head) ? (status) : HTTP_PARSE_AGAIN)
 
+/* The first line of a field, and a mark when another one follows. */
+static void set_once(struct http_request *req, struct ps_slice *field, unsigned bit,
+                     struct ps_slice val)
+{
+    if (field->p)
+        req->repeated |= bit;
+    else
+        *field = val;
+}
+
 int http_parse_request(const char *buf, size_t len, const struct http_limits *lim,
                        struct http_request *req)
 {
@@ -392,10 +402,12 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
         return r;
 
     /* field-lines until the empty line */
+    req->fields.p = p;
     for (;;) {
         if (p == end)
             return AGAIN_OR(-431);
         if (*p == '\n' || *p == '\r') { /* the empty line ends the head */
+            req->fields.n = (size_t)(p - req->fields.p);
             r = eat_eol(&p, end);
             if (r <= 0)
                 return r < 0 ? r : AGAIN_OR(-431);
@@ -442,7 +454,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             break;
         case 5:
             if (NAME_IS("range"))
-                req->range = val;
+                set_once(req, &req->range, HTTP_REP_RANGE, val);
             break;
         case 7:
             if (NAME_IS("referer"))
@@ -450,9 +462,9 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             break;
         case 8:
             if (NAME_IS("if-match"))
-                req->if_match = val;
+                set_once(req, &req->if_match, HTTP_REP_IF_MATCH, val);
             else if (NAME_IS("if-range"))
-                req->if_range = val;
+                set_once(req, &req->if_range, HTTP_REP_IF_RANGE, val);
             break;
         case 10:
             if (NAME_IS("connection"))
@@ -462,7 +474,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             break;
         case 13:
             if (NAME_IS("if-none-match"))
-                req->if_none_match = val;
+                set_once(req, &req->if_none_match, HTTP_REP_IF_NONE_MATCH, val);
             break;
         case 14:
             if (NAME_IS("content-length")) {
@@ -478,7 +490,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             break;
         case 17:
             if (NAME_IS("if-modified-since"))
-                req->if_modified_since = val;
+                set_once(req, &req->if_modified_since, HTTP_REP_IF_MODIFIED_SINCE, val);
             else if (NAME_IS("transfer-encoding")) {
                 r = check_transfer_encoding(val);
                 if (r < 0)
@@ -488,7 +500,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             break;
         case 19:
             if (NAME_IS("if-unmodified-since"))
-                req->if_unmodified_since = val;
+                set_once(req, &req->if_unmodified_since, HTTP_REP_IF_UNMODIFIED_SINCE, val);
             break;
         default:
             break;

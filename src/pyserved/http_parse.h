@@ -53,7 +53,9 @@ struct http_request {
     bool has_body;          /* Content-Length > 0 or Transfer-Encoding */
     uint64_t content_length;
     unsigned nheaders;
-    /* Fields later stages use; n == 0 when absent. */
+    /* Fields later stages use; n == 0 when absent. Of a field given in
+     * more than one line, the first line, and its HTTP_REP_* bit in
+     * repeated. */
     struct ps_slice if_modified_since;
     struct ps_slice if_none_match;
     struct ps_slice if_match;
@@ -63,6 +65,21 @@ struct http_request {
     struct ps_slice accept_encoding;
     struct ps_slice user_agent;
     struct ps_slice referer;
+    unsigned repeated;      /* HTTP_REP_* */
+    struct ps_slice fields; /* all the field lines, each with its line end */
+};
+
+/* Bits of http_request.repeated. Several lines of a list field are one
+ * list (RFC 9110 section 5.3): If-Match and If-None-Match are looked for
+ * again in fields. The others hold one value: several lines of them make
+ * an invalid value. */
+enum {
+    HTTP_REP_IF_MATCH = 1u << 0,
+    HTTP_REP_IF_NONE_MATCH = 1u << 1,
+    HTTP_REP_IF_MODIFIED_SINCE = 1u << 2,
+    HTTP_REP_IF_UNMODIFIED_SINCE = 1u << 3,
+    HTTP_REP_IF_RANGE = 1u << 4,
+    HTTP_REP_RANGE = 1u << 5,
 };
 
 /* Return values of http_parse_request besides a positive head length. */

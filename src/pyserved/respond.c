@@ -322,7 +322,10 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
     struct byte_range rg[CONN_MAX_RANGES];
     unsigned nr = 0;
     enum range_result rr = RANGE_NONE;
+    /* Range and If-Range hold one value: several lines of either make it
+     * invalid, and the whole representation is sent. */
     if (r->method == HTTP_M_GET && r->range.n &&
+        !(r->repeated & (HTTP_REP_RANGE | HTTP_REP_IF_RANGE)) &&
         http_if_range(r->if_range, rep->etag, rep->etag_len, lm))
         rr = http_range_parse(r->range, size, rg, (unsigned)cf->max_ranges, &nr);
     if (rr == RANGE_OK && nr > 1 && cf->multiple_ranges == CONF_MULTI_FIRST)

@@ -36,7 +36,7 @@ static void check_slices(const struct http_request *q, const char *buf, size_t l
         q->query,           q->host,          q->if_modified_since,
         q->if_none_match,   q->if_match,      q->if_unmodified_since,
         q->range,           q->if_range,      q->accept_encoding,
-        q->user_agent,      q->referer,
+        q->user_agent,      q->referer,       q->fields,
     };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (!slice_inside(all[i], buf, len))
@@ -92,7 +92,8 @@ static int same_request(const struct http_request *a, const char *abase,
            same_slice(a->if_range, abase, b->if_range, bbase) &&
            same_slice(a->accept_encoding, abase, b->accept_encoding, bbase) &&
            same_slice(a->user_agent, abase, b->user_agent, bbase) &&
-           same_slice(a->referer, abase, b->referer, bbase);
+           same_slice(a->referer, abase, b->referer, bbase) &&
+           same_slice(a->fields, abase, b->fields, bbase) && a->repeated == b->repeated;
 }
 
 static void run(const char *buf, size_t size, const struct http_limits *lim)

@@ -327,6 +327,19 @@ class RangeTest(DepthCase):
         self.assertEqual((r2.status, r2.body), (200, b"x"))
         self.assertEqual(bytes(c.buf), b"")
 
+    def test_range_or_if_range_in_two_lines(self):
+        """Range and If-Range hold one value: two lines of either are
+        invalid, and the whole file is sent."""
+        etag = self.full("/data.bin").get("ETag")
+        for fields in ([("Range", "bytes=10-19"), ("Range", "bytes=10-19")],
+                       [("Range", "bytes=10-19"), ("If-Range", etag), ("If-Range", etag)]):
+            with self.subTest(fields=fields):
+                r, c = self.req("/data.bin", fields)
+                self.check_full(r, DATA)
+                self.check_kept_alive(r, c)
+        r, _ = self.req("/data.bin", [("Range", "bytes=10-19"), ("If-Range", etag)])
+        self.check_206(r, DATA, 10, 19)
+
     def test_if_range(self):
         etag = self.full("/data.bin").get("ETag")
         self.check_etag_shape(etag)
@@ -489,6 +502,24 @@ class ConditionalTest(DepthCase):
         self.etag = r.get("ETag")
         self.check_etag_shape(self.etag)
         self.assertFalse(self.etag.startswith("W/"))
+
+    def test_list_fields_in_several_lines(self):
+        """Lines of If-None-Match or If-Match make one list (RFC 9110 5.3);
+        two lines of a date field make an invalid one, ignored."""
+        future = h.http_date(MTIME + 3600)
+        past = h.http_date(MTIME - 3600)
+        cases = [([("If-None-Match", '"zzz"'), ("If-None-Match", self.etag)], 304),
+                 ([("If-None-Match", self.etag), ("If-None-Match", '"zzz"')], 304),
+                 ([("If-None-Match", '"a"'), ("If-None-Match", '"b"')], 200),
+                 ([("If-Match", '"zzz"'), ("If-Match", self.etag)], 200),
+                 ([("If-Match", '"a"'), ("If-Match", '"b"')], 412),
+                 ([("If-Modified-Since", future), ("If-Modified-Since", future)], 200),
+                 ([("If-Unmodified-Since", past), ("If-Unmodified-Since", past)], 200)]
+        for fields, status in cases:
+            with self.subTest(fields=fields):
+                r, c = self.req("/text.txt", fields)
+                self.assertEqual(r.status, status, r)
+                self.check_kept_alive(r, c)
 
     def test_etag_stable(self):
         tags = set()

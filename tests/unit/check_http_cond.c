@@ -258,6 +258,48 @@ START_TEST(test_conditional)
 }
 END_TEST
 
+/* Fields given in several lines, through the parser: the lines of
+ * If-Match and If-None-Match make one list (RFC 9110 5.3); several lines
+ * of a date field are an invalid value, ignored (13.1.3, 13.1.4). */
+static const struct {
+    const char *name;
+    const char *fields; /* field lines, each ending in CRLF */
+    int want;
+} repeated_cases[] = {
+    {"INM tag in the first line", "If-None-Match: " ETAG "\r\nIf-None-Match: \"zzz\"\r\n", 304},
+    {"INM tag in the second line", "If-None-Match: \"zzz\"\r\nX: y\r\nif-none-match:  " ETAG " \r\n",
+     304},
+    {"INM tag in neither", "If-None-Match: \"a\"\r\nIf-None-Match: \"b\", W/\"c\"\r\n", 200},
+    {"INM empty line, then the tag", "If-None-Match:\r\nIf-None-Match: " ETAG "\r\n", 304},
+    {"INM tag in a third line", "If-None-Match: \"a\"\r\nIf-None-Match: \"b\"\r\nIF-NONE-MATCH: *\r\n",
+     304},
+    {"IM tag in the first line", "If-Match: " ETAG "\r\nIf-Match: \"zzz\"\r\n", 200},
+    {"IM tag in the second line", "If-Match: \"zzz\"\r\nIf-Match: " ETAG "\r\n", 200},
+    {"IM tag in neither", "If-Match: \"a\"\r\nIf-Match: \"b\"\r\n", 412},
+    {"IM name as a prefix of another field", "If-Match: \"a\"\r\nIf-Match-X: " ETAG "\r\nIf-Match: \"b\"\r\n",
+     412},
+    {"IMS twice: ignored", "If-Modified-Since: " D_AFTER "\r\nIf-Modified-Since: " D_AFTER "\r\n", 200},
+    {"IUS twice: ignored", "If-Unmodified-Since: " D_BEFORE "\r\nIf-Unmodified-Since: " D_BEFORE "\r\n",
+     200},
+    {"IMS once", "If-Modified-Since: " D_AFTER "\r\n", 304},
+    {"IUS once", "If-Unmodified-Since: " D_BEFORE "\r\n", 412},
+};
+
+START_TEST(test_conditional_repeated)
+{
+    char head[512];
+    snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: a\r\n%s\r\n", repeated_cases[_i].fields);
+    struct ps_slice in = heap_slice(head);
+    struct http_limits lim = {4096, 4096, 100};
+    struct http_request r;
+    ck_assert_int_eq(http_parse_request(in.p, in.n, &lim, &r), (int)in.n);
+    int got = http_conditional(&r, ETAG, strlen(ETAG), LM);
+    ck_assert_msg(got == repeated_cases[_i].want, "%s: got %d, expected %d", repeated_cases[_i].name, got,
+                  repeated_cases[_i].want);
+    free_slice(in);
+}
+END_TEST
+
 /* With an etag made by http_etag, as the server uses it. */
 START_TEST(test_conditional_real_etag)
 {
@@ -768,6 +810,7 @@ static Suite *http_cond_suite(void)
 
     tc = tcase_create("conditional");
     tcase_add_loop_test(tc, test_conditional, 0, NELEMS(cond_cases));
+    tcase_add_loop_test(tc, test_conditional_repeated, 0, NELEMS(repeated_cases));
     tcase_add_test(tc, test_conditional_real_etag);
     suite_add_tcase(s, tc);
 

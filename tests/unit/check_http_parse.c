@@ -67,6 +67,7 @@ static void assert_all_slices_inside(const struct http_request *q, const char *b
     assert_slice_inside(q->accept_encoding, buf, len, "accept_encoding");
     assert_slice_inside(q->user_agent, buf, len, "user_agent");
     assert_slice_inside(q->referer, buf, len, "referer");
+    assert_slice_inside(q->fields, buf, len, "fields");
 }
 
 /* ---- valid requests ------------------------------------------------------------ */
@@ -365,8 +366,46 @@ START_TEST(test_field_slices)
     ck_assert_slice(q.user_agent, "test/1.0 (x)");
     ck_assert_slice(q.referer, "http://example.org/");
     ck_assert_uint_eq(q.nheaders, 11);
+    ck_assert_uint_eq(q.repeated, 0);
+    /* the field lines: from the Host line to the empty line */
+    ck_assert_ptr_eq(q.fields.p, buf + strlen("GET /f HTTP/1.1\r\n"));
+    ck_assert_uint_eq(q.fields.n, sizeof(in) - 1 - strlen("GET /f HTTP/1.1\r\n") - 2);
     assert_all_slices_inside(&q, buf, (size_t)r);
     free(buf);
+}
+END_TEST
+
+/* A field given twice: its first line, and its bit in repeated. */
+START_TEST(test_field_slices_repeated)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } f[] = {
+        {"Range", HTTP_REP_RANGE},
+        {"If-Range", HTTP_REP_IF_RANGE},
+        {"If-Match", HTTP_REP_IF_MATCH},
+        {"If-None-Match", HTTP_REP_IF_NONE_MATCH},
+        {"If-Modified-Since", HTTP_REP_IF_MODIFIED_SINCE},
+        {"If-Unmodified-Since", HTTP_REP_IF_UNMODIFIED_SINCE},
+    };
+    char in[256];
+    for (size_t i = 0; i < NELEMS(f); i++) {
+        snprintf(in, sizeof(in), "GET / HTTP/1.1\r\n%s: one\r\nHost: h\r\n%s: two\r\n\r\n", f[i].name,
+                 f[i].name);
+        struct http_request q;
+        char *buf;
+        ck_assert_int_eq(parse_copy(in, strlen(in), &lim_default, &q, &buf), (int)strlen(in));
+        ck_assert_msg(q.repeated == f[i].bit, "%s: repeated %#x", f[i].name, q.repeated);
+        struct ps_slice first = f[i].bit == HTTP_REP_RANGE ? q.range
+                                : f[i].bit == HTTP_REP_IF_RANGE ? q.if_range
+                                : f[i].bit == HTTP_REP_IF_MATCH ? q.if_match
+                                : f[i].bit == HTTP_REP_IF_NONE_MATCH ? q.if_none_match
+                                : f[i].bit == HTTP_REP_IF_MODIFIED_SINCE ? q.if_modified_since
+                                                                          : q.if_unmodified_since;
+        ck_assert_slice(first, "one");
+        free(buf);
+    }
 }
 END_TEST
 
@@ -1020,6 +1059,7 @@ static Suite *http_parse_suite(void)
     tcase_add_loop_test(tc, test_ok_trailing_bytes, 0, NELEMS(ok_cases));
     tcase_add_test(tc, test_empty_and_blank);
     tcase_add_test(tc, test_field_slices);
+    tcase_add_test(tc, test_field_slices_repeated);
     tcase_add_test(tc, test_field_slices_absent);
     tcase_add_test(tc, test_field_slices_trimmed);
     tcase_add_loop_test(tc, test_keep_alive, 0, NELEMS(ka_cases));
