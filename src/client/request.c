@@ -36,12 +36,25 @@ static bool name_is(const struct cli_header *h, const char *name)
     return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
 }
 
+/* -H fields that name the origin or carry credentials for it: sent only to
+ * the command line's origin, never after a redirect elsewhere (as curl does
+ * since CVE-2018-1000007 and CVE-2022-27776). */
+static bool origin_bound(const struct cli_header *h)
+{
+    static const char *const names[] = {"host", "authorization", "proxy-authorization",
+                                        "cookie"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (name_is(h, names[i]))
+            return true;
+    return false;
+}
+
 /* Does -H name one of the fields the client would send itself? */
 static bool user_overrides(const struct client_opts *o, const char *name, bool same_origin)
 {
     for (unsigned i = 0; i < o->nheaders; i++)
         if (name_is(&o->headers[i], name))
-            return same_origin || strcasecmp(name, "host") != 0;
+            return same_origin || !origin_bound(&o->headers[i]);
     return false;
 }
 
@@ -70,7 +83,7 @@ int request_build(char *buf, size_t bufsz, const char *method, const struct ps_u
     }
     for (unsigned i = 0; i < o->nheaders; i++) {
         const struct cli_header *h = &o->headers[i];
-        if (h->value_len == 0 || (name_is(h, "host") && !same_origin))
+        if (h->value_len == 0 || (!same_origin && origin_bound(h)))
             continue;
         put(&w, "%.*s: %.*s\r\n", (int)h->name_len, h->name, (int)h->value_len, h->value);
     }

@@ -16,8 +16,9 @@
 
 /* Write the head for method ("GET" or "HEAD") and u into buf. The Range
  * field is "bytes=RESUME_FROM-" when resume_from > 0, else o->range if
- * set. A -H Host field is used only when same_origin (the command line's
- * host and port): after a redirect elsewhere the new Host is sent.
+ * set. -H Host, Authorization, Proxy-Authorization and Cookie fields are
+ * used only when same_origin (the command line's host and port): after a
+ * redirect elsewhere the new Host is sent and the credentials are not.
  * Returns the length, or -ENOSPC. */
 int request_build(char *buf, size_t bufsz, const char *method, const struct ps_url *u,
                   const struct client_opts *o, uint64_t resume_from, bool same_origin);

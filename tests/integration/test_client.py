@@ -749,6 +749,35 @@ class TestRedirects(ClientCase):
             self.assertEqual(dst.request_field(0, "Host"), "127.0.0.1:%d" % dst.port)
             self.assertEqual(dst.request_field(0, "X-Keep"), "1")
 
+    def test_credentials_stay_with_their_origin(self):
+        creds = (("Authorization", "Basic dXNlcjpwYXNz"), ("Cookie", "session=s3cret"),
+                 ("Proxy-Authorization", "Basic cHJveHk6cHc="))
+        args = ["-L", "-H", "X-Keep: 1"]
+        for name, value in creds:
+            args += ["-H", "%s: %s" % (name, value)]
+
+        def same_origin(srv, c, head):
+            if head.startswith(b"GET /here "):
+                c.sendall(b"HTTP/1.1 302 Found\r\nLocation: /there\r\nContent-Length: 0\r\n\r\n")
+            else:
+                c.sendall(response(b"same", ctype="text/plain"))
+        with RawServer(same_origin) as srv:  # a redirect on the same origin keeps them
+            self.assertEqual(self.run_ok(args + [srv.url("/here")]).stdout, b"same")
+            for name, value in creds:
+                self.assertEqual(srv.request_field(1, name), value)
+        # another port is another origin: credentials are dropped, other fields kept
+        with RawServer(send_raw(response(b"other", ctype="text/plain"))) as dst:
+            data = ("HTTP/1.1 307 Temporary Redirect\r\nLocation: %s\r\nContent-Length: 0\r\n"
+                    "\r\n" % dst.url("/there")).encode()
+            with RawServer(send_raw(data)) as src:
+                p = self.run_ok(args + ["-v", src.url("/here")])
+                for name, value in creds:
+                    self.assertEqual(src.request_field(0, name), value)
+            self.assertEqual(p.stdout, b"other")
+            self.assertEqual(dst.request_field(0, "X-Keep"), "1")
+            for name, _ in creds:
+                self.assertIsNone(dst.request_field(0, name), name)
+
 
 class TestRanges(ClientCase):
     CONTENT = rand_bytes(200000, seed=11)

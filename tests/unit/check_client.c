@@ -838,6 +838,17 @@ START_TEST(test_request_ranges_and_fields)
     ck_assert_str_eq(buf, "GET / HTTP/1.1\r\nHost: h:81\r\nConnection: close\r\n"
                           "accept: text/plain\r\nX-A: 1\r\nX-A: 2\r\n\r\n");
 
+    /* credentials only for the command line's origin */
+    ck_assert_int_eq(parse(ARGS("-H", "Authorization: Basic eDp5", "-H", "cookie: a=b", "-H",
+                                "Proxy-Authorization: Basic cDpx", "-H", "X-B: 3", "http://h/")),
+                     CLI_RUN);
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
+    ck_assert_ptr_nonnull(strstr(buf, "\r\nAuthorization: Basic eDp5\r\ncookie: a=b\r\n"
+                                      "Proxy-Authorization: Basic cDpx\r\nX-B: 3\r\n"));
+    request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, false);
+    ck_assert_str_eq(buf, "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: pyserve-client/" PACKAGE_VERSION
+                          "\r\nAccept: */*\r\nConnection: close\r\nX-B: 3\r\n\r\n");
+
     ck_assert_int_eq(parse(ARGS("-H", "Range: bytes=1-2", "-r", "5-6", "http://h/")), CLI_RUN);
     request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
     ck_assert_ptr_nonnull(strstr(buf, "\r\nRange: bytes=1-2\r\n"));
