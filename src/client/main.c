@@ -480,18 +480,20 @@ static int run(const struct client_opts *o)
     if (rc != 0)
         return rc;
     const struct ps_response *r = &f.resp;
-    if (o->fail && r->status >= 400) {
-        close(f.fd);
-        error("HTTP error %d %.*s from %s%s", r->status, (int)r->reason_len, r->reason, s.where,
-              s.url.target);
-        return PSC_EXIT_HTTP;
-    }
+    /* before -f: a 416 to -C is the resume's verdict (complete or not), as
+     * curl exempts it from --fail */
     if (o->resume && s.offset > 0) {
         rc = resume_verdict(&s);
         if (rc >= 0) {
             close(f.fd);
             return rc;
         }
+    }
+    if (o->fail && r->status >= 400) {
+        close(f.fd);
+        error("HTTP error %d %.*s from %s%s", r->status, (int)r->reason_len, r->reason, s.where,
+              s.url.target);
+        return PSC_EXIT_HTTP;
     }
     if (o->range && r->status == 200 && s.info)
         fprintf(stderr, "the server ignored the range: the whole body follows\n");

@@ -829,7 +829,10 @@ class TestRanges(ClientCase):
         self.write("f.bin", self.CONTENT)
         with RawServer(range_handler(self.CONTENT)) as srv:
             p = self.run_ok(["-C", "-o", "f.bin", srv.url("/f.bin")])
-        self.assertIn(b"f.bin is already complete (200000 bytes)", p.stderr)
+            self.assertIn(b"f.bin is already complete (200000 bytes)", p.stderr)
+            # the 416 is the resume's answer, not an HTTP error for -f
+            p = self.run_ok(["-f", "-C", "-o", "f.bin", srv.url("/f.bin")])
+            self.assertIn(b"f.bin is already complete (200000 bytes)", p.stderr)
         self.assertEqual(sha(self.read("f.bin")), sha(self.CONTENT))
 
     def test_continue_refused(self):
@@ -844,8 +847,13 @@ class TestRanges(ClientCase):
         # a local file longer than the remote one
         self.write("f.bin", self.CONTENT + b"extra")
         with RawServer(range_handler(self.CONTENT)) as srv:
-            self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 33, r"cannot resume f\.bin at "
-                          r"byte 200005 \(416")
+            for fail in ([], ["-f"]):
+                self.run_fail(fail + ["-C", "-o", "f.bin", srv.url("/f.bin")], 33,
+                              r"cannot resume f\.bin at byte 200005 \(416")
+        # -f still fails on other errors
+        with RawServer(send_raw(response(b"gone", status="404 Not Found"))) as srv:
+            self.run_fail(["-f", "-C", "-o", "f.bin", srv.url("/f.bin")], 22, r"HTTP error 404")
+        self.assertEqual(self.read("f.bin"), self.CONTENT + b"extra")
         # a directory is not a partial file
         os.mkdir(self.path("d"))
         with RawServer(range_handler(self.CONTENT)) as srv:
