@@ -54,6 +54,8 @@ struct session {
     char resume_name[FNAME_BUF + 1];
     const char *resume_path; /* -o FILE or resume_name */
     uint64_t offset;
+    uint64_t span;      /* the 206's Content-Range length; UINT64_MAX: no limit */
+    char span_cr[100];  /* that Content-Range, escaped, for messages */
     /* output */
     int out_fd;
     bool out_is_file;
@@ -137,8 +139,13 @@ static void progress_draw(struct session *s, bool final)
     fflush(stderr);
 }
 
+/* Writes p[0..n), but nothing past s->span: more than that is a protocol
+ * error, once the bytes up to the span are written. */
 static int out_write(struct session *s, const char *p, size_t n)
 {
+    bool over = n > s->span - s->written;
+    if (over)
+        n = (size_t)(s->span - s->written);
     int r = write_all(s->out_fd, p, n);
     if (r < 0) {
         if (s->out_fd == STDOUT_FILENO && r == -EPIPE)
@@ -149,6 +156,12 @@ static int out_write(struct session *s, const char *p, size_t n)
     }
     s->written += n;
     progress_draw(s, false);
+    if (over) {
+        error("%s sent a 206 body longer than its Content-Range \"%s\" (%llu bytes): "
+              "appended those bytes to %s, dropped the rest",
+              s->where, s->span_cr, (unsigned long long)s->span, s->out_name);
+        return -PSC_EXIT_PROTOCOL;
+    }
     return 0;
 }
 
@@ -390,11 +403,16 @@ static int body(struct session *s)
     s->progress_on = !o->quiet && isatty(STDERR_FILENO) == 1 &&
                      (s->out_is_file || (d == DEST_STDOUT && isatty(STDOUT_FILENO) != 1));
     s->progress_total = r->framing == PS_BODY_LENGTH ? s->offset + r->content_length : UINT64_MAX;
+    s->span = UINT64_MAX;
     if (d == DEST_APPEND) {
         const struct ps_field *cr = ps_resp_field(r, "content-range");
         struct content_range c;
-        if (cr && content_range_parse(cr->value, cr->value_len, &c) == 0 && c.complete_known)
-            s->progress_total = c.complete;
+        if (cr && content_range_parse(cr->value, cr->value_len, &c) == 0 && !c.unsatisfied) {
+            s->span = c.last - c.first + 1;
+            fetch_escape(cr->value, cr->value_len, 80, s->span_cr, sizeof(s->span_cr));
+            if (c.complete_known)
+                s->progress_total = c.complete;
+        }
     }
     s->t_start = s->t_last = net_now_ms();
 
@@ -417,6 +435,14 @@ static int body(struct session *s)
     }
     if (wr < 0)
         return -wr;
+    if (rc == 0 && s->span != UINT64_MAX && s->written < s->span) {
+        /* a chunked or read-until-close 206 body that ended early */
+        snprintf(err, sizeof(err),
+                 "%s ended the 206 body after %llu of the %llu bytes of its Content-Range "
+                 "\"%s\"",
+                 s->where, (unsigned long long)s->written, (unsigned long long)s->span, s->span_cr);
+        rc = -PSC_EXIT_PARTIAL;
+    }
     if (rc < 0) {
         error("%s", err);
         if (s->out_is_file && s->written + s->offset > 0 && s->info) {

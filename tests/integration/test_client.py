@@ -861,6 +861,42 @@ class TestRanges(ClientCase):
             self.assertEqual(srv.requests, [])
 
 
+    def test_continue_body_length_must_match_its_range(self):
+        # "bytes 5-9/10" announces 5 bytes; a chunked or read-until-close body
+        # has no Content-Length to check before it arrives
+        def partial(body, chunked):
+            data = (b"HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\n"
+                    b"Content-Range: bytes 5-9/10\r\n")
+            if chunked:
+                data += b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body),
+                                                                                     body)
+            else:
+                data += b"\r\n" + body
+            return send_raw(data)
+        for chunked in (True, False):
+            with self.subTest(chunked=chunked):
+                # too long: the span is appended, the rest dropped, protocol error
+                self.write("f.bin", b"01234")
+                with RawServer(partial(b"56789" + b"x" * 15, chunked)) as srv:
+                    self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 8,
+                                  r"sent a 206 body longer than its Content-Range "
+                                  r"\"bytes 5-9/10\" \(5 bytes\): appended those bytes to f\.bin")
+                self.assertEqual(self.read("f.bin"), b"0123456789")
+                # too short: kept, and -C can go on, as after a cut
+                self.write("f.bin", b"01234")
+                with RawServer(partial(b"567", chunked)) as srv:
+                    p = self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 18,
+                                      r"ended the 206 body after 3 of the 5 bytes of its "
+                                      r"Content-Range \"bytes 5-9/10\"")
+                self.assertIn(b"8 bytes are in f.bin; to resume: pyserve-client -C -o", p.stderr)
+                self.assertEqual(self.read("f.bin"), b"01234567")
+                # exact
+                self.write("f.bin", b"01234")
+                with RawServer(partial(b"56789", chunked)) as srv:
+                    self.run_ok(["-C", "-o", "f.bin", srv.url("/f.bin")])
+                self.assertEqual(self.read("f.bin"), b"0123456789")
+
+
 class TestNetworkErrors(ClientCase):
     def test_connection_refused(self):
         # A bound socket that does not listen: the port is ours, nobody accepts.
