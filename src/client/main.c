@@ -54,8 +54,8 @@ struct session {
     char resume_name[FNAME_BUF + 1];
     const char *resume_path; /* -o FILE or resume_name */
     uint64_t offset;
-    uint64_t span;      /* the 206's Content-Range length; UINT64_MAX: no limit */
-    char span_cr[100];  /* that Content-Range, escaped, for messages */
+    uint64_t span;     /* the 206's Content-Range length; UINT64_MAX: no limit */
+    char span_cr[100]; /* that Content-Range, escaped, for messages */
     /* output */
     int out_fd;
     bool out_is_file;

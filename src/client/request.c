@@ -41,8 +41,7 @@ static bool name_is(const struct cli_header *h, const char *name)
  * since CVE-2018-1000007 and CVE-2022-27776). */
 static bool origin_bound(const struct cli_header *h)
 {
-    static const char *const names[] = {"host", "authorization", "proxy-authorization",
-                                        "cookie"};
+    static const char *const names[] = {"host", "authorization", "proxy-authorization", "cookie"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (name_is(h, names[i]))
             return true;
