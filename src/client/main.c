@@ -84,6 +84,8 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+static int stdout_errno; /* why a flush of stdout failed first; 0: none did */
+
 static void print_head(FILE *out, const char *prefix, const struct ps_response *r)
 {
     fprintf(out, "%sHTTP/1.%d %03d %.*s\n", prefix, r->version % 10, r->status, (int)r->reason_len,
@@ -92,7 +94,8 @@ static void print_head(FILE *out, const char *prefix, const struct ps_response *
         fprintf(out, "%s%.*s: %.*s\n", prefix, (int)r->fields[i].name_len, r->fields[i].name,
                 (int)r->fields[i].value_len, r->fields[i].value);
     fprintf(out, "%s\n", prefix[0] ? "<" : "");
-    fflush(out);
+    if (fflush(out) != 0 && out == stdout && stdout_errno == 0)
+        stdout_errno = errno;
 }
 
 static void print_request(const char *req, size_t n)
@@ -545,8 +548,13 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported as such */
     int rc = run(&o);
-    if (fflush(stdout) != 0 && rc == PSC_EXIT_OK) {
-        error("cannot write to standard output: %s", strerror(errno));
+    if (fflush(stdout) != 0 && stdout_errno == 0)
+        stdout_errno = errno;
+    if (ferror(stdout) && rc == PSC_EXIT_OK) {
+        /* a reader gone away is not worth a message, as in out_write */
+        if (stdout_errno != EPIPE)
+            error("cannot write to standard output: %s",
+                  strerror(stdout_errno ? stdout_errno : EIO));
         rc = PSC_EXIT_WRITE;
     }
     return rc;

@@ -623,6 +623,16 @@ class TestBodies(ClientCase):
                         p.wait()
                 err.seek(0)
                 self.assertEqual(err.read(), b"")
+            # the same for a head on standard output
+            r, w = os.pipe()
+            os.close(r)
+            try:
+                p = subprocess.run([CLIENT, "-q", "-I", srv.url("/")], cwd=self.cwd,
+                                   stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.PIPE,
+                                   timeout=RUN_TIMEOUT)
+            finally:
+                os.close(w)
+            self.assertEqual((p.returncode, p.stderr), (23, b""))
 
     def test_write_errors(self):
         with RawServer(send_raw(response(b"x" * 1000, ctype="text/plain"))) as srv:
@@ -630,6 +640,16 @@ class TestBodies(ClientCase):
                           r"cannot open .*nodir/f: No such file or directory")
             self.run_fail(["-o", "/dev/full", srv.url("/")], 23,
                           r"cannot write to /dev/full: No space left on device")
+        # the head on standard output (-I, -i) is checked too
+        with RawServer(range_handler(b"x" * 1000)) as srv:
+            for args in (["-I"], ["-i", "-o", "f.bin"], ["-I", "-q"]):
+                with self.subTest(args=args), open("/dev/full", "wb") as full:
+                    p = subprocess.run([CLIENT] + args + [srv.url("/f.bin")], cwd=self.cwd,
+                                       stdin=subprocess.DEVNULL, stdout=full,
+                                       stderr=subprocess.PIPE, timeout=RUN_TIMEOUT)
+                    self.assertEqual(p.returncode, 23, p.stderr)
+                    self.assertEqual(errlines(p.stderr), [
+                        PROG + "cannot write to standard output: No space left on device"])
         os.chmod(self.cwd, 0o555)
         try:
             if os.access(self.cwd, os.W_OK):
