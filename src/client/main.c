@@ -98,6 +98,19 @@ static void print_head(FILE *out, const char *prefix, const struct ps_response *
         stdout_errno = errno;
 }
 
+/* s as one word for a POSIX shell, pasteable whatever it holds: in single
+ * quotes, each ' written as '\'' */
+static void put_sh_word(FILE *out, const char *s)
+{
+    fputc('\'', out);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*s, out);
+    fputc('\'', out);
+}
+
 static void print_request(const char *req, size_t n)
 {
     const char *p = req, *end = req + n;
@@ -449,11 +462,15 @@ static int body(struct session *s)
     if (rc < 0) {
         error("%s", err);
         if (s->out_is_file && s->written + s->offset > 0 && s->info) {
-            char host[PS_URL_HOST_MAX + 16];
+            char host[PS_URL_HOST_MAX + 16], url[sizeof(host) + PS_URL_TARGET_MAX + 8];
             ps_url_host_header(&s->url, host, sizeof(host));
-            fprintf(stderr, "%llu bytes are in %s; to resume: " PROG " -C -o '%s' http://%s%s\n",
-                    (unsigned long long)(s->offset + s->written), s->out_name, s->out_name, host,
-                    s->url.target);
+            snprintf(url, sizeof(url), "http://%s%s", host, s->url.target);
+            fprintf(stderr, "%llu bytes are in %s; to resume: " PROG " -C -o ",
+                    (unsigned long long)(s->offset + s->written), s->out_name);
+            put_sh_word(stderr, s->out_name);
+            fputc(' ', stderr);
+            put_sh_word(stderr, url);
+            fputc('\n', stderr);
         }
         return -rc;
     }

@@ -702,11 +702,29 @@ class TestBadResponses(ClientCase):
         p = self.bad(data, 18, r"closed the connection after 5000 of 10000 body bytes",
                      args=["-o", "part.bin"])
         self.assertEqual(self.read("part.bin"), body)  # what arrived is kept
-        self.assertIn(b"to resume: pyserve-client -C -o 'part.bin' http://", p.stderr)
+        self.assertIn(b"to resume: pyserve-client -C -o 'part.bin' 'http://", p.stderr)
         chunked = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
                    b"\r\n5\r\nhello\r\n")
         p = self.bad(chunked, 18, r"inside the chunked body after 5 bytes")
         self.assertEqual(p.stdout, b"hello")
+
+    def test_resume_hint_is_quoted_for_the_shell(self):
+        name = "a'; touch PWNED; echo 'b.bin"
+        body = rand_bytes(5000, seed=4)
+        data = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                b"Content-Disposition: attachment; filename=\"%s\"\r\nContent-Length: 10000\r\n"
+                b"\r\n" % name.encode()) + body
+        with RawServer(send_raw(data)) as srv:
+            url = srv.url("/d?x=';>PWNED2;'")  # no spaces in a URL
+            p = self.run_fail(["-O", url], 18, r"after 5000 of 10000 body bytes")
+        self.assertEqual(self.read(name), body)
+        hint = re.search(r"; to resume: pyserve-client (.*)$", p.stderr.decode(), re.M)
+        self.assertIsNotNone(hint, p.stderr)
+        # pasted into sh, the hint gives these words and runs nothing else
+        sh = subprocess.run(["sh", "-c", "printf '%s\\n' " + hint.group(1)], cwd=self.cwd,
+                            capture_output=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(sh.stdout.decode().splitlines(), ["-C", "-o", name, url])
+        self.assertEqual(self.files(), [name])
 
     def test_connection_reset(self):
         def handler(srv, c, head):
