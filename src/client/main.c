@@ -461,7 +461,8 @@ static int body(struct session *s)
     }
     if (rc < 0) {
         error("%s", err);
-        if (s->out_is_file && s->written + s->offset > 0 && s->info) {
+        /* -C asks for the rest of the whole resource: no hint after a -r part */
+        if (s->out_is_file && s->written + s->offset > 0 && s->info && !o->range) {
             char host[PS_URL_HOST_MAX + 16], url[sizeof(host) + PS_URL_TARGET_MAX + 8];
             ps_url_host_header(&s->url, host, sizeof(host));
             snprintf(url, sizeof(url), "http://%s%s", host, s->url.target);

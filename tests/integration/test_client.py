@@ -830,6 +830,14 @@ class TestRanges(ClientCase):
             self.assertEqual(self.read("tail.bin"), self.CONTENT[-500:])
             self.assertEqual(srv.request_field(1, "Range"), "bytes=-500")
 
+    def test_range_cut_gives_no_resume_hint(self):
+        # -C would append the rest of the whole resource to the part
+        with RawServer(range_handler(self.CONTENT, cut_after=500)) as srv:
+            p = self.run_fail(["-r", "0-999", "-o", "part.bin", srv.url("/f.bin")], 18,
+                              r"after 500 of 1000")
+        self.assertEqual(self.read("part.bin"), self.CONTENT[:500])
+        self.assertNotIn(b"to resume", p.stderr)
+
     def test_continue_resumes_to_the_exact_bytes(self):
         self.write("f.bin", self.CONTENT[:123456])
         with RawServer(range_handler(self.CONTENT)) as srv:
