@@ -538,8 +538,8 @@ static int run(const struct client_opts *o)
     }
     if (o->fail && r->status >= 400) {
         close(f.fd);
-        error("HTTP error %d %.*s from %s%s", r->status, (int)r->reason_len, r->reason, s.where,
-              s.url.target);
+        error("HTTP error %d %.*s from %s for %s", r->status, (int)r->reason_len, r->reason,
+              s.where, s.url.target);
         return PSC_EXIT_HTTP;
     }
     if (o->range && r->status == 200 && s.info)

@@ -420,7 +420,8 @@ class TestHttpServer(ClientCase):
             self.assertEqual(p.stdout, HELLO)
 
     def test_fail_on_404(self):
-        p = self.run_fail(["-f", self.url("/missing.txt")], 22, r"HTTP error 404")
+        p = self.run_fail(["-f", self.url("/missing.txt")], 22, r"HTTP error 404 .* from "
+                          r"127\.0\.0\.1 port \d+ for /missing\.txt$")
         self.assertEqual(p.stdout, b"")
         p = self.run_fail(["--fail", "-q", self.url("/missing.txt")], 22, r"HTTP error 404")
         # without -f: exit 0 and the (textual) error page on stdout
