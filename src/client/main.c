@@ -348,6 +348,11 @@ static int resume_verdict(struct session *s)
               "without -C",
               s->where, r->status, s->resume_path);
         return PSC_EXIT_RANGE;
+    case RESUME_BAD_LENGTH:
+        error("%s answered 206 with Content-Range \"%s\" and a Content-Length of %llu, which "
+              "is not the length of that range: %s left unchanged",
+              s->where, shown, (unsigned long long)r->content_length, s->resume_path);
+        return PSC_EXIT_RANGE;
     case RESUME_MISMATCH:
         error("%s answered 206 with Content-Range \"%s\", which does not continue %s at byte "
               "%llu: file left unchanged",

@@ -66,7 +66,7 @@ enum resume_verdict resume_check(int status, uint64_t offset, const char *conten
         if (!have || cr.unsatisfied || cr.first != offset)
             return RESUME_MISMATCH;
         if (body_length != UINT64_MAX && body_length != cr.last - cr.first + 1)
-            return RESUME_MISMATCH;
+            return RESUME_BAD_LENGTH;
         return RESUME_APPEND;
     }
     if (status == 416) {

@@ -24,6 +24,7 @@ enum resume_verdict {
     RESUME_COMPLETE,    /* a 416 saying the remote length is the offset */
     RESUME_IGNORED,     /* a 2xx other than 206: the range was not honoured */
     RESUME_MISMATCH,    /* a 206 at another offset, or without a valid Content-Range */
+    RESUME_BAD_LENGTH,  /* a 206 at the offset whose Content-Length is not the range's */
     RESUME_UNSATISFIED, /* a 416 otherwise (local file longer, or no length) */
     RESUME_OTHER,       /* any other status: not about the range */
 };
@@ -31,7 +32,7 @@ enum resume_verdict {
 /* What a response to "Range: bytes=OFFSET-" means for the local file.
  * content_range may be NULL (field absent). body_length is the
  * Content-Length, or UINT64_MAX when unknown; a 206 whose length differs
- * from the range it claims is a mismatch. */
+ * from the range it claims is RESUME_BAD_LENGTH. */
 enum resume_verdict resume_check(int status, uint64_t offset, const char *content_range,
                                  size_t cr_len, uint64_t body_length);
 

@@ -891,6 +891,16 @@ class TestRanges(ClientCase):
             with RawServer(range_handler(self.CONTENT, **kw)) as srv:
                 self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 33, msg)
             self.assertEqual(self.read("f.bin"), partial)
+        # a 206 at the right byte whose Content-Length is not the range's
+        self.write("f.bin", partial)
+        data = response(self.CONTENT[1000:1020], status="206 Partial Content",
+                        extra="Content-Range: bytes 1000-1004/200000\r\n")
+        with RawServer(send_raw(data)) as srv:
+            self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 33,
+                          r"answered 206 with Content-Range \"bytes 1000-1004/200000\" and a "
+                          r"Content-Length of 20, which is not the length of that range: f\.bin "
+                          r"left unchanged$")
+        self.assertEqual(self.read("f.bin"), partial)
         # a local file longer than the remote one
         self.write("f.bin", self.CONTENT + b"extra")
         with RawServer(range_handler(self.CONTENT)) as srv:

@@ -593,7 +593,9 @@ static const struct resume_case resume_cases[] = {
     {206, 100, "bytes 0-199/200", 200, RESUME_MISMATCH},
     {206, 100, "bytes 101-199/200", 99, RESUME_MISMATCH},
     {206, 100, NULL, 100, RESUME_MISMATCH},
-    {206, 100, "bytes 100-199/200", 50, RESUME_MISMATCH}, /* length disagrees */
+    {206, 100, "bytes 100-199/200", 50, RESUME_BAD_LENGTH}, /* length disagrees */
+    {206, 100, "bytes 100-199/*", 101, RESUME_BAD_LENGTH},
+    {206, 100, "bytes 101-199/200", 50, RESUME_MISMATCH}, /* start first */
     {206, 100, "bytes */200", 0, RESUME_MISMATCH},
     {206, 100, "garbage", 100, RESUME_MISMATCH},
     {200, 100, NULL, 200, RESUME_IGNORED},
