@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "path.h"
+
 #define PAGE_MAX (16u << 20) /* hard cap on a listing page */
 
 struct sbuf {
@@ -66,18 +68,13 @@ static void html_escape(struct sbuf *b, const char *s, size_t n)
 /* Everything but RFC 3986 unreserved characters is %-encoded, so the link
  * is a relative path segment whatever the name holds (':' included, so a
  * name like "javascript:x" cannot become a scheme). */
-static void pct_encode(struct sbuf *b, const char *s, size_t n)
+static void link_encode(struct sbuf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            sb_put(b, s + i, 1);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sb_put(b, e, 3);
-        }
+    char enc[3 * 256];
+    for (size_t i = 0; i < n;) {
+        size_t k = n - i < sizeof(enc) / 3 ? n - i : sizeof(enc) / 3;
+        sb_put(b, enc, pct_encode(s + i, k, false, enc, sizeof(enc)));
+        i += k;
     }
 }
 
@@ -107,7 +104,7 @@ int autoindex_render(struct autoindex_entry *e, size_t n, const char *rel, size_
     for (size_t i = 0; i < n; i++) {
         size_t nl = strlen(e[i].name);
         sb_str(&b, "<tr><td><a href=\"");
-        pct_encode(&b, e[i].name, nl);
+        link_encode(&b, e[i].name, nl);
         if (e[i].is_dir)
             sb_str(&b, "/");
         sb_str(&b, "\">");

@@ -94,23 +94,19 @@ int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t ou
     return 0;
 }
 
-static bool is_pchar(unsigned char c)
+static bool is_unreserved(unsigned char c)
 {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("-._~!$&'()*+,;=:@", c) != NULL; /* unreserved, sub-delims */
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
-size_t path_encode(const char *rel, size_t n, char *out, size_t cap)
+size_t pct_encode(const char *s, size_t n, bool keep_path, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
-    if (cap < 1)
-        return 0;
-    out[o++] = '/';
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)rel[i];
-        if (c == '/' || is_pchar(c)) {
+        unsigned char c = (unsigned char)s[i];
+        if (is_unreserved(c) || (keep_path && c != '\0' && strchr("/!$&'()*+,;=:@", c))) {
             if (o + 1 > cap)
                 return 0;
             out[o++] = (char)c;
@@ -123,4 +119,13 @@ size_t path_encode(const char *rel, size_t n, char *out, size_t cap)
         }
     }
     return o;
+}
+
+size_t path_encode(const char *rel, size_t n, char *out, size_t cap)
+{
+    if (cap < 1)
+        return 0;
+    out[0] = '/';
+    size_t m = pct_encode(rel, n, true, out + 1, cap - 1);
+    return n > 0 && m == 0 ? 0 : m + 1;
 }
