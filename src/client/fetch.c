@@ -163,12 +163,16 @@ int fetch_head(struct fetch *f, bool head_request, char *err, size_t errsz)
     return 0;
 }
 
-/* Make unread bytes available. Returns 1, 0 at end of stream, or an error. */
-static int fill(struct fetch *f, char *err, size_t errsz)
+/* Make unread bytes available, waiting for them or (!wait) not. Returns 1,
+ * 0 at end of stream, FETCH_AGAIN (!wait, nothing there) or an error. */
+static int fill(struct fetch *f, bool wait, char *err, size_t errsz)
 {
     if (f->rn > 0)
         return 1;
-    ssize_t got = net_recv(f->fd, f->body_buf, sizeof(f->body_buf), f->timeout_ms);
+    ssize_t got = wait ? net_recv(f->fd, f->body_buf, sizeof(f->body_buf), f->timeout_ms)
+                       : net_recv_now(f->fd, f->body_buf, sizeof(f->body_buf));
+    if (got == -EAGAIN && !wait)
+        return FETCH_AGAIN;
     if (got < 0)
         return recv_error(f, got, "the body", err, errsz);
     f->rp = f->body_buf;
@@ -176,15 +180,16 @@ static int fill(struct fetch *f, char *err, size_t errsz)
     return got > 0;
 }
 
-int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz)
+static int body_next(struct fetch *f, bool wait, const char **data, size_t *n, char *err,
+                     size_t errsz)
 {
     int r;
     if (f->body_done)
         return 0;
     switch (f->resp.framing) {
     case PS_BODY_LENGTH: {
-        r = fill(f, err, errsz);
-        if (r < 0)
+        r = fill(f, wait, err, errsz);
+        if (r < 0 || r == FETCH_AGAIN)
             return r;
         if (r == 0) {
             snprintf(err, errsz, "%s closed the connection after %llu of %llu body bytes", f->where,
@@ -202,7 +207,9 @@ int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t 
         return 1;
     }
     case PS_BODY_CLOSE:
-        r = fill(f, err, errsz);
+        r = fill(f, wait, err, errsz);
+        if (r == FETCH_AGAIN)
+            return r;
         if (r <= 0) {
             f->body_done = r == 0;
             return r;
@@ -215,8 +222,8 @@ int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t 
         return 1;
     case PS_BODY_CHUNKED:
         for (;;) {
-            r = fill(f, err, errsz);
-            if (r < 0)
+            r = fill(f, wait, err, errsz);
+            if (r < 0 || r == FETCH_AGAIN)
                 return r;
             if (r == 0) {
                 snprintf(err, errsz,
@@ -252,4 +259,14 @@ int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t 
     case PS_BODY_NONE:
     default: f->body_done = true; return 0;
     }
+}
+
+int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz)
+{
+    return body_next(f, true, data, n, err, errsz);
+}
+
+int fetch_body_now(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz)
+{
+    return body_next(f, false, data, n, err, errsz);
 }

@@ -48,6 +48,13 @@ int fetch_head(struct fetch *f, bool head_request, char *err, size_t errsz);
  * status (partial, protocol, timeout, network) with err set. */
 int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz);
 
+#define FETCH_AGAIN 2 /* fetch_body_now: no body bytes without waiting */
+
+/* fetch_body without waiting: only what is in the buffer or has already
+ * arrived on the socket. Returns as fetch_body does, or FETCH_AGAIN when
+ * the next piece would have to be waited for. */
+int fetch_body_now(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz);
+
 /* s[0..n) for a message: printable ASCII kept, other bytes as \xHH, cut
  * after max input bytes with "...". */
 void fetch_escape(const char *s, size_t n, size_t max, char *out, size_t outsz);

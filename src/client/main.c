@@ -378,23 +378,26 @@ static int body(struct session *s)
     size_t sn = 0;
     int rc = 0;
 
-    /* up to SNIFF_BYTES of the body, to decide text or binary */
+    /* The start of the body decides text or binary: the first piece (waited
+     * for), then whatever else has already arrived, up to SNIFF_BYTES. A
+     * slow stream is not held back until SNIFF_BYTES or its end arrive. */
     const char *data;
     size_t n = 0;
     bool pending = false; /* data[0..n) read but not yet in sniff */
-    while (sn < sizeof(sniff)) {
-        rc = fetch_body(f, &data, &n, err, sizeof(err));
-        if (rc <= 0)
-            break;
+    rc = fetch_body(f, &data, &n, err, sizeof(err));
+    while (rc == 1) {
         size_t take = n < sizeof(sniff) - sn ? n : sizeof(sniff) - sn;
         memcpy(sniff + sn, data, take);
         sn += take;
         data += take;
         n -= take;
         pending = n > 0;
-        if (pending)
+        if (pending || sn == sizeof(sniff))
             break;
+        rc = fetch_body_now(f, &data, &n, err, sizeof(err));
     }
+    if (rc == FETCH_AGAIN)
+        rc = 1; /* more to come: the copy below waits for it */
     if (rc < 0 && sn == 0) {
         error("%s", err); /* nothing arrived: no file is created */
         return -rc;

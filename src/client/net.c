@@ -184,3 +184,15 @@ ssize_t net_recv(int fd, char *p, size_t n, uint64_t timeout_ms)
             return w;
     }
 }
+
+ssize_t net_recv_now(int fd, char *p, size_t n)
+{
+    for (;;) {
+        ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
+        if (r >= 0)
+            return r;
+        if (errno == EINTR)
+            continue;
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    }
+}

@@ -30,4 +30,9 @@ int net_send_all(int fd, const char *p, size_t n, uint64_t timeout_ms);
  * first. Returns the count, 0 at end of stream, -ETIMEDOUT or -errno. */
 ssize_t net_recv(int fd, char *p, size_t n, uint64_t timeout_ms);
 
+/* Receive at most n bytes that have already arrived, without waiting.
+ * Returns the count, 0 at end of stream, -EAGAIN when nothing is there
+ * now, or -errno. */
+ssize_t net_recv_now(int fd, char *p, size_t n);
+
 #endif

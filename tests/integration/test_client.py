@@ -511,6 +511,61 @@ class TestBodies(ClientCase):
             p = self.run_ok([srv.url("/")])
         self.assertEqual(p.stdout, body)
 
+    def test_text_streams_as_it_arrives(self):
+        # The server sends the head and a first line, then waits until the
+        # test has read that line from the client's standard output: a
+        # client that holds text back (to fill its 4 KiB sniff buffer, or
+        # until the end of the body) never shows it, and the wait runs out.
+        first, rest = b"first line\n", b"and then the rest\n"
+        cases = [
+            ("length", "Content-Type: text/plain\r\nContent-Length: %d\r\n"
+             % (len(first) + len(rest)), first, rest),
+            # the chunk's CRLF and a part of the next size line arrive
+            # with the first line: framing bytes that hold no data
+            ("chunked", "Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\n",
+             b"%x\r\n%s\r\n1" % (len(first), first), b"2\r\n%s\r\n0\r\n\r\n" % rest),
+            # no Content-Type: the first line alone decides text
+            ("close", "", first, rest),
+        ]
+        self.assertEqual(len(rest), 0x12)
+        for name, fields, head_part, rest_part in cases:
+            with self.subTest(framing=name):
+                looked = threading.Event()  # set once the test stops looking
+
+                def handler(srv, c, head):
+                    c.sendall(("HTTP/1.1 200 OK\r\n%s\r\n" % fields).encode() + head_part)
+                    looked.wait(RUN_TIMEOUT)
+                    c.sendall(rest_part)
+                with RawServer(handler) as srv:
+                    p = subprocess.Popen([CLIENT, "--timeout", "%d" % RUN_TIMEOUT, srv.url("/")],
+                                         cwd=self.cwd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                    out = b""
+                    deadline = time.monotonic() + RUN_TIMEOUT / 3
+                    try:
+                        while first not in out and time.monotonic() < deadline:
+                            r, _, _ = select.select([p.stdout], [], [],
+                                                    max(0.0, deadline - time.monotonic()))
+                            if not r:
+                                continue
+                            d = os.read(p.stdout.fileno(), 65536)
+                            if not d:
+                                break
+                            out += d
+                        shown_early = first in out
+                        looked.set()
+                        rest_out, err = p.communicate(timeout=RUN_TIMEOUT)
+                    finally:
+                        looked.set()
+                        if p.poll() is None:
+                            p.kill()
+                            p.wait()
+                self.assertTrue(shown_early, "the first line was not shown before the rest "
+                                "was sent (stdout by then: %r)" % out)
+                self.assertEqual(p.returncode, 0, err)
+                self.assertEqual(out + rest_out, first + rest)
+                self.assertEqual(self.files(), [])
+
     def test_head_204_304_need_no_body(self):
         # The server keeps the connection open after the head: the client must
         # not wait for a body (bounded by --timeout, so a bug is exit 28).
