@@ -148,7 +148,10 @@ static int set_url(struct client_opts *o, const char *arg, char *err, size_t err
     char buf[PS_URL_TARGET_MAX + PS_URL_HOST_MAX + 16];
     const char *why = "malformed";
     const char *s = arg;
-    if (!strstr(arg, "://")) {
+    /* a scheme ends the part before the first '/', '?' or '#': a "://" in
+     * the path or query ("h/p?next=http://x/") is no scheme */
+    size_t lead = strcspn(arg, "/?#");
+    if (!(lead > 0 && arg[lead - 1] == ':' && strncmp(arg + lead, "//", 2) == 0)) {
         /* host[:port]/path without a scheme, as curl takes it */
         if (strlen(arg) + 8 > sizeof(buf))
             return fail(err, errsz, "URL too long");

@@ -359,6 +359,9 @@ class TestHttpServer(ClientCase):
     def test_no_scheme(self):
         p = self.run_ok(["127.0.0.1:%d/hello.txt" % self.srv.port])
         self.assertEqual(p.stdout, HELLO)
+        # "://" in the query is no scheme
+        p = self.run_ok(["127.0.0.1:%d/hello.txt?next=http://x/y" % self.srv.port])
+        self.assertEqual(p.stdout, HELLO)
 
     def test_output_file(self):
         self.write("out.bin", b"old content that is longer than the new one" * 10)

@@ -133,6 +133,24 @@ START_TEST(test_cli_url_forms)
     ck_assert_uint_eq(opts.url.port, 8080);
     ck_assert_str_eq(opts.url.target, "/x");
 
+    /* a scheme is looked for before the first '/', '?' or '#' only */
+    static const struct {
+        const char *arg, *host, *target;
+        unsigned port;
+    } forms[] = {
+        {"127.0.0.1:8080/p?next=http://x/y", "127.0.0.1", "/p?next=http://x/y", 8080},
+        {"h?u=http://x", "h", "/?u=http://x", 80},
+        {"h:81/a://b", "h", "/a://b", 81},
+        {"h#frag://x", "h", "/", 80},
+        {"HTTP://h/a?b=http://c", "h", "/a?b=http://c", 80},
+    };
+    for (size_t i = 0; i < NELEMS(forms); i++) {
+        ck_assert_msg(parse(ARGS(forms[i].arg)) == CLI_RUN, "%s: %s", forms[i].arg, err);
+        ck_assert_str_eq(opts.url.host, forms[i].host);
+        ck_assert_uint_eq(opts.url.port, forms[i].port);
+        ck_assert_str_eq(opts.url.target, forms[i].target);
+    }
+
     ck_assert_int_eq(parse(ARGS("http://[::1]:8080/")), CLI_RUN);
     ck_assert_str_eq(opts.url.host, "::1");
     ck_assert(opts.url.ipv6_literal);
