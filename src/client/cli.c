@@ -242,7 +242,16 @@ int cli_parse(int argc, char **argv, struct client_opts *o, char *err, size_t er
         case 'I': o->head = true; break;
         case 'i': o->include = true; break;
         case 'O': remote_name = true; break;
-        case 'C': o->resume = true; break;
+        case 'C':
+            o->resume = true;
+            /* "-C -" is curl's spelling of -C: take the "-" that follows it
+             * here. getopt_long moves the operands behind the options in
+             * their order ("URL -C -" leaves "URL" "-"), so it cannot be
+             * told apart from a stray one later. Inside a bundle ("-Cq")
+             * optind still points at the bundle, never at a lone "-". */
+            if (optind < argc && strcmp(argv[optind], "-") == 0)
+                optind++;
+            break;
         case 'L': o->follow = true; break;
         case 'f': o->fail = true; break;
         case '4': o->family = AF_INET; break;
@@ -301,13 +310,8 @@ int cli_parse(int argc, char **argv, struct client_opts *o, char *err, size_t er
         }
     }
 
-    /* "-C -" is curl's spelling of -C: accept the lone "-" it leaves. */
     char **pos = argv + optind;
     int npos = argc - optind;
-    if (o->resume && npos > 1 && strcmp(pos[0], "-") == 0) {
-        pos++;
-        npos--;
-    }
     int r;
     if (npos == 1)
         r = set_url(o, pos[0], err, errsz);

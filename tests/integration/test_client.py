@@ -923,6 +923,13 @@ class TestRanges(ClientCase):
             self.run_ok(["-C", "-", srv.url("/dir/g.bin")])  # curl's spelling
         self.assertEqual(self.files(), ["g.bin"])
         self.assertEqual(sha(self.read("g.bin")), sha(self.CONTENT))
+        # the same after the URL: options go anywhere
+        self.write("g.bin", self.CONTENT[:2000])
+        with RawServer(range_handler(self.CONTENT)) as srv:
+            self.run_ok([srv.url("/dir/g.bin"), "-C", "-"])
+            self.assertEqual(srv.request_field(0, "Range"), "bytes=2000-")
+        self.assertEqual(self.files(), ["g.bin"])
+        self.assertEqual(sha(self.read("g.bin")), sha(self.CONTENT))
 
     def test_continue_without_a_file(self):
         with RawServer(range_handler(self.CONTENT)) as srv:

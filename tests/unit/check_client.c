@@ -207,6 +207,24 @@ START_TEST(test_cli_options)
     ck_assert_int_eq(parse(ARGS("--continue", "-o", "x", "http://h/f.iso")), CLI_RUN);
     ck_assert_int_eq(opts.out, CLI_OUT_FILE);
     ck_assert_int_eq(parse(ARGS("-", "http://h/")), CLI_ERROR); /* only after -C */
+    /* "-C -" anywhere, as in curl: after the URL, in a bundle, with HOST PORT PATH */
+    const char *const *const resume_forms[] = {
+        ARGS("http://h/f.iso", "-C", "-"),   ARGS("http://h/f.iso", "--continue", "-", "-q"),
+        ARGS("-qC", "-", "http://h/f.iso"),  ARGS("h", "80", "/f.iso", "-C", "-"),
+        ARGS("-C", "-", "h", "80", "f.iso"),
+    };
+    for (size_t i = 0; i < NELEMS(resume_forms); i++) {
+        ck_assert_msg(parse(resume_forms[i]) == CLI_RUN, "resume form %zu: %s", i, err);
+        ck_assert(opts.resume);
+        ck_assert_int_eq(opts.out, CLI_OUT_REMOTE);
+        ck_assert_str_eq(opts.url.target, "/f.iso");
+    }
+    /* a "-" that does not follow -C is still an argument too many */
+    ck_assert_int_eq(parse(ARGS("-C", "http://h/", "-")), CLI_ERROR);
+    ck_assert_int_eq(parse(ARGS("http://h/", "-", "-C")), CLI_ERROR);
+    ck_assert_int_eq(parse(ARGS("-Cq", "-", "http://h/")), CLI_ERROR);
+    ck_assert_int_eq(parse(ARGS("-C", "-")), CLI_ERROR);
+    ck_assert_str_eq(err, "no URL given");
 
     ck_assert_int_eq(parse(ARGS("-r", "0-99", "http://h/")), CLI_RUN);
     ck_assert_str_eq(opts.range, "0-99");
