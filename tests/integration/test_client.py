@@ -1099,6 +1099,8 @@ class TestUsage(ClientCase):
             (["-x", "http://h/"], r"unknown option -x"),
             (["--frobnicate", "http://h/"], r"unknown option --frobnicate"),
             (["http://h/", "-o"], r"option -o needs an argument"),
+            (["--head=x", "http://h/"], r"option '--head' takes no argument$"),
+            (["http://h/", "--fail=1"], r"option '--fail' takes no argument$"),
             (["127.0.0.1", "99999", "/"], r"bad port \"99999\""),
             (["127.0.0.1", "http", "/"], r"bad port \"http\""),
             (["http://127.0.0.1:99999/"], r"bad URL .*port out of range"),
