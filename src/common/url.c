@@ -44,6 +44,11 @@ int ps_url_parse(const char *s, struct ps_url *u, const char **why)
     }
     memcpy(auth, a, alen);
     auth[alen] = '\0';
+    /* "host:" with an empty port means the default port (RFC 3986
+     * section 3.2.3); ps_split_hostport refuses it, as listen addresses
+     * need one */
+    if (auth[alen - 1] == ':')
+        auth[alen - 1] = '\0';
     bool has_port;
     int r = ps_split_hostport(auth, false, u->host, sizeof(u->host), &u->port, &has_port);
     if (r < 0 || u->host[0] == '\0') {

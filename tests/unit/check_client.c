@@ -92,6 +92,9 @@ static const struct cli_err_case cli_err_cases[] = {
     {ARGS("ftp://h/"), "not an http:// URL"},
     {ARGS("http://h:99999/"), "bad URL"},
     {ARGS("http://h:0/"), "port 0"},
+    {ARGS("http://h::/"), "bad URL"},
+    {ARGS("http://:/"), "bad URL"},
+    {ARGS("http://[::1]::/"), "bad URL"},
     {ARGS("http://u@h/"), "user names"},
     {ARGS("http:///x"), "no host"},
     {ARGS("-o", "a", "-O", "http://h/"), "-o and -O exclude each other"},
@@ -160,6 +163,12 @@ START_TEST(test_cli_url_forms)
         {"h:81/a://b", "h", "/a://b", 81},
         {"h#frag://x", "h", "/", 80},
         {"HTTP://h/a?b=http://c", "h", "/a?b=http://c", 80},
+        /* an empty port is the default one (RFC 3986 section 3.2.3) */
+        {"http://h:/path", "h", "/path", 80},
+        {"http://h:", "h", "/", 80},
+        {"http://h:?q", "h", "/?q", 80},
+        {"h:/p", "h", "/p", 80},
+        {"http://[::1]:/x", "::1", "/x", 80},
     };
     for (size_t i = 0; i < NELEMS(forms); i++) {
         ck_assert_msg(parse(ARGS(forms[i].arg)) == CLI_RUN, "%s: %s", forms[i].arg, err);
@@ -795,6 +804,8 @@ static const struct redir_case redir_cases[] = {
     {"/caf\xc3\xa9", 0, "h", 8080, "/caf%C3%A9"},
     {"/a b", 0, "h", 8080, "/a%20b"},
     {"http://[::1]:9/z", 0, "::1", 9, "/z"},
+    {"http://x:/e", 0, "x", 80, "/e"},
+    {"//x:/e", 0, "x", 80, "/e"},
     {"https://x/", -EPROTONOSUPPORT, NULL, 0, NULL},
     {"ftp://x/", -EPROTONOSUPPORT, NULL, 0, NULL},
     {"javascript:alert(1)", -EPROTONOSUPPORT, NULL, 0, NULL},
