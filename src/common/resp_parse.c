@@ -66,7 +66,7 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
 {
     const char *p = buf, *end = buf + len, *next;
     size_t n;
-    bool bad = false, chunked = false, has_cl = false, conn_close = false, conn_keep = false;
+    bool bad = false, has_te = false, has_cl = false, conn_close = false, conn_keep = false;
 
     r->nfields = 0;
     r->content_length = 0;
@@ -86,6 +86,9 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
         if ((unsigned char)r->reason[i] < ' ' && r->reason[i] != '\t')
             return -EBADMSG;
     p = next;
+    /* RFC 9112 6.1: Transfer-Encoding on a response to HEAD or on a 304
+     * names the coding a GET would have had; neither has a body (6.3) */
+    bool te_unapplied = head_request || r->status == 304;
 
     for (;;) {
         next = line_end(p, end, &n, &bad);
@@ -127,9 +130,9 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
             r->content_length = cl;
             has_cl = true;
         } else if (eq_ci(p, k, "transfer-encoding")) {
-            if (!eq_ci(v, f->value_len, "chunked"))
+            if (!te_unapplied && !eq_ci(v, f->value_len, "chunked"))
                 return -EBADMSG; /* we decode chunked only */
-            chunked = true;
+            has_te = true;
         } else if (eq_ci(p, k, "connection")) {
             conn_close |= list_has(v, f->value_len, "close");
             conn_keep |= list_has(v, f->value_len, "keep-alive");
@@ -140,17 +143,17 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
     /* Framing: RFC 9112 section 6.3, in its order. */
     if (head_request || r->status < 200 || r->status == 204 || r->status == 304)
         r->framing = PS_BODY_NONE;
-    else if (chunked)
+    else if (has_te)
         r->framing = PS_BODY_CHUNKED; /* Transfer-Encoding overrides Content-Length */
     else if (has_cl)
         r->framing = PS_BODY_LENGTH;
     else
         r->framing = PS_BODY_CLOSE;
-    /* Chunked in an HTTP/1.0 response, or with a Content-Length too, is
-     * framing we cannot trust for the next message (RFC 9112 6.1, 6.3). */
-    r->keep_alive = r->framing != PS_BODY_CLOSE && !conn_close &&
-                    (r->version == 11 || conn_keep) && !(chunked && has_cl) &&
-                    !(chunked && r->version == 10);
+    /* Transfer-Encoding in an HTTP/1.0 response, or with a Content-Length
+     * too, is framing we cannot trust for the next message (RFC 9112 6.1,
+     * 6.3). */
+    r->keep_alive = r->framing != PS_BODY_CLOSE && !conn_close && (r->version == 11 || conn_keep) &&
+                    !(has_te && has_cl) && !(has_te && r->version == 10);
     return (int)(p - buf);
 }
 

@@ -37,8 +37,9 @@ struct ps_response {
  * head_request: the request was HEAD (no body whatever the fields say).
  * Returns the head's length (> 0), 0 when more bytes are needed, or
  * -EBADMSG (malformed: bad status line, bad field, conflicting or bad
- * Content-Length, unknown transfer coding) or -E2BIG (more fields than
- * max_fields). */
+ * Content-Length, a transfer coding other than chunked, except on a
+ * response to HEAD or a 304, which have no body) or -E2BIG (more fields
+ * than max_fields). */
 int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_response *r);
 
 /* The first field called name (case-insensitive), or NULL. */

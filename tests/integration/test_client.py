@@ -587,6 +587,24 @@ class TestBodies(ClientCase):
                 self.assertEqual(p.stdout, b"")
                 self.assertEqual(self.files(), [])
 
+    def test_transfer_encoding_on_head_and_304(self):
+        # RFC 9112 6.1: the coding a GET would have had; no body follows
+        # (the connection stays open: a client waiting for one times out)
+        def keep_open(status):
+            def handler(srv, c, head):
+                c.sendall(("HTTP/1.1 %s\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                           % status).encode())
+                srv.stop.wait(20)
+            return handler
+        with RawServer(keep_open("200 OK")) as srv:
+            p = self.run_ok(["-I", "--timeout", "10", srv.url("/")])
+            self.assertIn(b"Transfer-Encoding: gzip, chunked\n", p.stdout)
+        with RawServer(keep_open("304 Not Modified")) as srv:
+            p = self.run_ok(["--timeout", "10", srv.url("/")])
+            self.assertEqual(p.stdout, b"")
+            self.assertRegex(p.stderr.decode(), r"^HTTP/1\.1 304 Not Modified\n")
+        self.assertEqual(self.files(), [])
+
     def test_interim_responses_skipped(self):
         data = (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
                 + response(b"final", ctype="text/plain"))

@@ -446,6 +446,9 @@ class Framing(unittest.TestCase):
         "/closeeach": (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", True),
         "/eofbody": (b"HTTP/1.1 200 OK\r\n\r\nbody until close", True),
         "/extra": (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloWORLD", False),
+        # the coding a GET would have had: no body (RFC 9112 6.1)
+        "/te304": (b"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip\r\n\r\n", False),
+        "/tehead": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", False),
     }
 
     @classmethod
@@ -488,6 +491,16 @@ class Framing(unittest.TestCase):
         self.assertEqual(d["connections_opened"], 4)  # the server closes each time
         d = self.run_path("/chunked", 0)
         self.assertEqual(d["connections_opened"], 1)
+
+    def test_transfer_encoding_without_a_body(self):
+        for path, args, status in (("/te304", [], "3xx"), ("/tehead", ["--method", "HEAD"], "2xx")):
+            with self.subTest(path=path):
+                d = run_json(self, args + ["-c", "1", "-n", "4", "--timeout", "2s",
+                                           self.srv.url(path)])
+                self.assertEqual(d["requests"], 4)
+                self.assertEqual(d["errors"]["total"], 0)
+                self.assertEqual(d["status"][status], 4)
+                self.assertEqual(d["connections_opened"], 1)
 
     def test_extra_bytes_after_body(self):
         d = self.run_path("/extra", 0)

@@ -59,6 +59,22 @@ static const struct head_case head_cases[] = {
     OK("HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n", 103, 11, PS_BODY_NONE, 0, true),
     {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true, FULL, 200, 11, PS_BODY_NONE, 5, true},
     {"HTTP/1.1 200 OK\r\n\r\n", true, FULL, 200, 11, PS_BODY_NONE, 0, true},
+    /* Transfer-Encoding on a response to HEAD or on a 304 tells the coding a
+     * GET would have had; there is no body (RFC 9112 6.1, 6.3) */
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", true, FULL, 200, 11,
+     PS_BODY_NONE, 0, true},
+    {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", true, FULL, 200, 11, PS_BODY_NONE, 0,
+     true},
+    {"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: br\r\nContent-Length: 9\r\n\r\n", true, FULL,
+     404, 11, PS_BODY_NONE, 9, false},
+    {"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip\r\n\r\n", true, FULL, 304, 11,
+     PS_BODY_NONE, 0, true},
+    OK("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 304, 11,
+       PS_BODY_NONE, 0, true),
+    OK("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: x\r\nContent-Length: 3\r\n\r\n", 304, 11,
+       PS_BODY_NONE, 3, false),
+    OK("HTTP/1.0 304 Not Modified\r\nConnection: keep-alive\r\nTransfer-Encoding: gzip\r\n\r\n",
+       304, 10, PS_BODY_NONE, 0, false),
     OK("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 200, 11, PS_BODY_LENGTH, 0, true),
     OK("HTTP/1.1 200 \r\nContent-Length: 0\r\n\r\n", 200, 11, PS_BODY_LENGTH, 0, true),
     OK("HTTP/1.1 200 OK\nContent-Length: 0\n\n", 200, 11, PS_BODY_LENGTH, 0, true),
@@ -103,6 +119,9 @@ static const struct head_case head_cases[] = {
     BAD("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"),
     BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"),
     BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+    /* only HEAD and 304 may carry a coding that is not applied */
+    BAD("HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\n"),
+    BAD("HTTP/1.1 206 Partial Content\r\nTransfer-Encoding: gzip\r\n\r\n"),
     /* errors are found as soon as their line is complete */
     BAD("HTTP/1.1 200 OK\r\nContent-Length: x\r\n"),
     BAD("XTTP/1.1 200 OK\r\n"),

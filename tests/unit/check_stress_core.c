@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,6 +442,22 @@ START_TEST(test_rdec_head_request)
     ck_assert_uint_eq(dec.content_length, 1000);
     ck_assert_uint_eq(dec.body_len, 0);
     ck_assert(dec.keep_alive);
+
+    /* Transfer-Encoding on HEAD or a 304: the coding a GET would have had,
+     * no body; the next response follows on the same connection */
+    const char *te[][2] = {
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "HEAD"},
+        {"HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip\r\n\r\n", "GET"},
+    };
+    for (size_t i = 0; i < sizeof(te) / sizeof(te[0]); i++) {
+        char two[200];
+        int n = snprintf(two, sizeof(two), "%s%s", te[i][0], te[i][0]);
+        rdec_start(&dec, te[i][1][0] == 'H', false);
+        ck_assert_int_eq(feed_all(two, (size_t)n, &used), RDEC_DONE);
+        ck_assert_uint_eq(used, strlen(te[i][0]));
+        ck_assert_uint_eq(dec.body_len, 0);
+        ck_assert(dec.keep_alive);
+    }
 }
 END_TEST
 
