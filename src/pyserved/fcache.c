@@ -164,7 +164,7 @@ void fcache_free(struct fcache *fc)
  * change could be served from the cache. */
 bool fcache_on_events(struct fcache *fc, uint64_t now_seq)
 {
-    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    char buf[4096];
     bool changed = false;
     int queued = 1;
     if (ioctl(fc->ino_fd, FIONREAD, &queued) == 0 && queued == 0) {
@@ -177,11 +177,12 @@ bool fcache_on_events(struct fcache *fc, uint64_t now_seq)
             continue;
         if (n <= 0)
             break;
-        for (char *p = buf; p < buf + n;) {
-            const struct inotify_event *ev = (const struct inotify_event *)p;
-            if (!(ev->mask & IN_IGNORED))
+        for (const char *p = buf; p + sizeof(struct inotify_event) <= buf + n;) {
+            struct inotify_event ev; /* copied: no cast of a char pointer (alignment) */
+            memcpy(&ev, p, sizeof(ev));
+            if (!(ev.mask & IN_IGNORED))
                 changed = true; /* IN_Q_OVERFLOW included: something was lost */
-            p += sizeof(*ev) + ev->len;
+            p += sizeof(ev) + ev.len;
         }
     }
     fc->synced = now_seq;
