@@ -104,21 +104,41 @@ static void conn_next(struct sconn *c, uint64_t now, bool backoff)
     sconn_connect(c, now);
 }
 
-/* Every request outstanding on c failed: count them, close, go on. */
+/* Is c's next request due (closed loop: always)? */
+static bool request_due(const struct sconn *c, uint64_t now)
+{
+    const struct stress_thread *t = c->t;
+    return !open_loop(t) || sched_due_ns(&t->sched, c->gidx, c->k) <= now;
+}
+
+/* Every request outstanding on c failed: count them, close, go on.
+ *
+ * A socket that ends before a request was written on it (the server closed
+ * or reset it at once, or spoke first, as a server at its connection limit
+ * does) failed like a connect: the request it was opened for is one error
+ * and one attempt, so that -n and --once runs end, and the next connect
+ * waits the back-off instead of spinning. In the open loop, before that
+ * request is due, it is only an idle connection the server closed. */
 void sconn_fail(struct sconn *c, enum fail_kind kind, uint64_t now)
 {
     struct stress_thread *t = c->t;
+    bool unused = kind == F_CONNECT || c->on_socket == 0;
     uint64_t n = c->pcount;
-    if (kind == F_CONNECT || (n == 0 && kind != F_READ))
+    if (unused) {
+        bool idle = kind == F_READ && !request_due(c, now);
+        if (kind == F_READ)
+            kind = F_CONNECT; /* closed or reset before the request */
+        n = idle ? 0 : 1;
+        take_quota(t, n);
+    } else if (n == 0 && kind != F_READ) {
         n = 1;
+    }
     count_failure(t, kind, n, now);
-    if (kind == F_CONNECT)
-        take_quota(t, 1); /* an attempt, so that an unreachable target ends -n runs */
     t->inflight -= c->pcount;
     c->pcount = 0;
     c->phead = 0;
     sconn_close(c);
-    conn_next(c, now, kind == F_CONNECT);
+    conn_next(c, now, unused);
 }
 
 /* Close after a normal end (the server's or our Connection: close). */
@@ -355,6 +375,10 @@ static int conn_consume(struct sconn *c, const char *p, size_t n, uint64_t now)
 
 static void conn_eof(struct sconn *c, uint64_t now)
 {
+    if (c->pcount == 0 && c->on_socket == 0) { /* closed before the request */
+        sconn_fail(c, F_READ, now);
+        return;
+    }
     if (c->pcount == 0) { /* an idle keep-alive connection closed */
         conn_restart(c, now);
         return;

@@ -191,6 +191,17 @@ def ok_handler(srv, conn_no, on_conn, g, method, path):
     return Reply(response(200, b"ok\n"))
 
 
+class QuickClose(FakeServer):
+    """A server on 127.0.0.1:0 that closes every connection as soon as it
+    has accepted it, before a request can arrive."""
+
+    def __init__(self):
+        super().__init__(None)
+
+    def _serve(self, conn, conn_no):
+        conn.close()
+
+
 def refused_port():
     """A loopback port with nothing listening: bound, never listened on,
     kept bound until the caller closes it (so nobody else takes it)."""
@@ -518,6 +529,32 @@ class Framing(unittest.TestCase):
             run_json(self, args + ["--fail-on-error"], expect_status=1)
         finally:
             os.unlink(f.name)
+
+
+class ClosedBeforeTheRequest(unittest.TestCase):
+    """A server that closes each connection before the request is written
+    (one at its connection limit, say): every such connection is a failed
+    attempt, counted, not a silent reconnect."""
+
+    def test_once_accounts_for_every_client(self):
+        with QuickClose() as srv:
+            d = run_json(self, ["--clients", "16", "-t", "1", "--once", "--timeout", "2s",
+                                srv.url()], expect_status=1)
+        self.assertEqual(d["requests"], 0)
+        # closed before the write: connect errors; after it: read errors
+        self.assertEqual(d["errors"]["connect"] + d["errors"]["read"], 16, d["errors"])
+        self.assertEqual(d["errors"]["total"], 16, d["errors"])
+
+    def test_duration_run_counts_each_connection(self):
+        with QuickClose() as srv:
+            d = run_json(self, ["-c", "2", "-t", "1", "-d", "500ms", "--timeout", "2s",
+                                srv.url()], expect_status=1)
+        self.assertEqual(d["requests"], 0)
+        # each connection it opened failed once (but the two still open at
+        # the end)
+        failed = d["errors"]["connect"] + d["errors"]["read"]
+        self.assertGreater(d["connections_opened"], 0)
+        self.assertGreaterEqual(failed, d["connections_opened"] - 2, d["errors"])
 
 
 class StatusAccounting(unittest.TestCase):
