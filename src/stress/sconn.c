@@ -70,14 +70,18 @@ void sconn_close(struct sconn *c)
 
 /* Requests written but not answered go back to be sent again (the server
  * closed the connection after an earlier response, which it may do): the
- * quota gets them back, the open-loop schedule and the mix rewind. */
+ * quota gets back those it counted, the open-loop schedule and the mix
+ * rewind. */
 static void drop_pending(struct sconn *c)
 {
     struct stress_thread *t = c->t;
     uint16_t n = c->pcount;
     if (n == 0)
         return;
-    give_quota(t, n);
+    uint64_t measured = 0;
+    for (uint16_t i = 0; i < n; i++)
+        measured += counting(t, c->pend[(c->phead + i) % t->run->o->pipeline].due_ns);
+    give_quota(t, measured);
     t->inflight -= n;
     c->k -= n;
     size_t nc = t->run->ncycle;
@@ -129,7 +133,8 @@ void sconn_fail(struct sconn *c, enum fail_kind kind, uint64_t now)
         if (kind == F_READ)
             kind = F_CONNECT; /* closed or reset before the request */
         n = idle ? 0 : 1;
-        take_quota(t, n);
+        if (counting(t, now))
+            take_quota(t, n);
     } else if (n == 0 && kind != F_READ) {
         n = 1;
     }
@@ -172,7 +177,8 @@ static int conn_flush(struct sconn *c, uint64_t now)
 }
 
 /* Write as many new requests as the pipeline, the quota and (open loop)
- * the schedule allow, in one write. */
+ * the schedule allow, in one write. The quota (-n) counts the requests
+ * that are measured, not those of the warm-up. */
 void sconn_fill(struct sconn *c, uint64_t now)
 {
     struct stress_thread *t = c->t;
@@ -196,6 +202,7 @@ void sconn_fill(struct sconn *c, uint64_t now)
     if (n == 0)
         return;
     size_t off = 0;
+    uint64_t measured = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t req = run->cycle[c->cycle_pos];
         if (++c->cycle_pos == run->ncycle)
@@ -205,6 +212,7 @@ void sconn_fill(struct sconn *c, uint64_t now)
         p->due_ns = open_loop(t) ? sched_due_ns(&t->sched, c->gidx, c->k) : now;
         p->req = req;
         p->ttfb_done = false;
+        measured += counting(t, p->due_ns);
         c->pcount++;
         c->k++;
         if (n == 1) {
@@ -220,7 +228,7 @@ void sconn_fill(struct sconn *c, uint64_t now)
         c->wl = off;
     }
     c->on_socket += (uint32_t)n;
-    take_quota(t, n);
+    take_quota(t, measured);
     t->inflight += n;
     conn_flush(c, now);
 }

@@ -557,6 +557,22 @@ class ClosedBeforeTheRequest(unittest.TestCase):
         self.assertGreaterEqual(failed, d["connections_opened"] - 2, d["errors"])
 
 
+class WarmupAndCount(unittest.TestCase):
+    def test_n_counts_the_measured_requests(self):
+        # -n with --warmup: the N requests are those after the warm-up; the
+        # warm-up's own do not use them up (a quick server used to get all
+        # of them in the warm-up, and the run read "no response received")
+        with FakeServer(ok_handler) as srv:
+            d = run_json(self, ["-c", "2", "-t", "1", "--warmup", "300ms", "-d", "2s",
+                                "-n", "40", srv.url()])
+            with srv.lock:
+                served = srv.requests
+        self.assertEqual(d["requests"], 40)
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertGreater(served, 40)  # and the warm-up's
+        self.assertLess(d["duration_s"], 1.5)  # -n ended it, not -d
+
+
 class StatusAccounting(unittest.TestCase):
     def test_status_classes_and_codes(self):
         def handler(srv, conn_no, on_conn, g, method, path):
