@@ -63,6 +63,7 @@ void sconn_close(struct sconn *c)
     }
     c->want_write = false;
     c->fresh = false;
+    c->closing = false;
     c->wl = 0;
     c->on_socket = 0;
     c->state = C_IDLE;
@@ -413,7 +414,10 @@ static void ready_push(struct sconn *c)
 void sconn_readable(struct sconn *c, uint32_t events, uint64_t now)
 {
     struct stress_thread *t = c->t;
-    bool closing = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    /* kept: the close is announced once, and may be behind more data than
+     * this turn reads (the rest is read from the ready list) */
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        c->closing = true;
     uint32_t gen = c->gen;
     for (unsigned i = 0;; i++) {
         if (i == MAX_READS_PER_TURN) {
@@ -427,7 +431,7 @@ void sconn_readable(struct sconn *c, uint32_t events, uint64_t now)
                 t->st.bytes += (uint64_t)n;
             if (conn_consume(c, t->rbuf, (size_t)n, now) < 0)
                 return;
-            if ((size_t)n < SCONN_RBUF_SIZE && !closing)
+            if ((size_t)n < SCONN_RBUF_SIZE && !c->closing)
                 break; /* drained: the next arrival is a new edge */
             continue;
         }

@@ -30,7 +30,8 @@ struct sconn {
     uint8_t state;
     bool want_write;
     bool in_ready;
-    bool fresh; /* connected: the first request waits for the next EPOLLOUT */
+    bool fresh;   /* connected: the first request waits for the next EPOLLOUT */
+    bool closing; /* the socket reported the peer's close: read until EOF */
     uint32_t gen; /* bumped for every socket: stale epoll events are ignored */
     uint32_t idx; /* in t->conns */
     uint32_t gidx;

@@ -78,6 +78,13 @@ class Hang:
     """Never answer; wait for the client to close the connection."""
 
 
+class Custom:
+    """Call fn(conn) to answer, then close the connection."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 def response(status=200, body=b"", extra=b"", reason=b"X"):
     return (b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n%s\r\n"
             % (status, reason, len(body), extra)) + body
@@ -165,6 +172,9 @@ class FakeServer:
                         self.requests += 1
                         g = self.requests
                     act = self.handler(self, conn_no, on_conn, g, method.decode(), path.decode())
+                    if isinstance(act, Custom):
+                        act.fn(conn)
+                        return
                     if isinstance(act, Hang):
                         t0 = time.monotonic()
                         while True:
@@ -200,6 +210,21 @@ class QuickClose(FakeServer):
 
     def _serve(self, conn, conn_no):
         conn.close()
+
+
+CLOSE_WAIT = "08"  # in /proc/net/tcp
+
+
+def tcp_state(local, remote):
+    """The state, as /proc/net/tcp shows it, of the connection from
+    127.0.0.1:local to 127.0.0.1:remote on this machine, or None."""
+    want = ["0100007F:%04X" % port for port in (local, remote)]
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1:3] == want:
+                return fields[3]
+    return None
 
 
 def refused_port():
@@ -571,6 +596,60 @@ class WarmupAndCount(unittest.TestCase):
         self.assertEqual(d["errors"]["total"], 0)
         self.assertGreater(served, 40)  # and the warm-up's
         self.assertLess(d["duration_s"], 1.5)  # -n ended it, not -d
+
+
+class LongRead(unittest.TestCase):
+    def test_close_after_much_queued_data_ends_the_body(self):
+        # A body delimited by the close ends when the close is read. Here
+        # the close is announced with more queued than one loop turn reads
+        # (32 reads of 64 KiB): it must still be read later, not wait for
+        # --timeout. The client is stopped while the server queues 2.5 MiB
+        # of body and the close, so that all of it is there at its next
+        # event; the first response, 16 MiB, grows its receive window for
+        # that. (Where the window stays smaller, the close waits for the
+        # client to read, and the test passes without showing anything.)
+        stress = []
+
+        def stop_queue_close(conn):
+            pid = stress[0].pid
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                conn.settimeout(1.0)
+                data = b"HTTP/1.1 200 OK\r\n\r\n" + b"z" * (5 << 19)
+                sent = 0
+                try:
+                    while sent < len(data):
+                        sent += conn.send(data[sent:])
+                except socket.timeout:
+                    pass  # a smaller window: what fits
+                conn.shutdown(socket.SHUT_WR)
+                # until the client's socket has taken the close
+                ports = (conn.getpeername()[1], conn.getsockname()[1])
+                h.poll_until(lambda: tcp_state(*ports) == CLOSE_WAIT, 1.0, 0.005)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+
+        def handler(srv, conn_no, on_conn, g, method, path):
+            if on_conn == 1:
+                return Reply(response(200, b"y" * (16 << 20)))
+            return Custom(stop_queue_close)
+
+        with FakeServer(handler) as srv:
+            p = subprocess.Popen([STRESS, "-c", "1", "-t", "1", "-n", "2", "--timeout", "2s",
+                                  "--json", srv.url()], stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stress.append(p)
+            try:
+                out, err = p.communicate(timeout=RUN_TIMEOUT)
+            finally:
+                if p.poll() is None:
+                    os.kill(p.pid, signal.SIGCONT)
+                    p.kill()
+                    p.wait(timeout=5)
+        self.assertEqual(p.returncode, 0, err)
+        d = json.loads(out)
+        self.assertEqual(d["errors"]["total"], 0, d["errors"])
+        self.assertEqual(d["requests"], 2)
 
 
 class StatusAccounting(unittest.TestCase):
