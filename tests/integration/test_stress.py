@@ -803,6 +803,22 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(r.stdout.strip(), "pyserve-stress (pyserve) %s" % version)
 
 
+class JsonOutput(unittest.TestCase):
+    def test_valid_utf8_whatever_the_arguments(self):
+        # the arguments are echoed in "parameters": bytes that are not
+        # UTF-8 become U+FFFD, UTF-8 stays as it is
+        with FakeServer(ok_handler) as srv:
+            r = subprocess.run([STRESS, "-c", "1", "-n", "2", "--json", "-H",
+                                b"X-Raw: \xff\xc3 ok \xc3\xa9 \xf0\x9f\x98\x80 \xed\xa0\x80 \xc0\xaf", srv.url()],
+                               stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=RUN_TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout.decode("utf-8"))  # strict: no invalid byte
+        self.assertEqual(d["parameters"]["headers"],
+                         ["X-Raw: \ufffd\ufffd ok \u00e9 \U0001f600 \ufffd\ufffd\ufffd \ufffd\ufffd"])
+        self.assertEqual(d["requests"], 2)
+
+
 class ManPage(unittest.TestCase):
     """Every option of --help is in the OPTIONS section of pyserve-stress(1)
     and the reverse; the page renders without groff warnings."""
