@@ -101,6 +101,24 @@ static int duration(const char *opt, const char *s, uint64_t max, bool zero_ok, 
     return 0;
 }
 
+/* The long option "name" or "name=value" names, by its full name or, as
+ * getopt_long takes it, the start of it; NULL if none (the first of
+ * several, which getopt_long reports as unknown anyway). */
+static const struct option *long_option(const struct option *lo, const char *name)
+{
+    size_t n = strcspn(name, "=");
+    const struct option *first = NULL;
+    for (; lo->name; lo++) {
+        if (strncmp(lo->name, name, n) != 0)
+            continue;
+        if (lo->name[n] == '\0')
+            return lo;
+        if (!first)
+            first = lo;
+    }
+    return first;
+}
+
 /* The checks between options, once all are known. */
 static int cross_check(struct stress_opts *o, bool threads_set, bool duration_set, char *err,
                        size_t errsz)
@@ -265,10 +283,19 @@ int stress_opts_parse(int argc, char **argv, struct stress_opts *o, char *err, s
             if (strncmp(argv[optind - 1], "--", 2) == 0)
                 return bad(err, errsz, "option %s needs a value", argv[optind - 1]);
             return bad(err, errsz, "option -%c needs a value", optopt);
-        default:
-            if (optopt && strncmp(argv[optind - 1], "--", 2) != 0)
+        default: {
+            /* optind is past the word of a long option, but not past a
+             * group like -xk whose unknown letter is not the last: there
+             * argv[optind - 1] is the word before, maybe a long option */
+            const char *word = argv[optind - 1];
+            const struct option *lo =
+                strncmp(word, "--", 2) == 0 ? long_option(longopts, word + 2) : NULL;
+            if (optopt && lo && lo->val == optopt) /* --json=yes */
+                return bad(err, errsz, "option %.*s takes no value", (int)strcspn(word, "="), word);
+            if (optopt)
                 return bad(err, errsz, "unknown option -%c", optopt);
-            return bad(err, errsz, "unknown option %s", argv[optind - 1]);
+            return bad(err, errsz, "unknown option %s", word);
+        }
         }
         if (r < 0)
             return r;

@@ -184,6 +184,13 @@ static const struct bad_case bad_cases[] = {
     {{"-x", "http://h/"}, "unknown option -x"},
     {{"http://h/", "-c"}, "option -c needs a value"},
     {{"http://h/", "--duration"}, "option --duration needs a value"},
+    /* an option without a value given one, also abbreviated */
+    {{"--json=yes", "http://h/"}, "option --json takes no value"},
+    {{"--keep=1", "http://h/"}, "option --keep takes no value"},
+    {{"--help=x"}, "option --help takes no value"},
+    /* an unknown letter inside a group, after a long option */
+    {{"--json", "-xk", "http://h/"}, "unknown option -x"},
+    {{"--once", "-kZ", "http://h/"}, "unknown option -Z"},
 };
 
 START_TEST(test_opts_bad)
