@@ -39,10 +39,19 @@ static void give_quota(struct stress_thread *t, uint64_t n)
         t->left += n;
 }
 
-static void count_failure(struct stress_thread *t, enum fail_kind kind, uint64_t n, uint64_t now)
+/* How many of the requests outstanding on c are measured (were due after
+ * the warm-up). */
+static uint64_t measured_pending(const struct sconn *c)
 {
-    if (!counting(t, now))
-        return;
+    const struct stress_thread *t = c->t;
+    uint64_t m = 0;
+    for (uint16_t i = 0; i < c->pcount; i++)
+        m += counting(t, c->pend[(c->phead + i) % t->run->o->pipeline].due_ns);
+    return m;
+}
+
+static void count_failure(struct stress_thread *t, enum fail_kind kind, uint64_t n)
+{
     struct stress_stats *s = &t->st;
     switch (kind) {
     case F_CONNECT: s->err_connect += n; break;
@@ -79,10 +88,7 @@ static void drop_pending(struct sconn *c)
     uint16_t n = c->pcount;
     if (n == 0)
         return;
-    uint64_t measured = 0;
-    for (uint16_t i = 0; i < n; i++)
-        measured += counting(t, c->pend[(c->phead + i) % t->run->o->pipeline].due_ns);
-    give_quota(t, measured);
+    give_quota(t, measured_pending(c));
     t->inflight -= n;
     c->k -= n;
     size_t nc = t->run->ncycle;
@@ -116,7 +122,8 @@ static bool request_due(const struct sconn *c, uint64_t now)
     return !open_loop(t) || sched_due_ns(&t->sched, c->gidx, c->k) <= now;
 }
 
-/* Every request outstanding on c failed: count them, close, go on.
+/* Every request outstanding on c failed: count them (those of the warm-up
+ * are not), close, go on.
  *
  * A socket that ends before a request was written on it (the server closed
  * or reset it at once, or spoke first, as a server at its connection limit
@@ -128,18 +135,19 @@ void sconn_fail(struct sconn *c, enum fail_kind kind, uint64_t now)
 {
     struct stress_thread *t = c->t;
     bool unused = kind == F_CONNECT || c->on_socket == 0;
-    uint64_t n = c->pcount;
+    uint64_t n; /* failures counted */
     if (unused) {
         bool idle = kind == F_READ && !request_due(c, now);
         if (kind == F_READ)
             kind = F_CONNECT; /* closed or reset before the request */
-        n = idle ? 0 : 1;
-        if (counting(t, now))
-            take_quota(t, n);
-    } else if (n == 0 && kind != F_READ) {
-        n = 1;
+        n = !idle && counting(t, now) ? 1 : 0;
+        take_quota(t, n);
+    } else if (c->pcount > 0) {
+        n = measured_pending(c);
+    } else { /* bytes nobody asked for on an idle connection */
+        n = kind != F_READ && counting(t, now) ? 1 : 0;
     }
-    count_failure(t, kind, n, now);
+    count_failure(t, kind, n);
     t->inflight -= c->pcount;
     c->pcount = 0;
     c->phead = 0;

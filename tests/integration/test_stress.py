@@ -597,6 +597,19 @@ class WarmupAndCount(unittest.TestCase):
         self.assertGreater(served, 40)  # and the warm-up's
         self.assertLess(d["duration_s"], 1.5)  # -n ended it, not -d
 
+    def test_warmup_requests_do_not_fail_the_measurement(self):
+        # the first request, sent in the warm-up, times out after it: not
+        # counted, like its latency would not have been
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Hang() if g == 1 else Reply(response(200, b"ok\n"))
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-t", "1", "--warmup", "200ms", "-d", "800ms",
+                                "--timeout", "400ms", "--fail-on-error", srv.url()])
+            self.assertTrue(h.poll_until(lambda: len(srv.hang_closed_after) == 1, 3.0))
+        self.assertEqual(d["errors"]["total"], 0, d["errors"])
+        self.assertGreater(d["requests"], 0)
+
 
 class LongRead(unittest.TestCase):
     def test_close_after_much_queued_data_ends_the_body(self):
