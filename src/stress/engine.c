@@ -245,6 +245,11 @@ void *stress_thread_main(void *arg)
             tick(t, now);
     }
     t->finish_ns = now;
+    if (open_loop(t)) {
+        uint64_t end = now < t->run->end_ns ? now : t->run->end_ns, budget = t->left;
+        for (unsigned i = 0; i < t->nconns; i++)
+            budget -= sconn_unanswered(&t->conns[i], end, budget);
+    }
     for (unsigned i = 0; i < t->nconns; i++)
         sconn_close(&t->conns[i]);
     atomic_store_explicit(&t->live_requests, t->st.requests, memory_order_relaxed);

@@ -157,6 +157,11 @@ void stress_report_text(FILE *f, const struct stress_result *r)
     if (stress_stats_non_2xx_3xx(s))
         fprintf(f, "  Non-2xx or 3xx responses: %llu\n",
                 (unsigned long long)stress_stats_non_2xx_3xx(s));
+    if (s->unanswered)
+        fprintf(f,
+                "  Due but unanswered at the end: %llu (in the corrected latency as waiting "
+                "until the end)\n",
+                (unsigned long long)s->unanswered);
     if (r->interrupted)
         fprintf(f, "  (interrupted)\n");
     fprintf(f, "Requests/sec: %10.2f\n", secs > 0 ? (double)s->requests / secs : 0.0);
@@ -256,6 +261,7 @@ void stress_report_json(FILE *f, const struct stress_result *r)
     fprintf(f, "  \"duration_s\": %.6f,\n  \"wall_s\": %.6f,\n", secs, (double)r->wall_ns / 1e9);
     fprintf(f, "  \"requests\": %llu,\n  \"requests_per_s\": %.2f,\n",
             (unsigned long long)s->requests, secs > 0 ? (double)s->requests / secs : 0.0);
+    fprintf(f, "  \"unanswered\": %llu,\n", (unsigned long long)s->unanswered);
     fprintf(f, "  \"bytes\": %llu,\n  \"bytes_per_s\": %.2f,\n", (unsigned long long)s->bytes,
             secs > 0 ? (double)s->bytes / secs : 0.0);
     fprintf(f, "  \"connections_opened\": %llu,\n", (unsigned long long)s->connects);

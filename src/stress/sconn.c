@@ -62,6 +62,32 @@ static void count_failure(struct stress_thread *t, enum fail_kind kind, uint64_t
     }
 }
 
+/* A measured request due at due and not answered by end: it waited at
+ * least until end, and that is its corrected latency, so that a server
+ * that stalls until the end shows the stall. */
+static void count_unanswered(struct stress_thread *t, uint64_t due, uint64_t end)
+{
+    if (!counting(t, due))
+        return;
+    t->st.unanswered++;
+    ps_hist_record(&t->st.latency, end > due ? end - due : 0);
+}
+
+uint64_t sconn_unanswered(struct sconn *c, uint64_t end, uint64_t budget)
+{
+    struct stress_thread *t = c->t;
+    for (uint16_t i = 0; i < c->pcount; i++)
+        count_unanswered(t, c->pend[(c->phead + i) % t->run->o->pipeline].due_ns, end);
+    if (c->state == C_DONE)
+        return 0;
+    uint64_t n = 0, due;
+    while (n < budget && (due = sched_due_ns(&t->sched, c->gidx, c->k + n)) < end) {
+        count_unanswered(t, due, end);
+        n++;
+    }
+    return n;
+}
+
 /* --- sockets ------------------------------------------------------------- */
 
 void sconn_close(struct sconn *c)

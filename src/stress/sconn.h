@@ -67,6 +67,12 @@ void sconn_fill(struct sconn *c, uint64_t now);
 /* Give up on c's socket: count the requests on it as kind, reconnect. */
 void sconn_fail(struct sconn *c, enum fail_kind kind, uint64_t now);
 
+/* Open loop, at the end of the run: count c's measured requests that were
+ * due before end and not answered (in flight, or not sent because the
+ * connection was waiting), at most budget of the unsent ones (what is left
+ * of -n). Returns how many unsent ones it took. */
+uint64_t sconn_unanswered(struct sconn *c, uint64_t end, uint64_t budget);
+
 /* Close the socket, if any (end of the run). */
 void sconn_close(struct sconn *c);
 

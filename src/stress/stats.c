@@ -29,6 +29,7 @@ void stress_stats_merge(struct stress_stats *dst, const struct stress_stats *src
     dst->err_timeout += src->err_timeout;
     dst->err_bad += src->err_bad;
     dst->err_verify += src->err_verify;
+    dst->unanswered += src->unanswered;
     ps_hist_merge(&dst->latency, &src->latency);
     ps_hist_merge(&dst->uncorrected, &src->uncorrected);
     ps_hist_merge(&dst->connect, &src->connect);

@@ -19,6 +19,7 @@ struct stress_stats {
     uint64_t err_timeout;       /* requests aborted by --timeout */
     uint64_t err_bad;           /* malformed, truncated or unsolicited responses */
     uint64_t err_verify;        /* --verify / --expect-sha256 mismatches */
+    uint64_t unanswered;        /* open loop: due by the end, not answered */
     struct ps_hist latency;     /* closed loop: from the write; open loop: from the due time */
     struct ps_hist uncorrected; /* open loop only: from the write */
     struct ps_hist connect;

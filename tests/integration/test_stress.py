@@ -455,6 +455,28 @@ class Timeouts(unittest.TestCase):
         self.assertGreaterEqual(unc["max"], 190000, unc)
         self.assertGreaterEqual(corr["max"], 190000, corr)
 
+    def test_open_loop_stall_until_the_end(self):
+        # 100 req/s for 2 s; from request 100 on the server answers no more.
+        # The ~100 requests due in the second half, one sent and the rest
+        # waiting for the connection, are not answered by the end: they
+        # are reported, and each is in the corrected latency as having
+        # waited from its due time to the end (it waited at least that).
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Hang() if g >= 100 else Reply(response(200, b"ok\n"))
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-t", "1", "-R", "100", "-d", "2s", "--timeout", "5s",
+                                srv.url()])
+        self.assertLessEqual(d["requests"], 100)
+        self.assertGreaterEqual(d["unanswered"], 80)
+        self.assertLessEqual(d["unanswered"], 102)
+        corr = d["latency_us"]
+        self.assertEqual(corr["count"], d["requests"] + d["unanswered"])
+        self.assertGreaterEqual(corr["percentiles"]["75"], 300000, corr)
+        self.assertGreaterEqual(corr["max"], 900000, corr)
+        self.assertLess(d["latency_uncorrected_us"]["max"], 100000)  # the answered ones
+        self.assertEqual(d["errors"]["total"], 0)
+
     def test_closed_loop_hides_stall(self):
         # the same stall without -R: the client waits politely, and only
         # one request of several thousand is slow (coordinated omission)
