@@ -262,7 +262,13 @@ int stress_opts_parse(int argc, char **argv, struct stress_opts *o, char *err, s
             else
                 return bad(err, errsz, "--method %s: only GET and HEAD are supported", optarg);
             break;
-        case OPT_URLS: o->urls_file = optarg; break;
+        case OPT_URLS:
+            if (o->urls_file)
+                return bad(err, errsz,
+                           "--urls %s: a second file (%s was given); put the URLs in one", optarg,
+                           o->urls_file);
+            o->urls_file = optarg;
+            break;
         case 'R': r = count("-R", optarg, 1, SCHED_RATE_MAX, &o->rate, err, errsz); break;
         case OPT_TIMEOUT:
             r = duration("--timeout", optarg, STRESS_MAX_TIMEOUT_MS, false, &o->timeout_ms, err,

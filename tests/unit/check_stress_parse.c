@@ -191,6 +191,8 @@ static const struct bad_case bad_cases[] = {
     /* an unknown letter inside a group, after a long option */
     {{"--json", "-xk", "http://h/"}, "unknown option -x"},
     {{"--once", "-kZ", "http://h/"}, "unknown option -Z"},
+    /* the first file would be dropped without a word */
+    {{"--urls", "a.urls", "--urls=b.urls"}, "--urls b.urls: a second file"},
 };
 
 START_TEST(test_opts_bad)
