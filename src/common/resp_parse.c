@@ -73,12 +73,13 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
     next = line_end(p, end, &n, &bad);
     if (!next)
         return 0;
-    /* HTTP-version SP 3DIGIT SP [reason] (RFC 9112 section 4) */
-    if (bad || n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
+    /* HTTP-version SP 3DIGIT SP [reason] (RFC 9112 section 4). A higher
+     * minor version than 1.1 is read as 1.1 (RFC 9110 section 2.5). */
+    if (bad || n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[7] < '0' || p[7] > '9' ||
         p[8] != ' ' || p[9] < '1' || p[9] > '9' || p[10] < '0' || p[10] > '9' || p[11] < '0' ||
         p[11] > '9' || (n > 12 && p[12] != ' '))
         return -EBADMSG;
-    r->version = p[7] == '1' ? 11 : 10;
+    r->version = p[7] == '0' ? 10 : 11;
     r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
     r->reason = n > 13 ? p + 13 : p + n;
     r->reason_len = n > 13 ? n - 13 : 0;

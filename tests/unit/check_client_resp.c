@@ -91,7 +91,11 @@ static const struct head_case head_cases[] = {
     MORE("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"),
     MORE("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r"),
     BAD("HTTP/2 200 OK\r\n\r\n"),
-    BAD("HTTP/1.2 200 OK\r\n\r\n"),
+    /* a later minor version is read as the highest one known (RFC 9110 2.5) */
+    OK("HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n", 200, 11, PS_BODY_LENGTH, 0, true),
+    OK("HTTP/1.9 204 No Content\r\n\r\n", 204, 11, PS_BODY_NONE, 0, true),
+    BAD("HTTP/1.x 200 OK\r\n\r\n"),
+    BAD("HTTP/1. 200 OK\r\n\r\n"),
     BAD("HTTP/1.1 20 OK\r\n\r\n"),
     BAD("HTTP/1.1 099 X\r\n\r\n"),
     BAD("HTTP/1.1 2000 OK\r\n\r\n"),
