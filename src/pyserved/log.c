@@ -57,45 +57,16 @@ static size_t prefix(char *buf, int prio)
     return (size_t)snprintf(buf, LINE_CAP, "pyserved: ");
 }
 
-void log_msg(int prio, const char *fmt, ...)
-{
-    char buf[LINE_CAP + 1];
-    va_list ap;
-
-    if (journal_native) {
-        va_start(ap, fmt);
-        vsnprintf(buf, LINE_CAP, fmt, ap);
-        va_end(ap);
-        if (sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", prio & 7,
-                            "SYSLOG_IDENTIFIER=pyserved", NULL) >= 0)
-            return;
-    }
-    size_t n = prefix(buf, prio);
-    va_start(ap, fmt);
-    int m = vsnprintf(buf + n, LINE_CAP - n, fmt, ap);
-    va_end(ap);
-    if (m < 0)
-        m = 0;
-    n += (size_t)m;
-    if (n > LINE_CAP - 1)
-        n = LINE_CAP - 1;
-    write_line(buf, n);
-}
-
-/* Copy s into out, escaping bytes that could forge a log line or confuse a
- * terminal: controls, '"', '\\' and non-ASCII as \xHH. */
-static size_t escape(char *out, size_t cap, const char *s, size_t n)
+/* s[0..n) into out (at most cap - 1 bytes), with the bytes that could
+ * forge a log line or drive a terminal written as \xHH: the controls, and
+ * for strict also '"', '\\' and non-ASCII. */
+static size_t escape_bytes(char *out, size_t cap, const char *s, size_t n, bool strict)
 {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
-    if (!s) {
-        if (cap > 0)
-            out[o++] = '-';
-        return o;
-    }
     for (size_t i = 0; i < n && o + 4 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+        if (c < 0x20 || c == 0x7f || (strict && (c > 0x7f || c == '"' || c == '\\'))) {
             out[o++] = '\\';
             out[o++] = 'x';
             out[o++] = hex[c >> 4];
@@ -107,6 +78,38 @@ static size_t escape(char *out, size_t cap, const char *s, size_t n)
     return o;
 }
 
+size_t log_escape(char *out, size_t cap, const char *s, size_t n)
+{
+    if (s)
+        return escape_bytes(out, cap, s, n, true);
+    if (cap == 0)
+        return 0;
+    out[0] = '-';
+    return 1;
+}
+
+/* A message may hold bytes from a request (a path in an error) or from a
+ * file name: none of them may end the line and start a forged one. */
+void log_msg(int prio, const char *fmt, ...)
+{
+    char raw[LINE_CAP], buf[LINE_CAP + 1];
+    va_list ap;
+
+    va_start(ap, fmt);
+    int m = vsnprintf(raw, sizeof(raw), fmt, ap);
+    va_end(ap);
+    size_t rl = m < 0 ? 0 : (size_t)m < sizeof(raw) ? (size_t)m : sizeof(raw) - 1;
+    if (journal_native) {
+        buf[escape_bytes(buf, LINE_CAP, raw, rl, false)] = '\0';
+        if (sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", prio & 7,
+                            "SYSLOG_IDENTIFIER=pyserved", NULL) >= 0)
+            return;
+    }
+    size_t n = prefix(buf, prio);
+    n += escape_bytes(buf + n, LINE_CAP - n, raw, rl, false);
+    write_line(buf, n);
+}
+
 void log_access(const char *addr, unsigned port, bool v6, const char *method, size_t method_len,
                 const char *target, size_t target_len, int version, int status, uint64_t bytes,
                 uint64_t duration_us)
@@ -116,8 +119,8 @@ void log_access(const char *addr, unsigned port, bool v6, const char *method, si
 
     if (journal_native) {
         char m[80], t[LINE_CAP / 2];
-        size_t ml = escape(m, sizeof(m), method, method_len);
-        size_t tl = escape(t, sizeof(t), target, target_len);
+        size_t ml = log_escape(m, sizeof(m), method, method_len);
+        size_t tl = log_escape(t, sizeof(t), target, target_len);
         m[ml] = '\0';
         t[tl] = '\0';
         if (sd_journal_send("MESSAGE=%s \"%s %s HTTP/1.%d\" %d %llu %lluus", remote, m, t,
@@ -132,10 +135,10 @@ void log_access(const char *addr, unsigned port, bool v6, const char *method, si
     }
     size_t n = prefix(buf, LOG_INFO);
     n += (size_t)snprintf(buf + n, LINE_CAP - n, "%s \"", remote);
-    n += escape(buf + n, 64, method, method_len);
+    n += log_escape(buf + n, 64, method, method_len);
     if (n < LINE_CAP)
         buf[n++] = ' ';
-    n += escape(buf + n, LINE_CAP - n - 96, target, target_len);
+    n += log_escape(buf + n, LINE_CAP - n - 96, target, target_len);
     n += (size_t)snprintf(buf + n, LINE_CAP - n, " HTTP/1.%d\" %d %llu %lluus",
                           version == 10 ? 0 : 1, status, (unsigned long long)bytes,
                           (unsigned long long)duration_us);

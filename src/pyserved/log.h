@@ -15,7 +15,14 @@
 /* Decide the output format once, at start-up. */
 void log_init(void);
 
+/* One line; control characters in the message are written as \xHH. */
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copy s[0..n) into out (at most cap - 1 bytes, not terminated), escaping
+ * what could forge a log line or confuse a terminal: controls, '"', '\\'
+ * and non-ASCII as \xHH; NULL gives "-". Returns the length written. For
+ * bytes from a request: its method and target, a path. */
+size_t log_escape(char *out, size_t cap, const char *s, size_t n);
 
 /* One access-log line: ADDR:PORT "METHOD TARGET VERSION" STATUS BYTES
  * DURATIONus (IPv6 addresses in brackets). BYTES counts all that was sent,

@@ -25,6 +25,8 @@
 #include "path.h"
 #include "static.h"
 
+#define LOG_PATH_MAX 1024 /* an escaped path in a log line, cut there */
+
 /* --- the send plan ------------------------------------------------------- */
 
 static void plan_reset(struct conn *c)
@@ -111,6 +113,14 @@ void respond_error(struct conn *c, int status, bool head_only, const char *locat
 }
 
 /* --- helpers ------------------------------------------------------------- */
+
+/* A resolved path for a log message, escaped as in the access log: it
+ * comes from the request (or a file name) and may hold any byte. */
+static const char *log_path(char *out, size_t cap, const char *p, size_t n)
+{
+    out[log_escape(out, cap, p, n)] = '\0';
+    return out;
+}
 
 /* Build "/path/" plus "?query" for a directory redirect into out, from the
  * resolved path, not the raw one: "//host/../dir" must not become a
@@ -225,7 +235,9 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
                             &len);
     close(dirfd);
     if (e < 0) {
-        log_msg(LOG_ERR, "listing /%s: %s", rel, strerror(-e));
+        char lp[LOG_PATH_MAX];
+        log_msg(LOG_ERR, "listing /%s: %s", log_path(lp, sizeof(lp), rel, rel_len),
+                strerror(-e));
         respond_error(c, e == -ENOMEM ? 503 : 500, r->method == HTTP_M_HEAD, NULL, 0);
         return;
     }
@@ -415,8 +427,10 @@ static const char *detect_type(struct worker *w, const struct static_file *f, co
 {
     bool detected;
     const char *ctype = mime_content_type(w->mime, w->conf, f->fd, &f->st, path, len, &detected);
+    char lp[LOG_PATH_MAX];
     if (detected && w->conf->log_level >= LOG_DEBUG)
-        log_msg(LOG_DEBUG, "content type of /%.*s: %s (detected)", (int)len, path, ctype);
+        log_msg(LOG_DEBUG, "content type of /%s: %s (detected)",
+                log_path(lp, sizeof(lp), path, len), ctype);
     return ctype;
 }
 
@@ -564,8 +578,10 @@ void respond_request(struct conn *c, const struct http_request *r)
         return;
     }
     if (st < 0) {
+        char lp[LOG_PATH_MAX];
         if (st == -500 || st == -503)
-            log_msg(LOG_ERR, "open /%s under %s: status %d", rel, cf->root, -st);
+            log_msg(LOG_ERR, "open /%s under %s: status %d", log_path(lp, sizeof(lp), rel, pr.len),
+                    cf->root, -st);
         respond_error(c, -st, head_only, NULL, 0);
         return;
     }

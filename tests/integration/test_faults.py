@@ -547,10 +547,9 @@ class StalledReaderTest(FaultCase):
 class FdExhaustionTest(FaultCase):
     LIMIT = 64
 
-    def test_more_connections_than_descriptors(self):
-        srv = h.Server(config={"threads": 2, "keepalive_timeout": "30s",
-                               "header_timeout": "30s"},
-                       files={"hello.txt": HELLO})
+    def low_nofile_server(self, config):
+        """A started server whose descriptor limit is LIMIT."""
+        srv = h.Server(config=config, files={"hello.txt": HELLO})
         self.addCleanup(srv.close)
         # pyserved raises its soft limit to the hard one: lower both, in a
         # wrapper that then execs it (same pid, so LISTEN_PID still holds).
@@ -563,6 +562,11 @@ class FdExhaustionTest(FaultCase):
         srv.start()
         with open("/proc/%d/limits" % srv.pid) as f:
             self.assertRegex(f.read(), r"Max open files\s+%d\s+%d" % (self.LIMIT, self.LIMIT))
+        return srv
+
+    def test_more_connections_than_descriptors(self):
+        srv = self.low_nofile_server({"threads": 2, "keepalive_timeout": "30s",
+                                      "header_timeout": "30s"})
         fetch_closing(srv, "/hello.txt")
         base = socket_count(srv.pid)
         mark = srv.log_mark()
@@ -635,6 +639,35 @@ class FdExhaustionTest(FaultCase):
             self.assertEqual(try_get(srv, "/hello.txt"), (200, HELLO))
         self.assertTrue(h.poll_until(lambda: socket_count(srv.pid) <= base, 5.0),
                         "sockets not closed: %d > %d" % (socket_count(srv.pid), base))
+
+
+    def test_request_path_cannot_forge_a_log_line(self):
+        """Out of descriptors, a request is answered 503 and its path is
+        logged: a %0A in it must not start a line of its own."""
+        srv = self.low_nofile_server({"threads": 1, "file_cache_entries": 0,
+                                      "keepalive_timeout": "30s", "header_timeout": "30s"})
+        first = srv.connect()
+        self.addCleanup(first.close)
+        h.request(first, h.build_request("GET", "/hello.txt"))
+        self.assertEqual(h.read_response(first).body, HELLO)
+        held = []
+        full = lambda: len(os.listdir("/proc/%d/fd" % srv.pid)) >= self.LIMIT
+        for _ in range(2 * self.LIMIT):
+            if full():
+                break
+            c = srv.connect()
+            self.addCleanup(c.close)
+            held.append(c)
+            h.poll_until(lambda: full() or h.socket_count(srv.pid) >= len(held) + 2, 2.0)
+        self.assertTrue(h.poll_until(full, 5.0), "the descriptors did not run out")
+        mark = srv.log_mark()
+        h.request(first, h.build_request(
+            "GET", "/x%0Apyserved:%20error:%20FORGED%0D%1B[2J"))
+        self.assertEqual(h.read_response(first).status, 503)
+        srv.wait_for_log(r"open /x\\x0apyserved: error: FORGED\\x0d\\x1b\[2J", since=mark)
+        log = srv.stderr_text()[mark:]
+        self.assertNotRegex(log, r"(^|\n)pyserved: error: FORGED")
+        self.assertNotRegex(log, "[\r\x1b]")
 
 
 # --- the document root disappears -----------------------------------------------------
