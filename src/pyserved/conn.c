@@ -186,8 +186,12 @@ static void end_request(struct conn *c)
         fcache_release(c->w->fcache, c->centry);
         c->centry = NULL;
     }
-    free(c->heap);
-    c->heap = NULL;
+    if (c->heap) {
+        c->w->heap_bytes -= c->heap_len;
+        free(c->heap);
+        c->heap = NULL;
+        c->heap_len = 0;
+    }
     c->nsegs = 0;
 }
 

@@ -26,6 +26,9 @@
 #include "static.h"
 
 #define LOG_PATH_MAX 1024 /* an escaped path in a log line, cut there */
+/* Listing pages one worker's responses may hold at once; a listing asked
+ * for beyond it gets 503 (pyserve.conf(5), autoindex). */
+#define LISTING_BUDGET (32u << 20)
 
 /* --- the send plan ------------------------------------------------------- */
 
@@ -231,6 +234,13 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
     const struct conf *cf = c->w->conf;
     char *page;
     size_t len;
+    if (c->w->heap_bytes >= LISTING_BUDGET) {
+        /* the pages of listings still being sent are all in memory (up to
+         * 16 MiB each): clients that do not read must not hold more */
+        close(dirfd);
+        respond_error(c, 503, r->method == HTTP_M_HEAD, NULL, 0);
+        return;
+    }
     int e = autoindex_build(dirfd, rel, rel_len, cf->dotfiles == CONF_DOTFILES_ALLOW, &page,
                             &len);
     close(dirfd);
@@ -256,6 +266,8 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
         free(page);
     } else {
         c->heap = page;
+        c->heap_len = len;
+        c->w->heap_bytes += len;
         plan_add(c, SEG_HEAP, 0, len);
     }
     conn_begin_send(c);

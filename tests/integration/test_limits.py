@@ -380,5 +380,48 @@ class BigFileTest(LimitCase):
         self.assertEqual(bad, [])
 
 
+class ListingMemoryTest(LimitCase):
+    """Listings of a large directory to clients that do not read: the
+    pages held for them are bounded per worker thread (32 MiB), the others
+    get 503 instead of memory."""
+
+    BUDGET = 32 * 1024 * 1024
+    CLIENTS = 8
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 1, "autoindex": "yes", "send_timeout": "30s"})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        d = cls.srv.mkdir("big")
+        # 10000 names (the most a listing shows) that escaping makes long:
+        # a page of about 15 MiB
+        for i in range(10000):
+            open(os.path.join(d, "<" * 200 + "%05d" % i), "wb").close()
+        cls.srv.start()
+
+    def test_stalled_listings_are_bounded(self):
+        r = self.srv.get("/big/", timeout=30.0)
+        self.assertEqual(r.status, 200)
+        page = len(r.body)
+        self.assertGreater(page, 8 * 1024 * 1024)
+        statuses, stalled = [], []
+        for _ in range(self.CLIENTS):
+            c = self.conn(timeout=30.0, rcvbuf=4096)
+            stalled.append(c)
+            h.request(c, h.build_request("GET", "/big/"))
+            statuses.append(int(c.read_head().split(b" ", 2)[1]))
+        held = statuses.count(200)
+        self.assertEqual(held + statuses.count(503), self.CLIENTS, statuses)
+        self.assertLessEqual(held * page, self.BUDGET + page, statuses)
+        self.assertGreater(held, 0, statuses)
+        self.check_hello()
+        for c in stalled:
+            c.close()
+        # once those are gone, the listing is served again
+        ok = h.poll_until(lambda: self.srv.get("/big/", timeout=30.0).status == 200, 10.0, 0.1)
+        self.assertTrue(ok, "no listing after the stalled clients left")
+
+
 if __name__ == "__main__":
     h.main_with_skip()
