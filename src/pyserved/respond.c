@@ -83,34 +83,50 @@ static void drop_file(struct conn *c)
     c->file_fd = -1;
 }
 
+/* A head with a body from memory (an error page) after it in the out
+ * area. When a long head (a Location) leaves no room for the page, the
+ * response has none (Content-Length: 0, for HEAD too): the length sent is
+ * always the length that follows. Returns plan_head's result. */
+static int plan_page(struct conn *c, struct resp_head *h, const char *body, size_t blen,
+                     bool head_only)
+{
+    h->content_length = blen;
+    int n = plan_head(c, h);
+    if (n >= 0 && blen > c->head_cap - (size_t)n) {
+        h->content_length = blen = 0;
+        n = plan_head(c, h);
+    }
+    if (n >= 0 && !head_only && blen > 0) {
+        memcpy(conn_out(c) + n, body, blen);
+        c->segs[0].len += (uint64_t)blen;
+    }
+    return n;
+}
+
 void respond_error(struct conn *c, int status, bool head_only, const char *location,
                    size_t location_len)
 {
     char body[512];
     int blen = http_error_body(body, sizeof(body), status, c->w->conf->server_tokens);
-    if (blen < 0)
-        blen = 0;
     if (closing_status(status) || stopping(c))
         c->keep_alive = false;
     drop_file(c);
     struct resp_head h = {
         .status = status,
         .content_type = "text/html; charset=utf-8",
-        .content_length = (uint64_t)blen,
         .location = location,
         .location_len = location_len,
         .allow = status == 405,
     };
-    int n = plan_head(c, &h);
-    if (n < 0) { /* cannot happen: head_cap covers the longest Location */
-        c->keep_alive = false;
-        struct resp_head e = {.status = 500, .content_type = "text/html; charset=utf-8"};
-        n = plan_head(c, &e);
-        blen = 0;
-    }
-    if (!head_only && blen > 0 && (size_t)blen <= c->head_cap - (size_t)n) {
-        memcpy(conn_out(c) + n, body, (size_t)blen);
-        c->segs[0].len += (uint64_t)blen;
+    if (plan_page(c, &h, body, blen > 0 ? (size_t)blen : 0, head_only) < 0) {
+        if (location) {
+            /* A Location longer than the head area holds: percent-encoding
+             * makes a path up to three times the request's bytes. */
+            respond_error(c, 414, head_only, NULL, 0);
+            return;
+        }
+        c->keep_alive = false; /* cannot happen: nothing to send but the close */
+        plan_reset(c);
     }
     conn_begin_send(c);
 }
@@ -364,16 +380,11 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
         struct resp_head e = {
             .status = 416,
             .content_type = "text/html; charset=utf-8",
-            .content_length = (uint64_t)(blen > 0 ? blen : 0),
             .content_range = true,
             .range_unsatisfied = true,
             .range_size = size,
         };
-        int n = plan_head(c, &e);
-        if (n > 0 && blen > 0 && (size_t)blen <= c->head_cap - (size_t)n) {
-            memcpy(conn_out(c) + n, body, (size_t)blen);
-            c->segs[0].len += (uint64_t)blen;
-        }
+        plan_page(c, &e, body, blen > 0 ? (size_t)blen : 0, head_only);
         conn_begin_send(c);
         return;
     }

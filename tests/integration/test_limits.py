@@ -380,6 +380,47 @@ class BigFileTest(LimitCase):
         self.assertEqual(bad, [])
 
 
+class LongLocationTest(LimitCase):
+    """A redirect whose Location (the directory's path percent-encoded, up to
+    three times the bytes of the request's path, and its query) fills the
+    response head: each response is framed as it says, or refused with 414;
+    a pipelined request after it is answered intact."""
+
+    NAME = "\u0416" * 125  # 250 bytes of UTF-8, 750 percent-encoded
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 1})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.mkdir("/".join([cls.NAME] * 3))
+        cls.srv.start()
+
+    def test_redirects_near_the_head_limit(self):
+        path = ("/" + "/".join([self.NAME] * 3)).encode()
+        enc = "/" + "/".join(["%D0%96" * 125] * 3) + "/"
+        seen = set()
+        for qlen in range(2900, 3400, 10):
+            with self.subTest(query_length=qlen):
+                q = b"q" * qlen
+                c = self.conn()
+                h.request(c, b"GET " + path + b"?" + q + b" HTTP/1.1\r\nHost: x\r\n\r\n" +
+                          h.build_request("GET", "/hello.txt"))
+                r = h.read_response(c, timeout=3.0)
+                seen.add(r.status)
+                self.assertIn(r.status, (301, 414), r)
+                if r.status == 414:
+                    self.check_error(r, 414)
+                    self.check_closed(r, c)
+                    continue
+                self.assertEqual(r.get("Location"), enc + "?" + q.decode())
+                self.assertEqual(int(r.get("Content-Length")), len(r.body))
+                self.assertFalse(r.body.startswith(b"HTTP/"), r.body[:80])
+                r2 = h.read_response(c, timeout=3.0)
+                self.assertEqual((r2.status, r2.body), (200, HELLO))
+        self.assertEqual(seen, {301, 414})
+
+
 class ListingMemoryTest(LimitCase):
     """Listings of a large directory to clients that do not read: the
     pages held for them are bounded per worker thread (32 MiB), the others
