@@ -1,6 +1,6 @@
 /* Opening files beneath the document root (beneath.h: no path or symlink
  * can leave root_fd), picking a directory's index file, refusing what is
- * not a regular file. O_NONBLOCK keeps a FIFO from blocking the worker. */
+ * not a regular file before it is opened for reading. */
 #include "config.h"
 
 #include "static.h"
@@ -8,14 +8,52 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "beneath.h"
 
-static int open_beneath(int dirfd, const char *path)
+/* Open path beneath dirfd for reading, once fstat on an O_PATH descriptor
+ * (which opens nothing) has shown a regular file or a directory: opening a
+ * device node or a FIFO may act of itself (arm a watchdog, rewind a tape,
+ * release a FIFO's writer waiting in open(2)). The same inode is then
+ * opened through /proc/self/fd; without /proc, by its path again, with
+ * O_NONBLOCK against a FIFO swapped in meanwhile. Returns the descriptor
+ * with *st, -ENODEV for another type, or -errno; a directory that may be
+ * searched but not read is returned as its O_PATH descriptor with
+ * *search_only set. */
+static int open_checked(int dirfd, const char *path, struct stat *st, bool *search_only)
 {
-    return beneath_open(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int pfd = beneath_open(dirfd, path, O_PATH | O_CLOEXEC);
+    if (pfd < 0)
+        return pfd;
+    *search_only = false;
+    int r = fstat(pfd, st) < 0 ? -errno : 0;
+    if (r == 0 && !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+        r = -ENODEV;
+    if (r == 0) {
+        char proc[64];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+        r = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        r = r < 0 ? -errno : r;
+    }
+    if (r == -ENOENT) { /* no /proc */
+        r = beneath_open(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (r >= 0 && fstat(r, st) < 0) {
+            int e = errno;
+            close(r);
+            r = -e;
+        }
+    }
+    if (r == -EACCES && S_ISDIR(st->st_mode)) {
+        /* A directory that may be searched but not read (mode 0711)
+         * still has its redirect and its index file; not its listing. */
+        *search_only = true;
+        return pfd;
+    }
+    close(pfd);
+    return r;
 }
 
 static int errno_status(int e)
@@ -30,7 +68,7 @@ static int errno_status(int e)
     case EXDEV: /* resolution would leave the root */
     case ELOOP:
     case ENXIO: /* a socket, or a device without its driver */
-    case ENODEV:
+    case ENODEV: /* also: not a regular file or a directory (open_checked) */
     case EOPNOTSUPP:
     case ETXTBSY:
         return -403;
@@ -45,40 +83,32 @@ static int errno_status(int e)
 
 /* dir/ + name beneath root_fd: from the root, so that an index file may be
  * a symlink to elsewhere under the root, as any other file may. */
-static int open_index(int root_fd, const char *dir, const char *name)
+static int open_index(int root_fd, const char *dir, const char *name, struct stat *st)
 {
     char path[PATH_MAX];
+    bool search_only;
     size_t dl = strlen(dir), nl = strlen(name);
     if (dl + nl + 1 > sizeof(path))
         return -ENAMETOOLONG;
     memcpy(path, dir, dl);
     memcpy(path + dl, name, nl + 1);
-    return open_beneath(root_fd, path);
+    int fd = open_checked(root_fd, path, st, &search_only);
+    if (fd >= 0 && search_only) {
+        close(fd);
+        return -EACCES;
+    }
+    return fd;
 }
 
 int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *index,
                 unsigned nindex, bool listing, struct static_file *f)
 {
-    int fd = open_beneath(root_fd, rel);
     bool search_only = false;
+    int fd = open_checked(root_fd, rel, &f->st, &search_only);
     f->fd = -1;
     f->index = NULL;
-    if (fd == -EACCES) {
-        /* A directory that may be searched but not read (mode 0711)
-         * still has its redirect and its index file; not its listing. */
-        int pfd = beneath_open(root_fd, rel, O_PATH | O_CLOEXEC | O_DIRECTORY);
-        if (pfd >= 0) {
-            fd = pfd;
-            search_only = true;
-        }
-    }
     if (fd < 0)
         return errno_status(-fd);
-    if (fstat(fd, &f->st) < 0) {
-        int e = errno;
-        close(fd);
-        return errno_status(e);
-    }
     if (S_ISDIR(f->st.st_mode)) {
         if (f->st.st_nlink == 0) {
             close(fd);
@@ -90,14 +120,16 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
         }
         int status = listing && !search_only ? STATIC_LISTING : -403; /* no index file */
         for (unsigned i = 0; i < nindex; i++) {
-            int ifd = open_index(root_fd, rel, index[i]);
+            struct stat ist;
+            int ifd = open_index(root_fd, rel, index[i], &ist);
             if (ifd < 0) {
-                if (ifd == -ENOENT)
-                    continue;
+                if (ifd == -ENOENT || ifd == -ENODEV)
+                    continue; /* none, or not a file: the next name */
                 status = errno_status(-ifd);
                 break;
             }
-            if (fstat(ifd, &f->st) == 0 && S_ISREG(f->st.st_mode)) {
+            if (S_ISREG(ist.st_mode)) {
+                f->st = ist;
                 close(fd);
                 f->fd = ifd;
                 f->index = index[i];

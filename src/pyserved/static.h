@@ -1,6 +1,7 @@
 /* Static files: open a resolved relative path beneath the document root
  * with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS), pick the index file
- * of a directory, and refuse what is not a regular file. */
+ * of a directory, and refuse what is not a regular file (or a directory)
+ * without opening it for reading. */
 #ifndef PS_STATIC_H
 #define PS_STATIC_H
 

@@ -5,6 +5,7 @@ import email.utils
 import os
 import socket
 import struct
+import threading
 import time
 import sys
 import unittest
@@ -73,6 +74,15 @@ def populate(srv):
     os.symlink("../sub/index.html", srv.path("lidx/index.html"))
     os.mkdir(srv.path("lidxout"))
     os.symlink("../../outside.txt", srv.path("lidxout/index.html"))
+
+
+def wchan(tid):
+    """Where thread tid of this process sleeps in the kernel ("" if unknown)."""
+    try:
+        with open("/proc/self/task/%d/wchan" % tid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 class HttpCase(unittest.TestCase):
@@ -258,6 +268,39 @@ class HttpTest(HttpCase):
         # The server is not stuck on the fifo.
         r, _ = self.get("/hello.txt")
         self.assertEqual(r.body, HELLO)
+
+    def test_fifo_is_not_opened(self):
+        """A FIFO is refused without being opened: opening it for reading
+        would release a writer waiting in open(2) (as opening a device node
+        may arm a watchdog or rewind a tape), then close on it."""
+        for target, rel in (("/wfifo", "wfifo"), ("/wfifodir/", "wfifodir/index.html")):
+            with self.subTest(target=target):
+                path = self.srv.path(rel)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                os.mkfifo(path)
+                self.addCleanup(os.unlink, path)
+                opened, tid = [], []
+
+                def write_end():
+                    tid.append(threading.get_native_id())
+                    opened.append(os.open(path, os.O_WRONLY))
+                writer = threading.Thread(target=write_end)
+                writer.start()
+                try:
+                    if not h.poll_until(lambda: tid and wchan(tid[0]) == "wait_for_partner", 2.0):
+                        self.skipTest("cannot see the writer wait in open(2) (wchan)")
+                    r, _ = self.get(target)
+                    self.check_error(r, 403)
+                    self.assertFalse(h.poll_until(lambda: opened, 0.5),
+                                     "the server opened the FIFO (its writer was released)")
+                finally:
+                    # release the writer (if still waiting), then close its end
+                    rfd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                    writer.join(5.0)
+                    os.close(rfd)
+                    for fd in opened:
+                        os.close(fd)
+                self.assertFalse(writer.is_alive())
 
     @unittest.skipIf(os.geteuid() == 0, "running as root: mode 000 files are readable")
     def test_unreadable_403(self):
