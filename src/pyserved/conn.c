@@ -695,8 +695,12 @@ static void run(struct conn *c)
                 break;
             }
             s = do_read(c);
-            if (s == STEP_CONTINUE)
-                served++;
+            if (s == STEP_CONTINUE) {
+                /* a costly answer (a listing) uses up the turn: a client
+                 * that pipelines them holds the worker for one at a time */
+                served = c->costly ? MAX_REQUESTS_PER_RUN : served + 1;
+                c->costly = false;
+            }
             break;
         case CONN_SEND:
             s = do_send(c, &budget);

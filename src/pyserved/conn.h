@@ -67,6 +67,7 @@ struct conn {
     bool seg_unit_final;     /* seg_unit is no longer read (update_segment_unit) */
     uint8_t seg_unit_reads;  /* times the MSS was read for it */
     uint8_t version;
+    bool costly;             /* its answer took long to make: the turn ends after it */
 
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */
     uint32_t in_cap, out_cap, head_cap;

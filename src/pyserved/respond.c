@@ -257,6 +257,7 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
         respond_error(c, 503, r->method == HTTP_M_HEAD, NULL, 0);
         return;
     }
+    c->costly = true;
     int e = autoindex_build(dirfd, rel, rel_len, cf->dotfiles == CONF_DOTFILES_ALLOW, &page,
                             &len);
     close(dirfd);

@@ -360,12 +360,18 @@ static void expire(struct worker *w)
 
 static void run_ready(struct worker *w)
 {
-    /* A connection that yields again goes to the tail; the count bounds the
-     * pass so that epoll gets its turn. */
-    struct conn *c;
+    /* A connection that yields again goes to the tail: the pass ends with
+     * the one that was last when it began, so that each runs once before
+     * epoll gets its turn (new connections, other clients' requests); the
+     * count bounds it too. */
+    struct conn *c, *last = w->ready_list.tail;
     unsigned n = 0;
-    while ((c = w->ready_list.head) && n++ < 64)
+    while ((c = w->ready_list.head) && n++ < 64) {
+        bool end = c == last;
         conn_resume(c);
+        if (end)
+            break;
+    }
 }
 
 static void *worker_main(void *arg)

@@ -5,6 +5,7 @@ import hashlib
 import os
 import select
 import socket
+import threading
 import time
 import sys
 import unittest
@@ -439,7 +440,54 @@ class ListingMemoryTest(LimitCase):
         # a page of about 15 MiB
         for i in range(10000):
             open(os.path.join(d, "<" * 200 + "%05d" % i), "wb").close()
+        d = cls.srv.mkdir("many")  # short names: a page of about 1 MiB
+        for i in range(10000):
+            open(os.path.join(d, "f%05d" % i), "wb").close()
         cls.srv.start()
+
+    def test_pipelined_listings_take_turns(self):
+        """Each listing costs its worker a directory read and a sort: a
+        connection's turn ends after one, so that a client that pipelines
+        them does not hold the worker for a whole turn of requests."""
+        one = []
+        for _ in range(3):
+            t0 = time.monotonic()
+            r = self.srv.get("/many/", timeout=30.0)
+            one.append(time.monotonic() - t0)
+            self.assertEqual(r.status, 200)
+        unit = min(one)
+        started = [threading.Event() for _ in range(2)]
+        errors = []
+
+        def flood(ev):
+            try:
+                c = self.srv.connect(timeout=60.0)
+                try:
+                    h.request(c, h.build_request("GET", "/many/") * 32)
+                    for i in range(32):
+                        h.read_response(c)
+                        ev.set()
+                finally:
+                    c.close()
+            except Exception as e:  # reported below
+                errors.append(e)
+                ev.set()
+        threads = [threading.Thread(target=flood, args=(ev,)) for ev in started]
+        for t in threads:
+            t.start()
+        try:
+            for ev in started:
+                self.assertTrue(ev.wait(30.0))
+            t0 = time.monotonic()
+            self.check_hello()
+            waited = time.monotonic() - t0
+        finally:
+            for t in threads:
+                t.join(60.0)
+        self.assertEqual(errors, [])
+        self.assertLess(waited, 6 * unit + 0.1,
+                        "a request waited %.3f s behind pipelined listings of %.3f s each"
+                        % (waited, unit))
 
     def test_stalled_listings_are_bounded(self):
         r = self.srv.get("/big/", timeout=30.0)
