@@ -393,18 +393,30 @@ static int poll_timeout(const struct watchdog *wd)
  * root_fd still names the old directory, so requests would see the old or
  * an empty tree. Once a second the path is compared with the open fd; when
  * it names another directory, an internal reload reopens it. While the root
- * is gone, requests get 404 and this says so once. */
-enum root_state { ROOT_OK, ROOT_GONE };
+ * is gone, requests get 404 and this says so once. A path this process may
+ * not look up (a parent the user of a privilege drop cannot search) is no
+ * sign of either: requests are still served through root_fd, and only a
+ * replacement goes unnoticed, which is said once. */
+enum root_state { ROOT_OK, ROOT_GONE, ROOT_UNCHECKED };
 
 static bool root_replaced(const struct conf *c, enum root_state *state)
 {
     struct stat open_st, path_st;
     if (fstat(c->root_fd, &open_st) < 0)
         return false;
-    if (stat(c->root, &path_st) < 0 || !S_ISDIR(path_st.st_mode)) {
+    int e = stat(c->root, &path_st) < 0 ? errno : S_ISDIR(path_st.st_mode) ? 0 : ENOTDIR;
+    if (e == EACCES || e == EPERM) {
+        if (*state != ROOT_UNCHECKED)
+            log_msg(LOG_WARNING, "document root %s: %s; a replacement of it is not noticed "
+                                 "(its path must be searchable by the user pyserved runs as)",
+                    c->root, strerror(e));
+        *state = ROOT_UNCHECKED;
+        return false;
+    }
+    if (e) {
         if (*state != ROOT_GONE)
             log_msg(LOG_ERR, "document root %s: %s; requests get 404 until it is back", c->root,
-                    errno ? strerror(errno) : "not a directory");
+                    strerror(e));
         *state = ROOT_GONE;
         return false;
     }

@@ -587,6 +587,21 @@ class SecurityDefaultsTest(unittest.TestCase):
         self.assertEqual(srv.get("/closed/index.html").status, 403)
         self.assertEqual(srv.stop(timeout=10.0), 0, srv.stderr_text())
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root (to give it up)")
+    def test_root_path_the_user_cannot_search(self):
+        """A root whose path the user may not search (a parent of mode 0700)
+        is still served through the descriptor opened before the drop; the
+        once-a-second look at the path cannot tell whether it was replaced,
+        which is said once as a warning, not as a root that is gone."""
+        srv = self.unprivileged_server({"user": "nobody", "group": "nogroup"})
+        os.chmod(srv.base, 0o700)
+        srv.wait_for_log(r"listening on ", 10.0)
+        srv.wait_for_log(r"warning: document root %s: Permission denied; a replacement of "
+                         r"it is not noticed" % re.escape(srv.root), 10.0)
+        self.assertEqual(srv.get("/hello.txt").body, HELLO)
+        self.assertNotIn("requests get 404", srv.stderr_text())
+        self.assertEqual(srv.stop(timeout=10.0), 0, srv.stderr_text())
+
     @unittest.skipUnless(os.geteuid() == 0, "needs root")
     def test_root_without_user_warns(self):
         srv = self.unprivileged_server({})
