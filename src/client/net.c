@@ -46,12 +46,10 @@ static int wait_fd(int fd, short events, uint64_t deadline)
     }
 }
 
-static void addr_text(const struct sockaddr *sa, char *out, size_t outsz)
+static void addr_text(const struct addrinfo *ai, char *out, size_t outsz)
 {
-    const void *a = sa->sa_family == AF_INET6
-                        ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                        : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    if (!inet_ntop(sa->sa_family, a, out, (socklen_t)outsz))
+    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, out, (socklen_t)outsz, NULL, 0, NI_NUMERICHOST) !=
+        0)
         snprintf(out, outsz, "?");
 }
 
@@ -89,7 +87,7 @@ int net_connect(const struct ps_url *u, int family, uint64_t timeout_ms, bool ve
                 size_t errsz)
 {
     struct addrinfo hints, *res = NULL;
-    char port[8], addr[INET6_ADDRSTRLEN];
+    char port[8], addr[NI_MAXHOST];
     const char *fam = family == AF_INET ? "IPv4 " : family == AF_INET6 ? "IPv6 " : "";
 
     memset(&hints, 0, sizeof(hints));
@@ -114,11 +112,11 @@ int net_connect(const struct ps_url *u, int family, uint64_t timeout_ms, bool ve
 
     uint64_t deadline = timeout_ms ? net_now_ms() + timeout_ms : 0;
     int last = -ECONNREFUSED;
-    char last_addr[INET6_ADDRSTRLEN] = "";
+    char last_addr[NI_MAXHOST] = "";
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
             continue;
-        addr_text(ai->ai_addr, addr, sizeof(addr));
+        addr_text(ai, addr, sizeof(addr));
         if (verbose)
             fprintf(stderr, "* connecting to %s port %u\n", addr, u->port);
         int fd = connect_one(ai, deadline);

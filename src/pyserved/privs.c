@@ -14,7 +14,8 @@
 
 #define DB_BUF_MAX (1u << 20)
 
-static int fail(char *err, size_t errsz, int r, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errsz, int r,
+                                                      const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
