@@ -646,12 +646,22 @@ class FdExhaustionTest(FaultCase):
         logged: a %0A in it must not start a line of its own."""
         srv = self.low_nofile_server({"threads": 1, "file_cache_entries": 0,
                                       "keepalive_timeout": "30s", "header_timeout": "30s"})
+        # The file exists, so that opening it is what fails: a missing one
+        # is 404 whenever the kernel has a descriptor left, as it has under
+        # valgrind, whose lower limit only applies to descriptors returned.
+        with open(os.path.join(srv.root, "x\npyserved: error: FORGED\r\x1b[2J"), "wb") as f:
+            f.write(HELLO)
         first = srv.connect()
         self.addCleanup(first.close)
         h.request(first, h.build_request("GET", "/hello.txt"))
         self.assertEqual(h.read_response(first).body, HELLO)
         held = []
-        full = lambda: len(os.listdir("/proc/%d/fd" % srv.pid)) >= self.LIMIT
+        # Out of descriptors is what the daemon says when accept(2) fails:
+        # counting /proc/PID/fd against the limit does not work under
+        # valgrind, which keeps descriptors of its own and gives the daemon
+        # a lower limit than the process has.
+        start = srv.log_mark()
+        full = lambda: "out of file descriptors" in srv.stderr_text()[start:]
         for _ in range(2 * self.LIMIT):
             if full():
                 break
