@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "exitcode.h"
+#include "longopt.h"
 #include "num.h"
 
 void cli_usage(FILE *f)
@@ -206,23 +207,6 @@ static bool header_refused(const struct cli_header *h)
     return false;
 }
 
-/* Is arg "--NAME=..." with NAME (or a prefix of it, as getopt_long takes)
- * the long option of value val that takes no argument? getopt_long
- * reports such an argument as '?' with optopt = val, which would read as
- * an unknown short option. */
-static bool no_arg_given_one(const struct option *longopts, int val, const char *arg)
-{
-    if (strncmp(arg, "--", 2) != 0)
-        return false;
-    size_t n = strcspn(arg + 2, "=");
-    if (n == 0 || arg[2 + n] != '=')
-        return false;
-    for (const struct option *lo = longopts; lo->name; lo++)
-        if (lo->val == val && lo->has_arg == no_argument && strncmp(lo->name, arg + 2, n) == 0)
-            return true;
-    return false;
-}
-
 int cli_parse(int argc, char **argv, struct client_opts *o, char *err, size_t errsz)
 {
     enum { OPT_TIMEOUT = 256 };
@@ -321,7 +305,7 @@ int cli_parse(int argc, char **argv, struct client_opts *o, char *err, size_t er
         }
         case ':': return fail(err, errsz, "option %s needs an argument", argv[optind - 1]);
         default:
-            if (optopt && no_arg_given_one(longopts, optopt, argv[optind - 1]))
+            if (ps_longopt_given_value(longopts, optopt, argv[optind - 1]))
                 return fail(err, errsz, "option '%.*s' takes no argument",
                             (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
             if (optopt)

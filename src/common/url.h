@@ -19,8 +19,9 @@ struct ps_url {
 
 /* Parse an absolute http URL (scheme case-insensitive; https is refused
  * with -EPROTONOSUPPORT). An empty port ("http://h:/") is port 80. A
- * fragment is dropped; spaces and control bytes are refused. Returns 0, -EINVAL (malformed; *why says what),
- * -EPROTONOSUPPORT or -ERANGE (port, host or target too long). */
+ * fragment is dropped; spaces and control bytes are refused. Returns 0,
+ * -EINVAL (malformed; *why says what), -EPROTONOSUPPORT or -ERANGE (port,
+ * host or target too long). */
 int ps_url_parse(const char *s, struct ps_url *u, const char **why);
 
 /* "host:port" for a Host header field (brackets for IPv6; the port left

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "longopt.h"
 #include "num.h"
 #include "schedule.h"
 #include "urlmix.h"
@@ -99,24 +100,6 @@ static int duration(const char *opt, const char *s, uint64_t max, bool zero_ok, 
         return bad(err, errsz, "%s %s: must be more than 0", opt, s);
     *out = v;
     return 0;
-}
-
-/* The long option "name" or "name=value" names, by its full name or, as
- * getopt_long takes it, the start of it; NULL if none (the first of
- * several, which getopt_long reports as unknown anyway). */
-static const struct option *long_option(const struct option *lo, const char *name)
-{
-    size_t n = strcspn(name, "=");
-    const struct option *first = NULL;
-    for (; lo->name; lo++) {
-        if (strncmp(lo->name, name, n) != 0)
-            continue;
-        if (lo->name[n] == '\0')
-            return lo;
-        if (!first)
-            first = lo;
-    }
-    return first;
 }
 
 /* The checks between options, once all are known. */
@@ -294,9 +277,7 @@ int stress_opts_parse(int argc, char **argv, struct stress_opts *o, char *err, s
              * group like -xk whose unknown letter is not the last: there
              * argv[optind - 1] is the word before, maybe a long option */
             const char *word = argv[optind - 1];
-            const struct option *lo =
-                strncmp(word, "--", 2) == 0 ? long_option(longopts, word + 2) : NULL;
-            if (optopt && lo && lo->val == optopt) /* --json=yes */
+            if (ps_longopt_given_value(longopts, optopt, word)) /* --json=yes */
                 return bad(err, errsz, "option %.*s takes no value", (int)strcspn(word, "="), word);
             if (optopt)
                 return bad(err, errsz, "unknown option -%c", optopt);

@@ -1,4 +1,5 @@
-/* Unit tests of src/common: checked numbers (num.h), HTTP dates (httpdate.h), host:port (hostport.h). */
+/* Unit tests of src/common: checked numbers (num.h), HTTP dates (httpdate.h), host:port (hostport.h),
+ * long options given a value (longopt.h). */
 #include "config.h"
 
 #include <check.h>
@@ -9,6 +10,7 @@
 
 #include "hostport.h"
 #include "httpdate.h"
+#include "longopt.h"
 #include "num.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -371,6 +373,31 @@ START_TEST(test_hostport_host_size)
 }
 END_TEST
 
+/* ---- ps_longopt_given_value ----------------------------------------------- */
+
+START_TEST(test_longopt_given_value)
+{
+    static const struct option lo[] = {
+        {"head", no_argument, NULL, 'I'},
+        {"header", required_argument, NULL, 'H'},
+        {"json", no_argument, NULL, 'j'},
+        {"jitter", no_argument, NULL, 'J'},
+        {NULL, 0, NULL, 0},
+    };
+    ck_assert(ps_longopt_given_value(lo, 'I', "--head=x"));
+    ck_assert(ps_longopt_given_value(lo, 'I', "--head="));
+    ck_assert(ps_longopt_given_value(lo, 'j', "--js=1"));      /* a prefix, as getopt_long takes */
+    ck_assert(!ps_longopt_given_value(lo, 'I', "--head"));     /* no value */
+    ck_assert(!ps_longopt_given_value(lo, 'H', "--header=x")); /* takes one */
+    ck_assert(!ps_longopt_given_value(lo, 'x', "--json=1"));   /* another option's letter */
+    ck_assert(!ps_longopt_given_value(lo, 'x', "--json"));     /* "--json -xk": -x is unknown */
+    ck_assert(!ps_longopt_given_value(lo, 'I', "-head=x"));
+    ck_assert(!ps_longopt_given_value(lo, 'I', "--=x"));
+    ck_assert(!ps_longopt_given_value(lo, 0, "--head=x"));
+    ck_assert(!ps_longopt_given_value(lo, 'j', "--jsonx=1")); /* neither the name nor a prefix */
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
@@ -393,6 +420,10 @@ static Suite *common_suite(void)
     tc = tcase_create("hostport");
     tcase_add_loop_test(tc, test_hostport, 0, NELEMS(hp_cases));
     tcase_add_test(tc, test_hostport_host_size);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("longopt");
+    tcase_add_test(tc, test_longopt_given_value);
     suite_add_tcase(s, tc);
     return s;
 }
