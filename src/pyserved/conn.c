@@ -186,9 +186,9 @@ static void end_request(struct conn *c)
         fcache_release(c->w->fcache, c->centry);
         c->centry = NULL;
     }
-    if (c->heap) {
+    if (c->heap_len) {
         c->w->heap_bytes -= c->heap_len;
-        free(c->heap);
+        free(c->heap); /* NULL when the page is the cache's (c->centry) */
         c->heap = NULL;
         c->heap_len = 0;
     }

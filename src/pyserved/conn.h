@@ -85,7 +85,8 @@ struct conn {
     uint64_t seg_done;
     uint64_t file_size;   /* for multipart part headers */
     char *heap;           /* owned body (listing), freed with the response */
-    size_t heap_len;      /* its size, counted in the worker's heap_bytes */
+    size_t heap_len;      /* a listing's size (c->heap or c->centry's page),
+                             counted in the worker's heap_bytes */
     struct fcache_entry *centry; /* cached file the response sends (SEG_CACHE, or
                                     its fd as file_fd), released at its end */
 

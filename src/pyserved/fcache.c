@@ -26,6 +26,9 @@
      IN_MOVE_SELF | IN_ONLYDIR)
 /* ... and on the file: its content, size, times, permissions, links. */
 #define FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+/* ... and on a listed directory, also the data of the files in it (a
+ * directory's watch reports its children's IN_ATTRIB already). */
+#define LISTED_EVENTS IN_MODIFY
 
 struct fcache {
     struct fcache_entry **buckets;
@@ -37,6 +40,7 @@ struct fcache {
     int *wds;      /* watches added since the cache was last emptied */
     unsigned nwds, wds_cap;
     uint64_t synced; /* the queue was last read after the caller's read number synced */
+    size_t listing_bytes; /* listing pages in the table */
 };
 
 static uint64_t hash_key(const char *k, size_t n)
@@ -130,6 +134,8 @@ static void remove_entry(struct fcache *fc, struct fcache_entry *e)
     lru_unlink(fc, e);
     e->in_table = false;
     fc->count--;
+    if (e->listing)
+        fc->listing_bytes -= (size_t)e->st.st_size;
     fcache_release(fc, e);
 }
 
@@ -209,7 +215,10 @@ static bool add_watch(struct fcache *fc, int root_fd, const char *path, size_t l
         fc->wds_cap = cap;
     }
     /* below the root, a symbolic link swapped in since the caller's check
-     * is not followed (and, for a directory, not watched: IN_ONLYDIR) */
+     * is not followed (and, for a directory, not watched: IN_ONLYDIR);
+     * IN_MASK_ADD: a directory watched for a listing keeps LISTED_EVENTS
+     * when a file in it is watched afterwards */
+    mask |= IN_MASK_ADD;
     int wd = inotify_add_watch(fc->ino_fd, full, len ? mask | IN_DONT_FOLLOW : mask);
     if (wd < 0)
         return false;
@@ -220,29 +229,51 @@ static bool add_watch(struct fcache *fc, int root_fd, const char *path, size_t l
     return true;
 }
 
-/* Watch e's file and each directory from the root down to it. A symbolic
- * link anywhere on the path may lead through directories that are not
- * watched: such an entry is confirmed with fstatat on every hit instead. */
-static bool watch_entry(struct fcache *fc, int root_fd, const struct fcache_entry *e)
+/* Watch the root and each directory of path (the part before each '/'),
+ * the deepest of them for extra events too. A symbolic link anywhere on
+ * the path may lead through directories that are not watched: false, and
+ * the caller confirms its entry with fstatat on every hit instead. */
+static bool watch_dirs(struct fcache *fc, int root_fd, const char *path, size_t len,
+                       uint32_t extra)
 {
-    if (fc->ino_fd < 0 || !add_watch(fc, root_fd, "", 0, DIR_EVENTS))
+    size_t deepest = 0; /* the deepest directory's path length; 0: the root */
+    for (size_t i = 0; i < len; i++)
+        if (path[i] == '/')
+            deepest = i;
+    if (fc->ino_fd < 0 || !add_watch(fc, root_fd, "", 0, DIR_EVENTS | (deepest ? 0 : extra)))
         return false;
     struct stat st;
-    for (size_t i = 0; i < e->path_len; i++) {
-        if (e->path[i] != '/')
+    for (size_t i = 0; i < len; i++) {
+        if (path[i] != '/')
             continue;
         char dir[PATH_MAX];
         if (i >= sizeof(dir))
             return false;
-        memcpy(dir, e->path, i);
+        memcpy(dir, path, i);
         dir[i] = '\0';
         if (fstatat(root_fd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-            !add_watch(fc, root_fd, e->path, i, DIR_EVENTS))
+            !add_watch(fc, root_fd, path, i, DIR_EVENTS | (i == deepest ? extra : 0)))
             return false;
     }
-    if (fstatat(root_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+    return true;
+}
+
+/* Watch e's file and each directory from the root down to it. */
+static bool watch_entry(struct fcache *fc, int root_fd, const struct fcache_entry *e)
+{
+    struct stat st;
+    if (!watch_dirs(fc, root_fd, e->path, e->path_len, 0) ||
+        fstatat(root_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
         return false;
     return add_watch(fc, root_fd, e->path, e->path_len, FILE_EVENTS);
+}
+
+/* Evicted entries leave their watches behind; start afresh before they
+ * outnumber what the entries need by far. */
+static void trim_watches(struct fcache *fc)
+{
+    if (fc->nwds > 8 * fc->max_entries + 64)
+        fcache_clear(fc);
 }
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -286,6 +317,10 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
      * one look at the queue covers the whole batch. */
     if (e->watched && read_seq > fc->synced && fcache_on_events(fc, now_seq))
         return NULL; /* emptied */
+    if (e->listing && now_ms - e->checked_ms >= RECHECK_MS) {
+        remove_entry(fc, e); /* no fstatat can confirm a page: made anew */
+        return NULL;
+    }
     if (!e->watched || now_ms - e->checked_ms >= RECHECK_MS) {
         if (!still_valid(root_fd, e)) {
             remove_entry(fc, e);
@@ -297,6 +332,28 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
     lru_push_front(fc, e);
     e->refs++;
     return e;
+}
+
+/* Put e in the table in place of an older entry for its key, making room
+ * (the least recently used go); e has a reference for the table and one
+ * for the caller. */
+static void insert(struct fcache *fc, struct fcache_entry *e)
+{
+    uint64_t h = hash_key(e->key, e->key_len);
+    for (struct fcache_entry *o = fc->buckets[h & (fc->nbuckets - 1)]; o; o = o->hnext)
+        if (o->hash == h && o->key_len == e->key_len && memcmp(o->key, e->key, e->key_len) == 0) {
+            remove_entry(fc, o);
+            break;
+        }
+    while (fc->count >= fc->max_entries && fc->lru_tail)
+        remove_entry(fc, fc->lru_tail);
+    e->hash = h;
+    e->hnext = fc->buckets[h & (fc->nbuckets - 1)];
+    fc->buckets[h & (fc->nbuckets - 1)] = e;
+    e->in_table = true;
+    e->refs = 2; /* the table's and the caller's */
+    fc->count++;
+    lru_push_front(fc, e);
 }
 
 struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key, size_t key_len,
@@ -328,10 +385,7 @@ struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key,
     e->etag_len = http_etag(st, e->etag);
     ps_http_date_format(st->st_mtim.tv_sec, e->last_modified);
 
-    /* Evicted entries leave their watches behind; start afresh before they
-     * outnumber what the entries need by far. */
-    if (fc->nwds > 8 * fc->max_entries + 64)
-        fcache_clear(fc);
+    trim_watches(fc);
     /* Watch first, then confirm: a change between the caller's open and
      * the watches is caught by the confirmation, one after them by an
      * event. */
@@ -367,21 +421,52 @@ struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key,
         e->fd = fd;
     }
 
-    /* an older entry for the key goes; then make room */
-    uint64_t h = hash_key(key, key_len);
-    for (struct fcache_entry *o = fc->buckets[h & (fc->nbuckets - 1)]; o; o = o->hnext)
-        if (o->hash == h && o->key_len == key_len && memcmp(o->key, key, key_len) == 0) {
+    insert(fc, e);
+    return e;
+}
+
+bool fcache_listing_watch(struct fcache *fc, int root_fd, const char *key, size_t key_len,
+                          uint64_t now_seq)
+{
+    if (fc->max_entries == 0 || fc->ino_fd < 0)
+        return false;
+    /* events from before: read now, so that fcache_listing_put sees only
+     * those that came after the watches */
+    fcache_on_events(fc, now_seq);
+    trim_watches(fc);
+    return watch_dirs(fc, root_fd, key, key_len, LISTED_EVENTS);
+}
+
+struct fcache_entry *fcache_listing_put(struct fcache *fc, const char *key, size_t key_len,
+                                        char *page, size_t len, uint64_t now_ms,
+                                        uint64_t now_seq)
+{
+    if (fc->max_entries == 0 || len > FCACHE_LISTING_BYTES || fcache_on_events(fc, now_seq))
+        return NULL; /* a change since the watches: the page may show the old state */
+    struct fcache_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->fd = -1;
+    e->key = strndup(key, key_len);
+    e->path = strndup(key, key_len);
+    if (!e->key || !e->path) {
+        entry_free(e);
+        return NULL;
+    }
+    e->key_len = e->path_len = key_len;
+    e->listing = true;
+    e->watched = true;
+    e->checked_ms = now_ms;
+    e->st.st_size = (off_t)len;
+    /* the oldest pages go first to keep within the bound */
+    for (struct fcache_entry *o = fc->lru_tail; o && fc->listing_bytes + len > FCACHE_LISTING_BYTES;) {
+        struct fcache_entry *prev = o->lru_prev;
+        if (o->listing)
             remove_entry(fc, o);
-            break;
-        }
-    while (fc->count >= fc->max_entries && fc->lru_tail)
-        remove_entry(fc, fc->lru_tail);
-    e->hash = h;
-    e->hnext = fc->buckets[h & (fc->nbuckets - 1)];
-    fc->buckets[h & (fc->nbuckets - 1)] = e;
-    e->in_table = true;
-    e->refs = 2; /* the table's and the caller's */
-    fc->count++;
-    lru_push_front(fc, e);
+        o = prev;
+    }
+    e->content = page;
+    insert(fc, e);
+    fc->listing_bytes += len;
     return e;
 }

@@ -51,7 +51,8 @@ struct fcache_entry {
     size_t etag_len;
     char last_modified[PS_HTTP_DATE_LEN + 1];
     bool watched;      /* every object on its path is watched */
-    uint64_t checked_ms; /* last fstatat() confirmation */
+    bool listing;      /* content is key's listing page, st.st_size its length */
+    uint64_t checked_ms; /* last fstatat() confirmation; a listing: when made */
 };
 
 struct fcache;
@@ -82,6 +83,27 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
 struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key, size_t key_len,
                                 const char *index, const struct stat *dir_st, int fd,
                                 const struct stat *st, const char *ctype, uint64_t now_ms);
+
+/* Listing pages (autoindex). Building one reads and stats every entry of
+ * a directory (tens of milliseconds for thousands), so the page is kept,
+ * under the directory's key, while nothing changes: every directory from
+ * the root down to it is watched, the listed one also for changes to the
+ * files in it (their sizes and times are on the page). With no fstatat
+ * that could confirm a page, the once-a-second safety net is its age: a
+ * page older than a second is made anew. Pages are kept only when all of
+ * this can be watched, and up to FCACHE_LISTING_BYTES in all.
+ *
+ * fcache_listing_watch(), before the directory is read, adds the watches;
+ * fcache_listing_put(), once the page is made, stores it unless an event
+ * arrived in between (the page might then show the old state). On success
+ * the page is the cache's, and the entry comes with one reference for the
+ * caller; otherwise (NULL) the page is still the caller's. */
+#define FCACHE_LISTING_BYTES (8u << 20)
+bool fcache_listing_watch(struct fcache *fc, int root_fd, const char *key, size_t key_len,
+                          uint64_t now_seq);
+struct fcache_entry *fcache_listing_put(struct fcache *fc, const char *key, size_t key_len,
+                                        char *page, size_t len, uint64_t now_ms,
+                                        uint64_t now_seq);
 
 /* The inotify descriptor the worker polls (EPOLLIN), or -1 without one. */
 int fcache_event_fd(const struct fcache *fc);

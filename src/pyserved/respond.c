@@ -244,20 +244,55 @@ static const char *pick_variant(struct conn *c, const struct http_request *r, co
 
 /* --- files ----------------------------------------------------------------- */
 
-static void respond_listing(struct conn *c, const struct http_request *r, int dirfd,
-                            const char *rel, size_t rel_len)
+/* The pages of listings still being sent are all in memory (up to 16 MiB
+ * each, and a cached page evicted while it is sent lives on until it has
+ * been): clients that do not read must not make the worker hold more. */
+static bool listing_over_budget(struct conn *c, const struct http_request *r)
+{
+    if (c->w->heap_bytes < LISTING_BUDGET)
+        return false;
+    respond_error(c, 503, r->method == HTTP_M_HEAD, NULL, 0);
+    return true;
+}
+
+/* Send a listing page: page is c->heap, or the content of c->centry. */
+static void send_listing(struct conn *c, const struct http_request *r, const char *rel,
+                         size_t rel_len, size_t len)
 {
     const struct conf *cf = c->w->conf;
+    /* counted while it is sent, even when shared with the cache */
+    c->heap_len = len;
+    c->w->heap_bytes += len;
+    struct resp_head h = {
+        .status = 200,
+        .content_type = "text/html; charset=utf-8",
+        .content_length = len,
+        .cache_control = conf_cache_control_for(cf, rel, rel_len),
+    };
+    if (plan_head(c, &h) < 0) {
+        respond_error(c, 500, r->method == HTTP_M_HEAD, NULL, 0);
+        return;
+    }
+    if (r->method != HTTP_M_HEAD)
+        plan_add(c, c->heap ? SEG_HEAP : SEG_CACHE, 0, len);
+    conn_begin_send(c);
+}
+
+/* A listing made now from the directory open at dirfd (consumed), and
+ * kept in the cache when it can be (fcache.h). */
+static void respond_listing(struct conn *c, const struct http_request *r, int dirfd,
+                            const char *rel, size_t rel_len, bool use_cache)
+{
+    struct worker *w = c->w;
+    const struct conf *cf = w->conf;
     char *page;
     size_t len;
-    if (c->w->heap_bytes >= LISTING_BUDGET) {
-        /* the pages of listings still being sent are all in memory (up to
-         * 16 MiB each): clients that do not read must not hold more */
+    if (listing_over_budget(c, r)) {
         close(dirfd);
-        respond_error(c, 503, r->method == HTTP_M_HEAD, NULL, 0);
         return;
     }
     c->costly = true;
+    bool watched = use_cache && fcache_listing_watch(w->fcache, cf->root_fd, rel, rel_len, w->rseq);
     int e = autoindex_build(dirfd, rel, rel_len, cf->dotfiles == CONF_DOTFILES_ALLOW, &page,
                             &len);
     close(dirfd);
@@ -268,26 +303,14 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
         respond_error(c, e == -ENOMEM ? 503 : 500, r->method == HTTP_M_HEAD, NULL, 0);
         return;
     }
-    struct resp_head h = {
-        .status = 200,
-        .content_type = "text/html; charset=utf-8",
-        .content_length = len,
-        .cache_control = conf_cache_control_for(cf, rel, rel_len),
-    };
-    if (plan_head(c, &h) < 0) {
-        free(page);
-        respond_error(c, 500, r->method == HTTP_M_HEAD, NULL, 0);
-        return;
-    }
-    if (r->method == HTTP_M_HEAD) {
-        free(page);
-    } else {
+    struct fcache_entry *ce =
+        watched ? fcache_listing_put(w->fcache, rel, rel_len, page, len, w->now_ms, w->rseq)
+                : NULL;
+    if (ce)
+        c->centry = ce; /* released when the response ends */
+    else
         c->heap = page;
-        c->heap_len = len;
-        c->w->heap_bytes += len;
-        plan_add(c, SEG_HEAP, 0, len);
-    }
-    conn_begin_send(c);
+    send_listing(c, r, rel, rel_len, len);
 }
 
 /* What a file response is made from, cached or not. The body comes from
@@ -575,6 +598,15 @@ void respond_request(struct conn *c, const struct http_request *r)
     if (use_cache) {
         struct fcache_entry *e = fcache_get(w->fcache, cf->root_fd, rel, pr.len, w->now_ms,
                                               c->rseq, w->rseq);
+        if (e && e->listing) {
+            if (listing_over_budget(c, r)) {
+                fcache_release(w->fcache, e);
+                return;
+            }
+            c->centry = e;
+            send_listing(c, r, rel, pr.len, (size_t)e->st.st_size);
+            return;
+        }
         if (e) {
             respond_cached(c, r, e);
             return;
@@ -598,7 +630,7 @@ void respond_request(struct conn *c, const struct http_request *r)
         return;
     }
     if (st == STATIC_LISTING) {
-        respond_listing(c, r, f.fd, rel, pr.len);
+        respond_listing(c, r, f.fd, rel, pr.len, use_cache);
         return;
     }
     if (st < 0) {

@@ -864,6 +864,95 @@ class AutoindexTest(DepthCase):
             self.srv = saved
 
 
+class ListingCacheTest(DepthCase):
+    """A listing page is kept by the worker that made it (fcache.h), yet
+    every change in the directory made before a request shows in the
+    answer: names coming and going, a file's size and time, an index file
+    appearing. One worker, so every request meets the same cache; each
+    change follows a request that has (re)filled it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 1, "autoindex": "yes"})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("live/a.txt", b"a", mtime=MTIME)
+        cls.srv.write_file("live/sub/inner.txt", b"inner", mtime=MTIME)
+        cls.srv.write_file("beside.txt", b"beside", mtime=MTIME)
+        cls.srv.start()
+
+    def page(self, c, target="/live/"):
+        h.request(c, h.build_request("GET", target))
+        r = h.read_response(c)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(int(r.get("Content-Length")), len(r.body))
+        return r.body.decode("utf-8")
+
+    def row(self, body, name):
+        m = re.search(r'>%s</a></td><td>([^<]*)</td><td>([^<]*)</td>' % re.escape(name), body)
+        return m and (m.group(1), m.group(2))
+
+    def test_listing_follows_changes(self):
+        c = self.conn()
+        path = self.srv.path("live/a.txt")
+        self.assertEqual(self.row(self.page(c), "a.txt"), ("2023-11-14 22:13", "1"))
+        self.assertEqual(self.row(self.page(c), "a.txt"), ("2023-11-14 22:13", "1"))
+        # the file cached too: its directory's watch is added again after the page's
+        h.request(c, h.build_request("GET", "/live/sub/inner.txt"))
+        self.assertEqual(h.read_response(c).body, b"inner")
+        with open(path, "ab") as f:  # data alone: IN_MODIFY of a file in the directory
+            f.write(b"bcde")
+        self.assertEqual(self.row(self.page(c), "a.txt")[1], "5")
+        os.utime(path, (MTIME + 86400, MTIME + 86400))  # a time alone: IN_ATTRIB
+        self.assertEqual(self.row(self.page(c), "a.txt"), ("2023-11-15 22:13", "5"))
+        with open(path, "r+b") as f:
+            f.truncate(3)
+        self.assertEqual(self.row(self.page(c), "a.txt")[1], "3")
+        os.utime(path, (MTIME + 86400, MTIME + 86400))
+        self.srv.write_file("live/b.txt", b"bb", mtime=MTIME)
+        self.assertEqual(self.row(self.page(c), "b.txt"), ("2023-11-14 22:13", "2"))
+        os.unlink(self.srv.path("live/b.txt"))
+        self.assertIsNone(self.row(self.page(c), "b.txt"))
+        os.rename(path, self.srv.path("live/renamed.txt"))
+        body = self.page(self.conn())  # a new connection: the same worker, the same cache
+        self.assertIsNone(self.row(body, "a.txt"))
+        self.assertEqual(self.row(body, "renamed.txt"), ("2023-11-15 22:13", "3"))
+        os.rename(self.srv.path("live/renamed.txt"), path)
+
+    def test_subdirectory_and_root_pages_follow_their_own_changes(self):
+        c = self.conn()
+        self.assertIn('href="inner.txt"', self.page(c, "/live/sub/"))
+        self.assertEqual(self.row(self.page(c, "/"), "beside.txt"), ("2023-11-14 22:13", "6"))
+        self.srv.write_file("live/sub/new.txt", b"new")
+        self.assertIn('href="new.txt"', self.page(c, "/live/sub/"))
+        with open(self.srv.path("beside.txt"), "ab") as f:
+            f.write(b"!")
+        os.utime(self.srv.path("beside.txt"), (MTIME, MTIME))
+        self.assertEqual(self.row(self.page(c, "/"), "beside.txt"), ("2023-11-14 22:13", "7"))
+        os.unlink(self.srv.path("live/sub/new.txt"))
+        self.assertNotIn('href="new.txt"', self.page(c, "/live/sub/"))
+
+    def test_index_file_appearing_replaces_the_listing(self):
+        self.srv.write_file("idx/x.txt", b"x")
+        c = self.conn()
+        self.assertIn('href="x.txt"', self.page(c, "/idx/"))
+        self.srv.write_file("idx/index.html", b"<p>now an index</p>\n")
+        h.request(c, h.build_request("GET", "/idx/"))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, b"<p>now an index</p>\n"))
+        os.unlink(self.srv.path("idx/index.html"))
+        self.assertIn('href="x.txt"', self.page(c, "/idx/"))
+
+    def test_head_and_get_agree(self):
+        c = self.conn()
+        body = self.page(c)
+        for _ in range(2):  # from the page just made, then from the cache
+            h.request(c, h.build_request("HEAD", "/live/"))
+            r = h.read_response(c, head_only_for_HEAD=True)
+            self.assertEqual((r.status, int(r.get("Content-Length"))),
+                             (200, len(body.encode("utf-8"))))
+        self.assertEqual(self.page(c), body)
+
+
 # --- precompressed variants -------------------------------------------------------
 
 

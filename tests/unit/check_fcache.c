@@ -709,6 +709,224 @@ START_TEST(test_free_referenced)
 }
 END_TEST
 
+/* --- listing pages ------------------------------------------------------- */
+
+/* What respond.c does for a listing: watch, make the page, offer it. The
+ * page is a malloc'd copy of text; a refused one is freed here (still
+ * ours: valgrind would see a double free otherwise). */
+static struct fcache_entry *put_listing(struct fcache *fc, const char *key, const char *text,
+                                        uint64_t now_ms, uint64_t seq)
+{
+    if (!fcache_listing_watch(fc, root_fd, key, strlen(key), seq))
+        return NULL;
+    char *page = strdup(text);
+    ck_assert_ptr_nonnull(page);
+    struct fcache_entry *e =
+        fcache_listing_put(fc, key, strlen(key), page, strlen(text), now_ms, seq);
+    if (!e)
+        free(page);
+    else
+        ck_assert_ptr_eq(e->content, page);
+    return e;
+}
+
+/* 11. A page is stored under its directory's key, found again, and kept
+ * at most a second (no fstatat can confirm it). */
+START_TEST(test_listing_put_get)
+{
+    mkd("d");
+    wfile("d/a.txt", "A");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put_listing(fc, "d/", "<page d>", 100, 1);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(e->listing);
+    ck_assert(e->watched);
+    ck_assert_uint_eq(e->refs, 2);
+    ck_assert_int_eq((long long)e->st.st_size, 8);
+    fcache_release(fc, e);
+    struct fcache *root_only = fcache_new(8, BIG);
+    struct fcache_entry *r = put_listing(root_only, "", "<root>", 100, 1);
+    ck_assert_ptr_nonnull(r);
+    fcache_release(root_only, r);
+    ck_assert_ptr_eq(fcache_get(root_only, root_fd, "", 0, 100, 1, 2), r);
+    fcache_release(root_only, r);
+    fcache_free(root_only);
+
+    ck_assert_ptr_null(get(fc, "d", 100, 1, 2));
+    struct fcache_entry *g = get(fc, "d/", 1099, 2, 2);
+    ck_assert_ptr_eq(g, e);
+    ck_assert_int_eq(memcmp(g->content, "<page d>", 8), 0);
+    fcache_release(fc, g);
+    ck_assert_ptr_null(get(fc, "d/", 1100, 2, 2)); /* a second old: made anew */
+    ck_assert_ptr_null(get(fc, "d/", 1100, 2, 2));
+    fcache_free(fc);
+}
+END_TEST
+
+/* 12. What empties a cache holding a page of d/: anything that changes
+ * the page (a name, a file's data or attributes), not a change elsewhere. */
+enum lchange { LC_NOTHING, LC_DATA_ELSEWHERE, LC_DATA, LC_TRUNCATE, LC_UTIME, LC_CREATE,
+               LC_UNLINK, LC_RENAME_IN, LC_MKDIR, NLCHANGES };
+static const char *const lchange_names[] = {
+    "nothing", "data elsewhere", "data", "truncate", "utime", "create", "unlink", "rename in",
+    "mkdir",
+};
+
+START_TEST(test_listing_events)
+{
+    enum lchange ch = (enum lchange)_i;
+    mkd("d");
+    wfile("d/a.txt", "A");
+    wfile("outside.txt", "O");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put_listing(fc, "d/", "<page>", 0, 1);
+    ck_assert_ptr_nonnull(e);
+    fcache_release(fc, e);
+    ck_assert(!fcache_on_events(fc, 2));
+    bool changes = true;
+    switch (ch) {
+    case LC_NOTHING:
+        changes = false;
+        break;
+    case LC_DATA_ELSEWHERE:
+        append("outside.txt", "more");
+        changes = false;
+        break;
+    case LC_DATA:
+        append("d/a.txt", "more");
+        break;
+    case LC_TRUNCATE: {
+        int fd = openat(root_fd, "d/a.txt", O_WRONLY | O_CLOEXEC);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, 0), 0);
+        close(fd);
+        break;
+    }
+    case LC_UTIME: {
+        const struct timespec ts[2] = {{1000000, 0}, {1000000, 0}};
+        ck_assert_int_eq(utimensat(root_fd, "d/a.txt", ts, 0), 0);
+        break;
+    }
+    case LC_CREATE:
+        wfile("d/b.txt", "B");
+        break;
+    case LC_UNLINK:
+        ck_assert_int_eq(unlinkat(root_fd, "d/a.txt", 0), 0);
+        break;
+    case LC_RENAME_IN:
+        ck_assert_int_eq(renameat(root_fd, "outside.txt", root_fd, "d/in.txt"), 0);
+        break;
+    case LC_MKDIR:
+        mkd("d/sub");
+        break;
+    case NLCHANGES:
+        break;
+    }
+    ck_assert_msg(fcache_on_events(fc, 3) == changes, "%s: fcache_on_events() should be %s",
+                  lchange_names[ch], changes ? "true" : "false");
+    struct fcache_entry *g = get(fc, "d/", 0, 3, 3);
+    if (changes) {
+        ck_assert_msg(g == NULL, "%s: still cached", lchange_names[ch]);
+    } else {
+        ck_assert_msg(g == e, "%s: lost", lchange_names[ch]);
+        fcache_release(fc, g);
+    }
+    fcache_free(fc);
+}
+END_TEST
+
+/* 13. A change between the watches and the put: the page may show the old
+ * state, and is not stored (it is still the caller's). */
+START_TEST(test_listing_change_while_made)
+{
+    mkd("d");
+    wfile("d/a.txt", "A");
+    struct fcache *fc = fcache_new(8, BIG);
+    ck_assert(fcache_listing_watch(fc, root_fd, "d/", 2, 1));
+    append("d/a.txt", "more"); /* while the directory is being read */
+    char *page = strdup("<old>");
+    ck_assert_ptr_nonnull(page);
+    ck_assert_ptr_null(fcache_listing_put(fc, "d/", 2, page, 5, 0, 2));
+    free(page);
+    ck_assert_ptr_null(get(fc, "d/", 0, 2, 2));
+    /* the next one is stored */
+    struct fcache_entry *e = put_listing(fc, "d/", "<new>", 0, 3);
+    ck_assert_ptr_nonnull(e);
+    fcache_release(fc, e);
+    fcache_free(fc);
+}
+END_TEST
+
+/* 14. A file in the listed directory cached after the page: its
+ * directory's watch is added again, and must keep the page's events. */
+START_TEST(test_listing_then_file)
+{
+    mkd("d");
+    wfile("d/a.txt", "A");
+    wfile("d/b.txt", "B");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put_listing(fc, "d/", "<page>", 0, 1);
+    ck_assert_ptr_nonnull(e);
+    fcache_release(fc, e);
+    put_watched(fc, "d/a.txt", 0);
+    ck_assert(!fcache_on_events(fc, 2));
+    append("d/b.txt", "more"); /* not the cached file: only the page cares */
+    ck_assert(fcache_on_events(fc, 3));
+    ck_assert_ptr_null(get(fc, "d/", 0, 3, 3));
+    fcache_free(fc);
+}
+END_TEST
+
+/* 15. Not kept: through a symbolic link (not all watched), from a cache
+ * that stores nothing, a page over FCACHE_LISTING_BYTES. Pages together
+ * stay within it, the oldest going first, files staying. */
+START_TEST(test_listing_not_kept_and_bound)
+{
+    mkd("real");
+    ck_assert_int_eq(symlinkat("real", root_fd, "link"), 0);
+    mkd("d1");
+    mkd("d2");
+    mkd("d3");
+    wfile("f.txt", "F");
+    struct fcache *fc = fcache_new(8, BIG);
+    ck_assert(!fcache_listing_watch(fc, root_fd, "link/", 5, 1));
+    struct fcache *none = fcache_new(0, BIG);
+    ck_assert(!fcache_listing_watch(none, root_fd, "real/", 5, 1));
+    fcache_free(none);
+
+    put_watched(fc, "f.txt", 0);
+    size_t big = FCACHE_LISTING_BYTES / 2 + 1;
+    char *page = malloc(FCACHE_LISTING_BYTES + 1);
+    ck_assert_ptr_nonnull(page);
+    memset(page, 'x', FCACHE_LISTING_BYTES + 1);
+    ck_assert(fcache_listing_watch(fc, root_fd, "d1/", 3, 1));
+    ck_assert_ptr_null(fcache_listing_put(fc, "d1/", 3, page, FCACHE_LISTING_BYTES + 1, 0, 1));
+    struct fcache_entry *p1 = fcache_listing_put(fc, "d1/", 3, page, big, 0, 1);
+    ck_assert_ptr_nonnull(p1);
+    fcache_release(fc, p1);
+    char *page2 = malloc(big);
+    ck_assert_ptr_nonnull(page2);
+    ck_assert(fcache_listing_watch(fc, root_fd, "d2/", 3, 1));
+    struct fcache_entry *p2 = fcache_listing_put(fc, "d2/", 3, page2, big, 0, 1);
+    ck_assert_ptr_nonnull(p2);
+    fcache_release(fc, p2);
+    ck_assert_ptr_null(get(fc, "d1/", 0, 1, 1)); /* made room for d2/ */
+    struct fcache_entry *g = get(fc, "d2/", 0, 1, 1);
+    ck_assert_ptr_eq(g, p2);
+    fcache_release(fc, g);
+    g = get(fc, "f.txt", 0, 1, 1);
+    ck_assert_ptr_nonnull(g);
+    fcache_release(fc, g);
+    struct fcache_entry *p3 = put_listing(fc, "d3/", "<small>", 0, 1);
+    ck_assert_ptr_nonnull(p3); /* fits beside d2/ */
+    fcache_release(fc, p3);
+    g = get(fc, "d2/", 0, 1, 1);
+    ck_assert_ptr_eq(g, p2);
+    fcache_release(fc, g);
+    fcache_free(fc);
+}
+END_TEST
+
 static Suite *fcache_suite(void)
 {
     Suite *s = suite_create("fcache");
@@ -732,6 +950,11 @@ static Suite *fcache_suite(void)
     tcase_add_test(tc, test_evicted_referenced);
     tcase_add_test(tc, test_clear_referenced);
     tcase_add_test(tc, test_free_referenced);
+    tcase_add_test(tc, test_listing_put_get);
+    tcase_add_loop_test(tc, test_listing_events, 0, NLCHANGES);
+    tcase_add_test(tc, test_listing_change_while_made);
+    tcase_add_test(tc, test_listing_then_file);
+    tcase_add_test(tc, test_listing_not_kept_and_bound);
     suite_add_tcase(s, tc);
     return s;
 }
