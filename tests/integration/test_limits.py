@@ -432,7 +432,10 @@ class ListingMemoryTest(LimitCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = h.Server(config={"threads": 1, "autoindex": "yes", "send_timeout": "30s"})
+        # file cache off: every listing is made anew (with it, a page is
+        # kept and the requests after the first would cost nothing)
+        cls.srv = h.Server(config={"threads": 1, "autoindex": "yes", "send_timeout": "30s",
+                                   "file_cache_entries": 0})
         cls.addClassCleanup(cls.srv.close)
         cls.srv.write_file("hello.txt", HELLO)
         d = cls.srv.mkdir("big")
