@@ -69,7 +69,10 @@ static bool stash_append(struct rdec *d, const char *p, size_t n)
 static enum rdec_event after_head(struct rdec *d, const struct ps_response *r)
 {
     d->status = r->status;
-    d->keep_alive = r->keep_alive;
+    /* after a 101 (Switching Protocols) the bytes that follow the head are
+     * another protocol's (RFC 9110 section 15.2.2): the 101 is the last
+     * HTTP message on the connection, which is not reused */
+    d->keep_alive = r->keep_alive && r->status != 101;
     d->framing = r->framing;
     d->content_length = r->content_length;
     d->has_length = ps_resp_field(r, "content-length") != NULL;

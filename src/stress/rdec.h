@@ -27,8 +27,8 @@ struct rdec {
     bool head_request; /* the request was HEAD: no body */
     bool hashing;      /* sha256 over the body */
     bool started;      /* a byte of this response has arrived */
-    int status;        /* of the final response, once the head is parsed */
-    bool keep_alive;   /* the server keeps the connection open afterwards */
+    int status;        /* of the final response (or a 101), once the head is parsed */
+    bool keep_alive;   /* the connection may carry the next request (not after a 101) */
     enum ps_framing framing;
     bool has_length;         /* a Content-Length field was present */
     uint64_t content_length; /* its value */

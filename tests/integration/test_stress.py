@@ -717,6 +717,48 @@ class StatusAccounting(unittest.TestCase):
                 os.unlink(f.name)
 
 
+class Informational(unittest.TestCase):
+    def test_interim_responses_are_skipped(self):
+        # 100 Continue and 103 Early Hints before every final response,
+        # with pipelining: the final responses are counted, nothing else
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Reply(b"HTTP/1.1 100 Continue\r\n\r\n"
+                         b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+                         + response(200, b"ok\n"))
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "2", "-p", "4", "-n", "200", srv.url()])
+        self.assertEqual(d["requests"], 200)
+        self.assertEqual(d["status"]["codes"], {"200": 200})
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertEqual(d["connections_opened"], 2)
+
+    def test_switching_protocols_ends_the_connection(self):
+        # the server switches every connection to another protocol with its
+        # first response; an HTTP request it reads after that on the same
+        # connection is one pyserve-stress must not have sent
+        after_switch = []
+
+        def handler(srv, conn_no, on_conn, g, method, path):
+            if on_conn == 1:
+                return Reply(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-test\r\n"
+                             b"Connection: Upgrade\r\n\r\n")
+            with srv.lock:
+                after_switch.append((conn_no, on_conn))
+            return Reply(response(200, b"ok\n"))
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-n", "5", srv.url()])
+        self.assertEqual(after_switch, [])
+        # each 101 is the response to its request, on its own connection
+        self.assertEqual(d["requests"], 5)
+        self.assertEqual(d["status"]["codes"], {"101": 5})
+        self.assertEqual(d["status"]["1xx"], 5)
+        self.assertEqual(d["non_2xx_3xx"], 5)
+        self.assertEqual(d["connections_opened"], 5)
+        self.assertEqual(d["errors"]["total"], 0)
+
+
 class Verify(unittest.TestCase):
     def test_wrong_length_caught(self):
         # 100 bytes for the first request of a connection (the reference is

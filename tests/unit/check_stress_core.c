@@ -473,6 +473,43 @@ START_TEST(test_rdec_interim_and_http10)
 }
 END_TEST
 
+START_TEST(test_rdec_interim_byte_by_byte)
+{
+    /* 100 and 103 (Early Hints, with a field) before the final response,
+     * each byte in its own read: the interim heads are skipped */
+    const char *r = "HTTP/1.1 100 Continue\r\n\r\n"
+                    "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+                    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+    size_t n = strlen(r);
+    for (size_t i = 0; i < n; i++) {
+        enum rdec_event ev;
+        ck_assert_uint_eq(rdec_feed(&dec, r + i, 1, &ev), 1);
+        ck_assert_int_eq(ev, i + 1 == n ? RDEC_DONE : RDEC_MORE);
+    }
+    ck_assert_int_eq(dec.status, 200);
+    ck_assert_uint_eq(dec.body_len, 2);
+    ck_assert(dec.keep_alive);
+}
+END_TEST
+
+START_TEST(test_rdec_switching_protocols)
+{
+    /* a 101 ends the HTTP exchange: complete at the end of its head, the
+     * other protocol's bytes left over, and the connection not to be used
+     * for another request whatever its fields say */
+    const char *head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n"
+                       "Connection: Upgrade\r\n\r\n";
+    char r[200];
+    int n = snprintf(r, sizeof(r), "%s%s", head, "\x01\x02 not HTTP");
+    enum rdec_event ev;
+    ck_assert_uint_eq(rdec_feed(&dec, r, (size_t)n, &ev), strlen(head));
+    ck_assert_int_eq(ev, RDEC_DONE);
+    ck_assert_int_eq(dec.status, 101);
+    ck_assert_uint_eq(dec.body_len, 0);
+    ck_assert(!dec.keep_alive);
+}
+END_TEST
+
 START_TEST(test_rdec_head_too_large)
 {
     size_t n = RDEC_STASH_MAX + 100;
@@ -573,6 +610,8 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_rdec_bad, 0, sizeof(bad_responses) / sizeof(bad_responses[0]));
     tcase_add_test(tc, test_rdec_head_request);
     tcase_add_test(tc, test_rdec_interim_and_http10);
+    tcase_add_test(tc, test_rdec_interim_byte_by_byte);
+    tcase_add_test(tc, test_rdec_switching_protocols);
     tcase_add_test(tc, test_rdec_head_too_large);
     tcase_add_test(tc, test_rdec_data_after_done);
     suite_add_tcase(s, tc);
