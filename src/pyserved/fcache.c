@@ -41,6 +41,7 @@ struct fcache {
     unsigned nwds, wds_cap;
     uint64_t synced; /* the queue was last read after the caller's read number synced */
     size_t listing_bytes; /* listing pages in the table */
+    int watch_err;        /* fcache_watch_error() */
 };
 
 static uint64_t hash_key(const char *k, size_t n)
@@ -67,7 +68,14 @@ struct fcache *fcache_new(unsigned max_entries, size_t max_file)
         return NULL;
     }
     fc->ino_fd = max_entries ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+    if (max_entries && fc->ino_fd < 0)
+        fc->watch_err = errno;
     return fc;
+}
+
+int fcache_watch_error(const struct fcache *fc)
+{
+    return fc->watch_err;
 }
 
 int fcache_event_fd(const struct fcache *fc)
@@ -220,8 +228,11 @@ static bool add_watch(struct fcache *fc, int root_fd, const char *path, size_t l
      * when a file in it is watched afterwards */
     mask |= IN_MASK_ADD;
     int wd = inotify_add_watch(fc->ino_fd, full, len ? mask | IN_DONT_FOLLOW : mask);
-    if (wd < 0)
+    if (wd < 0) {
+        if ((errno == ENOSPC || errno == ENOMEM) && !fc->watch_err)
+            fc->watch_err = errno;
         return false;
+    }
     /* the same object again gives the same wd: record each once (wds only
      * grow within an instance, so a new one is above all recorded) */
     if (fc->nwds == 0 || wd > fc->wds[fc->nwds - 1])

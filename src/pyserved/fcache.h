@@ -105,6 +105,11 @@ struct fcache_entry *fcache_listing_put(struct fcache *fc, const char *key, size
                                         char *page, size_t len, uint64_t now_ms,
                                         uint64_t now_seq);
 
+/* Why entries go unwatched, for the log: the errno of inotify_init1 (no
+ * instance: fs.inotify.max_user_instances) or of the first watch refused
+ * for want of resources (ENOSPC: fs.inotify.max_user_watches), or 0. */
+int fcache_watch_error(const struct fcache *fc);
+
 /* The inotify descriptor the worker polls (EPOLLIN), or -1 without one. */
 int fcache_event_fd(const struct fcache *fc);
 

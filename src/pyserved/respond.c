@@ -244,6 +244,22 @@ static const char *pick_variant(struct conn *c, const struct http_request *r, co
 
 /* --- files ----------------------------------------------------------------- */
 
+/* The first time this worker's cache could not add a watch for want of
+ * resources, say so once; it goes on confirming what it cannot watch with
+ * fstatat (a worker without an inotify instance at all is logged when its
+ * cache is made, worker.c). */
+static void note_unwatched(struct worker *w)
+{
+    int e = fcache_watch_error(w->fcache);
+    if (w->watch_warned || e == 0 || fcache_event_fd(w->fcache) < 0)
+        return;
+    w->watch_warned = true;
+    log_msg(LOG_WARNING,
+            "worker %u: file cache: inotify_add_watch: %s%s; what cannot be watched is "
+            "confirmed with fstatat on each hit, and listings are made anew",
+            w->id, strerror(e), e == ENOSPC ? " (fs.inotify.max_user_watches)" : "");
+}
+
 /* The pages of listings still being sent are all in memory (up to 16 MiB
  * each, and a cached page evicted while it is sent lives on until it has
  * been): clients that do not read must not make the worker hold more. */
@@ -293,6 +309,8 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
     }
     c->costly = true;
     bool watched = use_cache && fcache_listing_watch(w->fcache, cf->root_fd, rel, rel_len, w->rseq);
+    if (use_cache && !watched)
+        note_unwatched(w);
     int e = autoindex_build(dirfd, rel, rel_len, cf->dotfiles == CONF_DOTFILES_ALLOW, &page,
                             &len);
     close(dirfd);
@@ -659,6 +677,8 @@ void respond_request(struct conn *c, const struct http_request *r)
         struct fcache_entry *e = fcache_put(w->fcache, cf->root_fd, rel, pr.len, f.index,
                                             f.index ? &dir_st : NULL, f.fd, &f.st, ctype,
                                             w->now_ms);
+        if (e && !e->watched)
+            note_unwatched(w);
         if (e) {
             respond_cached(c, r, e);
             return;

@@ -85,6 +85,12 @@ static void watch_fcache(struct worker *w)
 {
     int fd = fcache_event_fd(w->fcache);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_FCACHE};
+    int e = fcache_watch_error(w->fcache);
+    if (fd < 0 && e)
+        log_msg(LOG_WARNING,
+                "worker %u: file cache: inotify_init1: %s%s; each cache hit is confirmed "
+                "with fstatat, and listings are made anew",
+                w->id, strerror(e), e == EMFILE ? " (fs.inotify.max_user_instances)" : "");
     if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         log_msg(LOG_WARNING, "worker %u: file cache events: epoll_ctl: %s", w->id,
                 strerror(errno));

@@ -73,6 +73,7 @@ struct worker {
     uint64_t last_emfile_log_ms;
     uint64_t accept_paused_until; /* out of descriptors: listeners unwatched */
     size_t heap_bytes; /* listing pages held by responses not yet ended */
+    bool watch_warned; /* the inotify watch limit was logged */
 
     /* Counters read by the main thread (status, watchdog). */
     atomic_ulong requests;

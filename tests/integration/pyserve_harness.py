@@ -180,10 +180,12 @@ class Server:
     activation=True: a listening socket on 127.0.0.1:0 (and ::1 if ipv6) is
     made here and handed over as fd 3 (and 4) with LISTEN_FDS/LISTEN_PID.
     activation=False: the daemon binds itself (pass --listen in args); read
-    the port with port_from_log()."""
+    the port with port_from_log().
+    wrapper: an argv prefix that ends by exec'ing the daemon in the same
+    process (so that LISTEN_PID still names it), e.g. unshare(1)."""
 
     def __init__(self, config=None, args=(), *, activation=True, ipv6=False, notify=True,
-                 files=None, ready_timeout=READY_TIMEOUT, env=None):
+                 files=None, ready_timeout=READY_TIMEOUT, env=None, wrapper=()):
         self.exe = pyserved_path()
         self.base = tempfile.mkdtemp(prefix="pyserve-test-")
         self.root = os.path.join(self.base, "root")
@@ -193,6 +195,7 @@ class Server:
         self.config = dict(config or {})
         self.args = list(args)
         self.extra_env = dict(env or {})
+        self.wrapper = list(wrapper)
         self.activation = activation
         self.ipv6 = ipv6
         self.notify = notify
@@ -313,7 +316,7 @@ class Server:
             if activation:
                 os.environ["LISTEN_PID"] = str(os.getpid())
 
-        argv = [self.exe, "-c", self.conf_path] + self.args
+        argv = self.wrapper + [self.exe, "-c", self.conf_path] + self.args
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._stderr_file,
                                      stderr=self._stderr_file, env=None, preexec_fn=preexec,
                                      pass_fds=tuple(range(3, 3 + len(fds))))

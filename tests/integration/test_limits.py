@@ -3,8 +3,10 @@
 
 import hashlib
 import os
+import re
 import select
 import socket
+import subprocess
 import threading
 import time
 import sys
@@ -513,6 +515,64 @@ class ListingMemoryTest(LimitCase):
         # once those are gone, the listing is served again
         ok = h.poll_until(lambda: self.srv.get("/big/", timeout=30.0).status == 200, 10.0, 0.1)
         self.assertTrue(ok, "no listing after the stalled clients left")
+
+
+def inotify_limited(knob, value):
+    """A Server wrapper: the daemon runs in a user namespace of its own
+    (root mapped to root), where /proc/sys/user/KNOB is lowered to value."""
+    script = 'echo %d > /proc/sys/user/%s && exec "$0" "$@"' % (value, knob)
+    return ("unshare", "--user", "--map-root-user", "sh", "-c", script)
+
+
+class InotifyLimitTest(LimitCase):
+    """When the file cache gets no inotify instance, or no more watches,
+    the daemon says so once, and goes on serving what is on disk now:
+    what it cannot watch it confirms with fstatat on each hit."""
+
+    @classmethod
+    def setUpClass(cls):
+        probe = inotify_limited("max_inotify_watches", 8) + ("true",)
+        try:
+            ok = subprocess.run(probe, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, timeout=30).returncode == 0
+        except OSError:
+            ok = False
+        if not ok:
+            raise unittest.SkipTest("no user namespace with its own inotify limits here")
+
+    def start(self, knob, value, threads):
+        srv = h.Server(config={"threads": threads, "autoindex": "yes"},
+                       wrapper=inotify_limited(knob, value))
+        self.addCleanup(srv.close)
+        srv.write_file("a/b/c.txt", b"one\n")
+        srv.start()
+        return srv
+
+    def fetch_all(self, srv, target, want, n=8):
+        """n requests, each on its own connection (both workers answer some)."""
+        for _ in range(n):
+            r = srv.get(target)
+            self.assertEqual((r.status, r.body), (200, want))
+
+    def check_fresh(self, srv):
+        self.fetch_all(srv, "/a/b/c.txt", b"one\n")
+        srv.write_file("a/b/c.txt", b"two, longer\n")
+        self.fetch_all(srv, "/a/b/c.txt", b"two, longer\n")
+        self.assertIn(b">c.txt</a>", srv.get("/a/b/").body)
+        srv.write_file("a/b/d.txt", b"d")
+        self.assertIn(b">d.txt</a>", srv.get("/a/b/").body)
+
+    def test_no_instance_for_one_worker(self):
+        srv = self.start("max_inotify_instances", 1, threads=2)
+        srv.wait_for_log(r"worker \d: file cache: inotify_init1: .*max_user_instances")
+        self.check_fresh(srv)
+        self.assertEqual(len(re.findall("inotify_init1", srv.stderr_text())), 1)
+
+    def test_watch_limit(self):
+        srv = self.start("max_inotify_watches", 2, threads=1)
+        self.check_fresh(srv)
+        srv.wait_for_log(r"worker 0: file cache: inotify_add_watch: .*max_user_watches")
+        self.assertEqual(len(re.findall("inotify_add_watch", srv.stderr_text())), 1)
 
 
 if __name__ == "__main__":
