@@ -137,6 +137,13 @@ int stress_fetch(const struct sockaddr_storage *addr, socklen_t alen, const char
                     goto out;
                 }
             }
+            /* wait_fd sees the deadline only once the socket is drained: a
+             * response that keeps coming faster than it is read (a body or
+             * interim responses without end) must meet it here */
+            if (mono_ms() >= deadline) {
+                r = 0;
+                goto timeout;
+            }
             continue;
         }
         if (n == 0) {
@@ -161,7 +168,9 @@ int stress_fetch(const struct sockaddr_storage *addr, socklen_t alen, const char
     }
 timeout:
     if (r == 0)
-        snprintf(err, errsz, "no response within the timeout");
+        snprintf(err, errsz, "%s within the timeout (%llu ms)",
+                 d->started ? "response not complete" : "no response",
+                 (unsigned long long)timeout_ms);
     else
         snprintf(err, errsz, "poll: %s", strerror(-r));
     r = r == 0 ? -ETIMEDOUT : r;

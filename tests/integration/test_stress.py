@@ -780,6 +780,55 @@ class Verify(unittest.TestCase):
             self.assertEqual(d["errors"]["verify"], 38)
 
 
+    def test_reference_fetch_ends_at_the_first_that_fails(self):
+        # three URLs, and the server never answers: the references are
+        # fetched one at a time, each within --timeout, and the first that
+        # fails ends the program (one timeout, not three)
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Hang()
+
+        with FakeServer(handler) as srv:
+            t0 = time.monotonic()
+            r = run_stress(["-n", "10", "--timeout", "300ms", "--verify", srv.url("/a"),
+                            srv.url("/b"), srv.url("/c")])
+            elapsed = time.monotonic() - t0
+            self.assertTrue(h.poll_until(lambda: len(srv.hang_closed_after) == 1, 3.0))
+            self.assertEqual(srv.requests, 1)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("--verify: reference request for /a: no response within the timeout "
+                      "(300 ms)", r.stderr)
+        self.assertGreaterEqual(elapsed, 0.3)
+        self.assertLess(elapsed, 0.85)  # well below 3 x 300 ms
+
+    def test_reference_fetch_cut_at_the_timeout(self):
+        # the head, then a byte of the body every 20 ms without end: the
+        # reference is abandoned at the timeout
+        def trickle(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+            deadline = time.monotonic() + 10.0
+            while time.monotonic() < deadline:
+                r, _, _ = select.select([conn], [], [], 0.02)
+                if r:  # the client closed (or sent more): stop
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Custom(trickle)
+
+        with FakeServer(handler) as srv:
+            t0 = time.monotonic()
+            r = run_stress(["-n", "10", "--timeout", "300ms", "--verify", srv.url("/slow")])
+            elapsed = time.monotonic() - t0
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--verify: reference request for /slow: response not complete within "
+                      "the timeout (300 ms)", r.stderr)
+        self.assertLess(elapsed, 1.5)
+
+
 class Lifecycle(unittest.TestCase):
     def test_sigint_stops_with_report(self):
         with FakeServer(ok_handler) as srv:
