@@ -304,6 +304,7 @@ int stress_thread_init(struct stress_thread *t, struct stress_run *run, unsigned
         c->idx = i;
         c->gidx = first + i;
         c->heap_pos = -1;
+        c->first = true;
         c->cycle_pos = (uint32_t)((first + i) % run->ncycle); /* spread the mix */
         rdec_init(&c->dec);
         c->pend = calloc(o->pipeline, sizeof(*c->pend));

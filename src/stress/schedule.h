@@ -5,7 +5,9 @@
  * 1/rate seconds. Latency is measured from the due time (the coordinated-
  * omission correction of wrk2): a request that could not be sent because
  * its connection waited for a stalled response is still charged from when
- * it should have gone out. Pure integer arithmetic, no drift over a run. */
+ * it should have gone out. Pure integer arithmetic, no drift over a run.
+ * (sconn.c moves one connection's schedule as a whole when its first
+ * connect comes up after its first request was due.) */
 #ifndef STRESS_SCHEDULE_H
 #define STRESS_SCHEDULE_H
 

@@ -20,6 +20,12 @@ static bool open_loop(const struct stress_thread *t)
     return t->run->o->rate != 0;
 }
 
+/* Open loop: when request k of c is due. */
+static uint64_t due_ns(const struct sconn *c, uint64_t k)
+{
+    return sched_due_ns(&c->t->sched, c->gidx, k) + c->shift_ns;
+}
+
 /* --- accounting ---------------------------------------------------------- */
 
 static bool counting(const struct stress_thread *t, uint64_t start_ns)
@@ -81,7 +87,7 @@ uint64_t sconn_unanswered(struct sconn *c, uint64_t end, uint64_t budget)
     if (c->state == C_DONE)
         return 0;
     uint64_t n = 0, due;
-    while (n < budget && (due = sched_due_ns(&t->sched, c->gidx, c->k + n)) < end) {
+    while (n < budget && (due = due_ns(c, c->k + n)) < end) {
         count_unanswered(t, due, end);
         n++;
     }
@@ -99,6 +105,7 @@ void sconn_close(struct sconn *c)
     c->want_write = false;
     c->fresh = false;
     c->closing = false;
+    c->first = false;
     c->wl = 0;
     c->on_socket = 0;
     c->state = C_IDLE;
@@ -145,7 +152,7 @@ static void conn_next(struct sconn *c, uint64_t now, bool backoff)
 static bool request_due(const struct sconn *c, uint64_t now)
 {
     const struct stress_thread *t = c->t;
-    return !open_loop(t) || sched_due_ns(&t->sched, c->gidx, c->k) <= now;
+    return !open_loop(t) || due_ns(c, c->k) <= now;
 }
 
 /* Every request outstanding on c failed: count them (those of the warm-up
@@ -228,9 +235,9 @@ void sconn_fill(struct sconn *c, uint64_t now)
         room = t->left;
     uint64_t n = room;
     if (open_loop(t)) {
-        n = sched_sendable(&t->sched, c->gidx, c->k, now, room);
+        n = sched_sendable(&t->sched, c->gidx, c->k, now - c->shift_ns, room);
         if (n < room)
-            stress_timer_set(c, sched_due_ns(&t->sched, c->gidx, c->k + n));
+            stress_timer_set(c, due_ns(c, c->k + n));
         else
             stress_timer_remove(c);
     }
@@ -244,7 +251,7 @@ void sconn_fill(struct sconn *c, uint64_t now)
             c->cycle_pos = 0;
         struct pend *p = &c->pend[(c->phead + c->pcount) % o->pipeline];
         p->sent_ns = now;
-        p->due_ns = open_loop(t) ? sched_due_ns(&t->sched, c->gidx, c->k) : now;
+        p->due_ns = open_loop(t) ? due_ns(c, c->k) : now;
         p->req = req;
         p->ttfb_done = false;
         measured += counting(t, p->due_ns);
@@ -288,6 +295,19 @@ static void conn_connected(struct sconn *c, uint64_t now)
         t->st.connects++;
         ps_hist_record(&t->st.connect, now - c->connect_ns);
     }
+    /* Open loop: the connections are opened when the schedule starts, and
+     * a request due before its connection was up would be charged the
+     * start-up of this program, which no client arriving at the rate
+     * meets. The first socket of a connection, when it comes up, moves
+     * the connection's whole schedule by how late it came (its connect
+     * time is in the connect figures). A first attempt that failed, and
+     * every reconnect later in the run, move nothing: what they delay is
+     * charged from the due times. */
+    if (open_loop(t) && c->first) {
+        uint64_t due = sched_due_ns(&t->sched, c->gidx, 0);
+        c->shift_ns = now > due ? now - due : 0;
+    }
+    c->first = false;
     rdec_start(&c->dec, o->head, o->have_sha256);
     /* The first request goes out when the next loop turn reports the socket
      * writable again, in epoll's order among the other events, as wrk does.

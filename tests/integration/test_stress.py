@@ -95,7 +95,7 @@ class FakeServer:
     req_no_on_conn, req_no_global, method, path) returns a Reply or Hang.
     Counters are under self.lock. Every wait is bounded; close() stops it."""
 
-    def __init__(self, handler):
+    def __init__(self, handler, backlog=256):
         self.handler = handler
         self.lock = threading.Lock()
         self.conns = 0
@@ -105,7 +105,7 @@ class FakeServer:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
+        self.sock.listen(backlog)
         self.port = self.sock.getsockname()[1]
         self.threads = []
         self.acceptor = threading.Thread(target=self._accept_loop, daemon=True)
@@ -128,8 +128,12 @@ class FakeServer:
         for t in self.threads:
             t.join(timeout=5)
 
+    def _before_accept(self):
+        """Called before each wait for a connection (a subclass's hook)."""
+
     def _accept_loop(self):
         while not self.stop.is_set():
+            self._before_accept()
             r, _, _ = select.select([self.sock], [], [], 0.05)
             if not r:
                 continue
@@ -213,6 +217,7 @@ class QuickClose(FakeServer):
 
 
 CLOSE_WAIT = "08"  # in /proc/net/tcp
+SYN_SENT = "02"
 
 
 def tcp_state(local, remote):
@@ -225,6 +230,62 @@ def tcp_state(local, remote):
             if fields[1:3] == want:
                 return fields[3]
     return None
+
+
+def syn_sent_to(port):
+    """Does a connection from this machine to 127.0.0.1:port wait in
+    SYN_SENT (its SYN was dropped and will be sent again)?"""
+    want = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[2] == want and fields[3] == SYN_SENT:
+                return True
+    return False
+
+
+class SlowAccept(FakeServer):
+    """A FakeServer whose accept queue takes backlog + 1 connections and
+    that, while held, accepts none: a client's SYN then finds the queue full
+    and is dropped, the kernel sends it again after TCP's initial
+    retransmission timeout (1 s), and that connect takes a second. A hold
+    ends as soon as a connection to the server waits in SYN_SENT; holds
+    counts the holds that ended so. held=True holds from the start (then
+    pyserve-stress's probe connection, closed but never accepted, fills a
+    queue of one); hold() holds again, filling the queue with connections
+    of its own."""
+
+    def __init__(self, handler, backlog=0, held=False):
+        self.held = threading.Event()
+        self.pausing = threading.Event()
+        self.holds = 0
+        self.fillers = []
+        if held:
+            self.held.set()
+        super().__init__(handler, backlog=backlog)
+        self.backlog = backlog
+
+    def _before_accept(self):
+        if not self.held.is_set():
+            return
+        self.pausing.set()
+        if h.poll_until(lambda: self.stop.is_set() or syn_sent_to(self.port), 10.0):
+            with self.lock:
+                self.holds += 1
+        self.held.clear()
+        self.pausing.clear()
+
+    def hold(self):
+        self.held.set()
+        if not self.pausing.wait(5.0):
+            raise RuntimeError("the accept loop did not pause")
+        for _ in range(self.backlog + 1):
+            self.fillers.append(socket.create_connection(("127.0.0.1", self.port), timeout=5))
+
+    def close(self):
+        super().close()
+        for s in self.fillers:
+            s.close()
 
 
 def refused_port():
@@ -488,6 +549,44 @@ class Timeouts(unittest.TestCase):
         self.assertGreater(d["requests"], 200)
         self.assertLess(d["latency_us"]["percentiles"]["99"], 100000)
         self.assertGreaterEqual(d["latency_us"]["max"], 190000)
+
+
+class OpenLoopConnects(unittest.TestCase):
+    """-R: the set-up of a connection at the start is not charged to the
+    requests due meanwhile; a reconnect during the run is."""
+
+    def test_first_connect_moves_the_schedule(self):
+        # the connection's first SYN is dropped: it comes up after a second,
+        # when 20 of its requests (20/s) were already due. They are not
+        # charged that second: the schedule starts when the connection is up
+        with SlowAccept(ok_handler, held=True) as srv:
+            d = run_json(self, ["-c", "1", "-t", "1", "-R", "20", "-d", "2s", srv.url()])
+            self.assertEqual(srv.holds, 1)
+        self.assertGreaterEqual(d["connect_us"]["max"], 900000, d["connect_us"])
+        self.assertEqual(d["connections_opened"], 1)
+        self.assertGreaterEqual(d["requests"], 10)
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertLess(d["latency_us"]["max"], 300000, d["latency_us"])
+
+    def test_reconnect_during_the_run_is_charged(self):
+        # request 20 (about 1 s in) is answered with Connection: close and
+        # the server stops accepting: the new connection takes a second,
+        # and the requests due in that second are charged from their due
+        # times (the uncorrected view does not see it)
+        def handler(srv, conn_no, on_conn, g, method, path):
+            if g == 20:
+                srv.hold()
+                return Reply(response(200, b"ok\n", b"Connection: close\r\n"))
+            return Reply(response(200, b"ok\n"))
+
+        with SlowAccept(handler, backlog=1) as srv:
+            d = run_json(self, ["-c", "1", "-t", "1", "-R", "20", "-d", "3s", srv.url()])
+            self.assertEqual(srv.holds, 1)
+        self.assertEqual(d["connections_opened"], 2)
+        self.assertGreaterEqual(d["connect_us"]["max"], 900000, d["connect_us"])
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertGreaterEqual(d["latency_us"]["max"], 900000, d["latency_us"])
+        self.assertLess(d["latency_uncorrected_us"]["max"], 300000)
 
 
 class Framing(unittest.TestCase):
