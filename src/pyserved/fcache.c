@@ -240,18 +240,13 @@ static bool add_watch(struct fcache *fc, int root_fd, const char *path, size_t l
     return true;
 }
 
-/* Watch the root and each directory of path (the part before each '/'),
- * the deepest of them for extra events too. A symbolic link anywhere on
- * the path may lead through directories that are not watched: false, and
- * the caller confirms its entry with fstatat on every hit instead. */
-static bool watch_dirs(struct fcache *fc, int root_fd, const char *path, size_t len,
-                       uint32_t extra)
+/* Watch the root and each directory of path (the part before each '/').
+ * A symbolic link anywhere on the path may lead through directories that
+ * are not watched: false, and the caller confirms its entry with fstatat
+ * on every hit instead. */
+static bool watch_dirs(struct fcache *fc, int root_fd, const char *path, size_t len)
 {
-    size_t deepest = 0; /* the deepest directory's path length; 0: the root */
-    for (size_t i = 0; i < len; i++)
-        if (path[i] == '/')
-            deepest = i;
-    if (fc->ino_fd < 0 || !add_watch(fc, root_fd, "", 0, DIR_EVENTS | (deepest ? 0 : extra)))
+    if (fc->ino_fd < 0 || !add_watch(fc, root_fd, "", 0, DIR_EVENTS))
         return false;
     struct stat st;
     for (size_t i = 0; i < len; i++) {
@@ -263,7 +258,7 @@ static bool watch_dirs(struct fcache *fc, int root_fd, const char *path, size_t 
         memcpy(dir, path, i);
         dir[i] = '\0';
         if (fstatat(root_fd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-            !add_watch(fc, root_fd, path, i, DIR_EVENTS | (i == deepest ? extra : 0)))
+            !add_watch(fc, root_fd, path, i, DIR_EVENTS))
             return false;
     }
     return true;
@@ -273,7 +268,7 @@ static bool watch_dirs(struct fcache *fc, int root_fd, const char *path, size_t 
 static bool watch_entry(struct fcache *fc, int root_fd, const struct fcache_entry *e)
 {
     struct stat st;
-    if (!watch_dirs(fc, root_fd, e->path, e->path_len, 0) ||
+    if (!watch_dirs(fc, root_fd, e->path, e->path_len) ||
         fstatat(root_fd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
         return false;
     return add_watch(fc, root_fd, e->path, e->path_len, FILE_EVENTS);
@@ -445,7 +440,15 @@ bool fcache_listing_watch(struct fcache *fc, int root_fd, const char *key, size_
      * those that came after the watches */
     fcache_on_events(fc, now_seq);
     trim_watches(fc);
-    return watch_dirs(fc, root_fd, key, key_len, LISTED_EVENTS);
+    return watch_dirs(fc, root_fd, key, key_len);
+}
+
+bool fcache_listing_watch_files(struct fcache *fc, int root_fd, const char *key, size_t key_len)
+{
+    /* "a/b/" lists "a/b", "" the root; the queue is not read here: what
+     * came since fcache_listing_watch is for fcache_listing_put to see */
+    size_t dl = key_len ? key_len - 1 : 0;
+    return fc->ino_fd >= 0 && add_watch(fc, root_fd, key, dl, DIR_EVENTS | LISTED_EVENTS);
 }
 
 struct fcache_entry *fcache_listing_put(struct fcache *fc, const char *key, size_t key_len,

@@ -93,14 +93,22 @@ struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key,
  * page older than a second is made anew. Pages are kept only when all of
  * this can be watched, and up to FCACHE_LISTING_BYTES in all.
  *
- * fcache_listing_watch(), before the directory is read, adds the watches;
- * fcache_listing_put(), once the page is made, stores it unless an event
- * arrived in between (the page might then show the old state). On success
- * the page is the cache's, and the entry comes with one reference for the
- * caller; otherwise (NULL) the page is still the caller's. */
+ * Three steps, each before what it guards. fcache_listing_watch() reads
+ * the pending events and watches the directories from the root down to
+ * key's, before the path is opened: whether it is a listing at all (no
+ * index file, a directory there) rests on the names in them.
+ * fcache_listing_watch_files(), once it is a listing and before the
+ * directory is read, adds the listed directory's files' data (so that a
+ * directory with an index file is not watched for them). Each returns
+ * whether its watches could all be added. fcache_listing_put(), once the
+ * page is made, stores it unless an event arrived since the first step.
+ * On success the page is the cache's, and the entry comes with one
+ * reference for the caller; otherwise (NULL) the page is still the
+ * caller's. */
 #define FCACHE_LISTING_BYTES (8u << 20)
 bool fcache_listing_watch(struct fcache *fc, int root_fd, const char *key, size_t key_len,
                           uint64_t now_seq);
+bool fcache_listing_watch_files(struct fcache *fc, int root_fd, const char *key, size_t key_len);
 struct fcache_entry *fcache_listing_put(struct fcache *fc, const char *key, size_t key_len,
                                         char *page, size_t len, uint64_t now_ms,
                                         uint64_t now_seq);

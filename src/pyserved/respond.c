@@ -294,10 +294,23 @@ static void send_listing(struct conn *c, const struct http_request *r, const cha
     conn_begin_send(c);
 }
 
+/* May the listing of the directory open at dirfd be kept? Not when one
+ * of the index names is a symbolic link there (a dangling one counts as no
+ * index): what it points to may appear where no watch would tell. */
+static bool index_names_plain(const struct conf *cf, int dirfd)
+{
+    struct stat st;
+    for (unsigned i = 0; i < cf->nindex; i++)
+        if (fstatat(dirfd, cf->index[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+            return false;
+    return true;
+}
+
 /* A listing made now from the directory open at dirfd (consumed), and
- * kept in the cache when it can be (fcache.h). */
+ * kept in the cache when it can be: watched is fcache_listing_watch's
+ * answer, from before the path was opened (fcache.h). */
 static void respond_listing(struct conn *c, const struct http_request *r, int dirfd,
-                            const char *rel, size_t rel_len, bool use_cache)
+                            const char *rel, size_t rel_len, bool watched)
 {
     struct worker *w = c->w;
     const struct conf *cf = w->conf;
@@ -308,9 +321,12 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
         return;
     }
     c->costly = true;
-    bool watched = use_cache && fcache_listing_watch(w->fcache, cf->root_fd, rel, rel_len, w->rseq);
-    if (use_cache && !watched)
-        note_unwatched(w);
+    if (watched) {
+        watched = fcache_listing_watch_files(w->fcache, cf->root_fd, rel, rel_len);
+        if (!watched)
+            note_unwatched(w);
+        watched = watched && index_names_plain(cf, dirfd);
+    }
     int e = autoindex_build(dirfd, rel, rel_len, cf->dotfiles == CONF_DOTFILES_ALLOW, &page,
                             &len);
     close(dirfd);
@@ -630,6 +646,14 @@ void respond_request(struct conn *c, const struct http_request *r)
             return;
         }
     }
+    /* A listing's page may be kept only if what decides that there is one
+     * (the names on the path) is watched before the path is opened. */
+    bool listing_watched = false;
+    if (use_cache && cf->autoindex && pr.trailing_slash) {
+        listing_watched = fcache_listing_watch(w->fcache, cf->root_fd, rel, pr.len, w->rseq);
+        if (!listing_watched)
+            note_unwatched(w);
+    }
     /* A directory's own stat, taken before its index is chosen, tells the
      * cache later whether the choice may have changed. */
     struct stat dir_st;
@@ -648,7 +672,7 @@ void respond_request(struct conn *c, const struct http_request *r)
         return;
     }
     if (st == STATIC_LISTING) {
-        respond_listing(c, r, f.fd, rel, pr.len, use_cache);
+        respond_listing(c, r, f.fd, rel, pr.len, listing_watched);
         return;
     }
     if (st < 0) {

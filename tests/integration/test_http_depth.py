@@ -942,6 +942,20 @@ class ListingCacheTest(DepthCase):
         os.unlink(self.srv.path("idx/index.html"))
         self.assertIn('href="x.txt"', self.page(c, "/idx/"))
 
+    def test_index_symlink_whose_target_appears(self):
+        # a dangling link counts as no index; its target is in a directory
+        # no watch of the page covers, so such a page is not kept
+        self.srv.write_file("lnk/x.txt", b"x")
+        self.srv.mkdir("elsewhere")
+        os.symlink("../elsewhere/index.html", self.srv.path("lnk/index.html"))
+        c = self.conn()
+        self.assertIn('href="x.txt"', self.page(c, "/lnk/"))
+        self.assertIn('href="x.txt"', self.page(c, "/lnk/"))
+        self.srv.write_file("elsewhere/index.html", b"<p>target</p>\n")
+        h.request(c, h.build_request("GET", "/lnk/"))
+        r = h.read_response(c)
+        self.assertEqual((r.status, r.body), (200, b"<p>target</p>\n"))
+
     def test_head_and_get_agree(self):
         c = self.conn()
         body = self.page(c)

@@ -717,7 +717,8 @@ END_TEST
 static struct fcache_entry *put_listing(struct fcache *fc, const char *key, const char *text,
                                         uint64_t now_ms, uint64_t seq)
 {
-    if (!fcache_listing_watch(fc, root_fd, key, strlen(key), seq))
+    if (!fcache_listing_watch(fc, root_fd, key, strlen(key), seq) ||
+        !fcache_listing_watch_files(fc, root_fd, key, strlen(key)))
         return NULL;
     char *page = strdup(text);
     ck_assert_ptr_nonnull(page);
@@ -835,15 +836,29 @@ START_TEST(test_listing_events)
 }
 END_TEST
 
-/* 13. A change between the watches and the put: the page may show the old
- * state, and is not stored (it is still the caller's). */
+/* 13. A change after the first step (fcache_listing_watch, made before the
+ * path is opened): whether the path is a listing, or the page, may show the
+ * old state, so it is not stored (the page is still the caller's). Loop:
+ * a file's data while the directory is read (after the second step), and
+ * before the second step an index file appearing and the directory
+ * replaced. */
 START_TEST(test_listing_change_while_made)
 {
     mkd("d");
     wfile("d/a.txt", "A");
     struct fcache *fc = fcache_new(8, BIG);
     ck_assert(fcache_listing_watch(fc, root_fd, "d/", 2, 1));
-    append("d/a.txt", "more"); /* while the directory is being read */
+    if (_i == 0) {
+        ck_assert(fcache_listing_watch_files(fc, root_fd, "d/", 2));
+        append("d/a.txt", "more");
+    } else if (_i == 1) {
+        wfile("d/index.html", "I");
+        ck_assert(fcache_listing_watch_files(fc, root_fd, "d/", 2));
+    } else {
+        ck_assert_int_eq(renameat(root_fd, "d", root_fd, "d.old"), 0);
+        mkd("d");
+        ck_assert(fcache_listing_watch_files(fc, root_fd, "d/", 2));
+    }
     char *page = strdup("<old>");
     ck_assert_ptr_nonnull(page);
     ck_assert_ptr_null(fcache_listing_put(fc, "d/", 2, page, 5, 0, 2));
@@ -873,6 +888,22 @@ START_TEST(test_listing_then_file)
     append("d/b.txt", "more"); /* not the cached file: only the page cares */
     ck_assert(fcache_on_events(fc, 3));
     ck_assert_ptr_null(get(fc, "d/", 0, 3, 3));
+    fcache_free(fc);
+}
+END_TEST
+
+/* 14b. The first step alone (a directory that turns out to have an index
+ * file) watches names, not the data of the files in the directory. */
+START_TEST(test_listing_first_step_names_only)
+{
+    mkd("d");
+    wfile("d/a.txt", "A");
+    struct fcache *fc = fcache_new(8, BIG);
+    ck_assert(fcache_listing_watch(fc, root_fd, "d/", 2, 1));
+    append("d/a.txt", "more");
+    ck_assert(!fcache_on_events(fc, 2));
+    wfile("d/b.txt", "B");
+    ck_assert(fcache_on_events(fc, 3));
     fcache_free(fc);
 }
 END_TEST
@@ -952,8 +983,9 @@ static Suite *fcache_suite(void)
     tcase_add_test(tc, test_free_referenced);
     tcase_add_test(tc, test_listing_put_get);
     tcase_add_loop_test(tc, test_listing_events, 0, NLCHANGES);
-    tcase_add_test(tc, test_listing_change_while_made);
+    tcase_add_loop_test(tc, test_listing_change_while_made, 0, 3);
     tcase_add_test(tc, test_listing_then_file);
+    tcase_add_test(tc, test_listing_first_step_names_only);
     tcase_add_test(tc, test_listing_not_kept_and_bound);
     suite_add_tcase(s, tc);
     return s;
