@@ -138,7 +138,7 @@ void conf_init(struct conf *c)
     c->log_level = LOG_INFO;
     c->max_ranges = 16;
     c->file_cache_entries = 1024;
-    c->file_cache_max_file = 64 * KIB;
+    c->file_cache_max_file = 16 * KIB;
     c->multiple_ranges = CONF_MULTI_MULTIPART;
     c->root_fd = -1;
     atomic_init(&c->refs, 1);
