@@ -10,6 +10,7 @@ import os
 import random
 import re
 import sys
+import threading
 import unittest
 import urllib.parse
 
@@ -965,6 +966,69 @@ class ListingCacheTest(DepthCase):
             self.assertEqual((r.status, int(r.get("Content-Length"))),
                              (200, len(body.encode("utf-8"))))
         self.assertEqual(self.page(c), body)
+
+
+class ListingCacheLoadTest(DepthCase):
+    """The same promise with two workers, each keeping the page hot (two
+    clients ask for it without pause): after each change, a request on a
+    new connection, whichever worker takes it, sees the change."""
+
+    ROUNDS = 60
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"threads": 2, "autoindex": "yes"})
+        cls.addClassCleanup(cls.srv.close)
+        # enough entries that making the page takes a while, so that changes
+        # also land while a worker is making one
+        for i in range(2000):
+            cls.srv.write_file("hot/base%04d.txt" % i, b"base")
+        cls.srv.start()
+
+    def hammer(self, stop, errors, counts):
+        try:
+            c = self.srv.connect()
+            try:
+                for _ in range(100000):  # bounded; stop ends it long before
+                    if stop.is_set():
+                        break
+                    h.request(c, h.build_request("GET", "/hot/"))
+                    r = h.read_response(c)
+                    if r.status != 200:
+                        errors.append(r.status)
+                        break
+                    counts.append(1)
+            finally:
+                c.close()
+        except Exception as e:  # reported by the test
+            errors.append(e)
+
+    def test_changes_show_under_load(self):
+        stop, errors, counts = threading.Event(), [], []
+        threads = [threading.Thread(target=self.hammer, args=(stop, errors, counts))
+                   for _ in range(2)]
+        for t in threads:
+            t.start()
+        try:
+            self.assertTrue(h.poll_until(lambda: len(counts) >= 20 or errors, 10.0, 0.01))
+            row = ListingCacheTest.row
+            for i in range(self.ROUNDS):
+                name = "n%03d.txt" % i
+                path = self.srv.write_file("hot/" + name, b"x" * (i + 1))
+                r, _ = self.req("/hot/")
+                self.assertEqual(row(self, r.body.decode(), name)[1], str(i + 1), name)
+                with open(path, "ab") as f:
+                    f.write(b"y")
+                r, _ = self.req("/hot/")
+                self.assertEqual(row(self, r.body.decode(), name)[1], str(i + 2), name)
+                os.unlink(path)
+                r, _ = self.req("/hot/")
+                self.assertIsNone(row(self, r.body.decode(), name), name)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30.0)
+        self.assertEqual(errors, [])
 
 
 # --- precompressed variants -------------------------------------------------------
