@@ -284,8 +284,10 @@ static void start_request_clock(struct conn *c)
 }
 
 /* Answer a head we will not serve with status and close afterwards; what
- * the client may still send is drained first (linger). */
-static void reject_head(struct conn *c, int status)
+ * the client may still send is drained first (linger). head_only when the
+ * request line began with "HEAD ": the response to a HEAD has no body
+ * (RFC 9112 section 6.3), whatever else is wrong with the head. */
+static void reject_head(struct conn *c, int status, bool head_only)
 {
     c->head_len = c->in_len;
     c->in_request = true;
@@ -293,7 +295,7 @@ static void reject_head(struct conn *c, int status)
     c->method_len = c->target_len = 0;
     c->keep_alive = false;
     c->linger = true;
-    respond_error(c, status, false, NULL, 0);
+    respond_error(c, status, head_only, NULL, 0);
 }
 
 /* One read into the in area. Returns what recv returned (errno set), or
@@ -394,7 +396,7 @@ static enum step do_read(struct conn *c)
                 }
                 if (n < 0 || c->in_len >= c->in_cap) {
                     /* a bad head, or one wanting more than fits */
-                    reject_head(c, n < 0 ? -n : 431);
+                    reject_head(c, n < 0 ? -n : 431, r.method == HTTP_M_HEAD);
                     return STEP_CONTINUE;
                 }
                 if (c->scan == 0) /* from now on, scan before parsing */
@@ -760,7 +762,7 @@ void conn_on_timeout(struct conn *c)
     if (c->state == CONN_READ && c->in_len > 0 && c->list == &c->w->header_list) {
         /* A partial head that took too long: 408 and close (RFC 9110 15.5.9). */
         c->writable = true;
-        reject_head(c, 408);
+        reject_head(c, 408, false);
         run(c);
         return;
     }

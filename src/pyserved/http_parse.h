@@ -96,6 +96,9 @@ enum {
  *        Content-Length and Transfer-Encoding), -414, -431, -505 (a
  *        well-formed version other than 1.0/1.1), -501 (Transfer-Encoding
  *        other than chunked).
+ * Whatever the result, req->method is the request line's method once its
+ * token and the space after it were read (else HTTP_M_UNKNOWN): a refused
+ * HEAD is still answered without a body.
  * Method semantics (405/501 for methods) are the caller's: the parser only
  * classifies the method token. Empty lines before the request line are
  * skipped (RFC 9112 section 2.2); a bare LF ends a line as CRLF does. */

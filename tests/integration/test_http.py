@@ -423,6 +423,30 @@ class HttpTest(HttpCase):
                 self.check_error(r, 400)
                 self.check_closed(r, c)
 
+    def test_head_rejected_head_has_no_body(self):
+        # A head the parser refuses after reading "HEAD ": the response is
+        # the GET one's (same status and Content-Length) without its body
+        # (RFC 9112 section 6.3), even though the connection closes.
+        R = h.build_request
+        cases = {
+            "missing Host": (R("HEAD", "/hello.txt", host=None), 400),
+            "bad Content-Length": (R("HEAD", "/hello.txt", headers={"Content-Length": "x"}), 400),
+            "obs-fold": (b"HEAD /hello.txt HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n b\r\n\r\n", 400),
+            "TE gzip": (R("HEAD", "/hello.txt", headers={"Transfer-Encoding": "gzip"}), 501),
+            "HTTP/2.0": (R("HEAD", "/hello.txt", version="HTTP/2.0"), 505),
+            "long target": (R("HEAD", "/" + "a" * 9000), 414),
+            "many fields": (R("HEAD", "/hello.txt",
+                              headers=[("X-%d" % i, "y") for i in range(200)]), 431),
+        }
+        for name, (raw, status) in cases.items():
+            with self.subTest(case=name):
+                g, _ = self.send(raw.replace(b"HEAD ", b"GET ", 1))
+                self.check_error(g, status)
+                r, c = self.send(raw, head=True)
+                self.assertEqual(r.status, status, r)
+                self.assertEqual(r.get("Content-Length"), g.get("Content-Length"))
+                self.check_closed(r, c)
+
     # --- connection management -------------------------------------------------
     def test_http10_without_host(self):
         r, c = self.send(h.build_request("GET", "/hello.txt", version="HTTP/1.0", host=None))

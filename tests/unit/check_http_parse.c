@@ -684,6 +684,32 @@ START_TEST(test_err_trailing_bytes)
 }
 END_TEST
 
+/* The connection answers a refused HEAD without a body: the method is set
+ * once "HEAD " was read, whatever comes after it, and not before. */
+START_TEST(test_err_keeps_method)
+{
+    static const struct {
+        const char *in;
+        int status;
+        enum http_method m;
+    } t[] = {
+        {"HEAD / HTTP/1.1\r\n\r\n", -400, HTTP_M_HEAD},
+        {"HEAD / HTTP/2.0\r\nHost: h\r\n\r\n", -505, HTTP_M_HEAD},
+        {"HEAD / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", -501, HTTP_M_HEAD},
+        {"HEAD /\x01 HTTP/1.1\r\nHost: h\r\n\r\n", -400, HTTP_M_HEAD},
+        {"HEAD\t/ HTTP/1.1\r\nHost: h\r\n\r\n", -400, HTTP_M_UNKNOWN},
+        {"HEAD(/ HTTP/1.1\r\nHost: h\r\n\r\n", -400, HTTP_M_UNKNOWN},
+    };
+    for (size_t i = 0; i < NELEMS(t); i++) {
+        struct http_request q;
+        int r = parse_copy(t[i].in, strlen(t[i].in), &lim_default, &q, NULL);
+        ck_assert_msg(r == t[i].status, "case %zu: returned %d, expected %d", i, r, t[i].status);
+        ck_assert_msg(q.method == t[i].m, "case %zu: method %d, expected %d", i, (int)q.method,
+                      (int)t[i].m);
+    }
+}
+END_TEST
+
 /* ---- limits (414, 431) -------------------------------------------------------- */
 
 /* A heap buffer "GET /aaa...a HTTP/1.1\r\nHost: h\r\n\r\n" whose target is
@@ -1085,6 +1111,7 @@ static Suite *http_parse_suite(void)
     tc = tcase_create("errors");
     tcase_add_loop_test(tc, test_err, 0, NELEMS(err_cases));
     tcase_add_loop_test(tc, test_err_trailing_bytes, 0, NELEMS(err_cases));
+    tcase_add_test(tc, test_err_keeps_method);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limits");
