@@ -595,7 +595,12 @@ void respond_request(struct conn *c, const struct http_request *r)
     bool head_only = r->method == HTTP_M_HEAD;
 
     if (r->method == HTTP_M_OPTIONS) {
-        /* OPTIONS * and OPTIONS /path: what this server does (RFC 9110 9.3.7) */
+        /* OPTIONS * and OPTIONS /path: what this server does (RFC 9110 9.3.7).
+         * Any other form (authority-form is CONNECT's) is a bad target. */
+        if (r->form == HTTP_T_OTHER) {
+            respond_error(c, 400, false, NULL, 0);
+            return;
+        }
         struct resp_head h = {.status = 204, .no_length = true, .allow = true};
         if (plan_head(c, &h) < 0)
             respond_error(c, 500, false, NULL, 0);

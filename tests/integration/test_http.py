@@ -364,6 +364,15 @@ class HttpTest(HttpCase):
                 self.assertEqual(r.body, b"")
                 self.check_kept_alive(r, c)
 
+    def test_options_bad_target_400(self):
+        # authority-form is CONNECT's alone (RFC 9112 section 3.2.3), and a
+        # target that is no form at all is invalid: 400 as for GET, not 204.
+        for target in ("localhost:80", "hello.txt"):
+            with self.subTest(target=target):
+                r, c = self.send(h.build_request("OPTIONS", target))
+                self.check_error(r, 400)
+                self.check_closed(r, c)
+
     def test_501(self):
         reqs = {
             "FOO": h.build_request("FOO", "/hello.txt"),
