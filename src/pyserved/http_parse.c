@@ -238,6 +238,8 @@ static int split_target(struct http_request *r)
             ae++;
         if (ae == a || memchr(a, '@', (size_t)(ae - a)))
             return -400; /* no host, or userinfo (RFC 9110 section 4.2.4) */
+        if (skip_class(a, ae, C_HOST) != ae)
+            return -400; /* it stands for Host, and is held to its rules */
         r->form = HTTP_T_ABSOLUTE;
         r->host = (struct ps_slice){a, (size_t)(ae - a)};
         p = ae;

@@ -415,6 +415,10 @@ class HttpTest(HttpCase):
             "relative target": R("GET", "hello.txt"),
             "asterisk target": R("GET", "*"),
             "authority target": R("GET", "localhost:80"),
+            "quote in absolute-form authority": b"GET http://a\"b/hello.txt HTTP/1.1\r\n"
+                                                b"Host: localhost\r\n\r\n",
+            "obs-text in absolute-form authority": b"GET http://a\xc3\xa9/hello.txt HTTP/1.1\r\n"
+                                                   b"Host: localhost\r\n\r\n",
             "field without colon": b"GET / HTTP/1.1\r\nHost: localhost\r\nFoo\r\n\r\n",
             "space before colon": b"GET / HTTP/1.1\r\nHost : localhost\r\n\r\n",
             "empty field name": b"GET / HTTP/1.1\r\nHost: localhost\r\n: x\r\n\r\n",

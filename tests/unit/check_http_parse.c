@@ -612,6 +612,12 @@ static const struct err_case err_cases[] = {
     E("1.1 absolute-form without Host", "GET http://h/ HTTP/1.1\r\n\r\n", 400),
     E("1.1 two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
     E("1.1 two identical Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400),
+    /* the authority of an absolute-form target is held to the Host rules */
+    E("absolute-form authority with a quote", "GET http://a\"b/ HTTP/1.1\r\n" H "\r\n", 400),
+    E("absolute-form authority with a brace", "GET http://a{b}/ HTTP/1.1\r\n" H "\r\n", 400),
+    E("absolute-form authority with obs-text", "GET http://a\xc3\xa9/ HTTP/1.1\r\n" H "\r\n",
+      400),
+    E("absolute-form authority with a backslash", "GET http://a\\b/ HTTP/1.1\r\n" H "\r\n", 400),
     /* field lines */
     E("space before colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", 400),
     E("tab before colon", "GET / HTTP/1.1\r\n" H "X-A\t: 1\r\n\r\n", 400),
