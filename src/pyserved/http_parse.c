@@ -396,9 +396,11 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
     r = eat_eol(&p, end);
     if (r <= 0)
         return r < 0 ? r : AGAIN_OR(-414);
-    if (major != 1 || minor > 1)
+    /* RFC 9112 2.3: a later 1.x is read as the highest minor version this
+     * server speaks, 1.1 (nginx does the same); another major is 505 */
+    if (major != 1)
         return -505;
-    req->version = 10 + minor;
+    req->version = minor == 0 ? 10 : 11;
     r = split_target(req);
     if (r < 0)
         return r;

@@ -1162,7 +1162,7 @@ class Torture:
         if kind == "huge":
             return h.build_request("GET", "/", headers={"X-Big": "a" * (self.MAX_HEAD + 100)}), 431
         if kind == "version":
-            return b"GET / HTTP/%d.%d\r\nHost: x\r\n\r\n" % rnd.choice([(2, 0), (3, 0), (1, 2)]), 505
+            return b"GET / HTTP/%d.%d\r\nHost: x\r\n\r\n" % rnd.choice([(2, 0), (3, 0), (0, 9)]), 505
         if kind == "badversion":
             return b"GET / HTTP/x.y\r\nHost: x\r\n\r\n", 400
         if kind == "traversal":

@@ -389,11 +389,22 @@ class HttpTest(HttpCase):
                 self.check_closed(r, c)
 
     def test_505(self):
-        for version in ("HTTP/2.0", "HTTP/1.2", "HTTP/3.0"):
+        for version in ("HTTP/2.0", "HTTP/3.0", "HTTP/0.9"):
             with self.subTest(version=version):
                 r, c = self.send(h.build_request("GET", "/hello.txt", version=version))
                 self.check_error(r, 505)
                 self.check_closed(r, c)
+
+    def test_later_minor_version_is_served_as_1_1(self):
+        # RFC 9112 2.3: HTTP/1.2 .. 1.9 are read as 1.1: answered in 1.1,
+        # kept alive, and the Host field is required as in 1.1
+        for version in ("HTTP/1.2", "HTTP/1.9"):
+            with self.subTest(version=version):
+                r, c = self.send(h.build_request("GET", "/hello.txt", version=version))
+                self.assertEqual((r.version, r.status), ("HTTP/1.1", 200), r)
+                self.assertNotIn("close", r.connection_tokens())
+                h.request(c, h.build_request("GET", "/hello.txt", version=version, host=None))
+                self.check_error(h.read_response(c), 400)
 
     def test_400(self):
         R = h.build_request
