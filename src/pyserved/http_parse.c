@@ -244,6 +244,13 @@ static int split_target(struct http_request *r)
         r->host = (struct ps_slice){a, (size_t)(ae - a)};
         p = ae;
     }
+    /* A fragment is not part of a request-target (RFC 9112 3.2), but a
+     * client that sends one means the resource before it: it is left out
+     * of the path and query, as nginx does (the target keeps it, for the
+     * log). */
+    const char *frag = memchr(p, '#', (size_t)(end - p));
+    if (frag)
+        end = frag;
     const char *q = memchr(p, '?', (size_t)(end - p));
     if (q) {
         r->path = (struct ps_slice){p, (size_t)(q - p)};

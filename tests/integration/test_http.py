@@ -319,7 +319,9 @@ class HttpTest(HttpCase):
                  ("/noindex?a=b&c=d", "/noindex/?a=b&c=d"),
                  ("//evil.example/../sub", "/sub/"), ("//sub", "/sub/"),
                  ("/./sub/deeper/../deeper?q", "/sub/deeper/?q"), ("/s%75b", "/sub/"),
-                 ("/a%20b%3Ac%25", "/a%20b:c%25/")]
+                 ("/a%20b%3Ac%25", "/a%20b:c%25/"),
+                 # a fragment (not part of a target, yet sent by some) is left out
+                 ("/sub#frag", "/sub/"), ("/sub?q=1#f?g", "/sub/?q=1")]
         for target, loc in cases:
             with self.subTest(target=target):
                 r, _ = self.get(target)
@@ -327,6 +329,14 @@ class HttpTest(HttpCase):
                 self.check_common(r)
                 self.assertEqual(r.get("Location"), loc)
                 self.assertEqual(int(r.get("Content-Length")), len(r.body))
+
+    def test_fragment_left_out(self):
+        for target in ("/hello.txt#x", "/hello.txt?v=1#x", "/hello.txt#", "/hello.txt#/../b.txt"):
+            with self.subTest(target=target):
+                r, _ = self.get(target)
+                self.assertEqual((r.status, r.body), (200, HELLO), r)
+        r, _ = self.get("/#frag")
+        self.assertEqual((r.status, r.body), (200, b"<p>root index</p>\n"))
 
     def test_index(self):
         for target, body in (("/", b"<p>root index</p>\n"), ("/sub/", b"<p>sub index</p>\n"),
