@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "autoindex.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define T0 ((time_t)1700000000) /* 2023-11-14 22:13:20 UTC */
@@ -491,9 +492,5 @@ static Suite *autoindex_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(autoindex_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(autoindex_suite());
 }

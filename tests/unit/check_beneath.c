@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "beneath.h"
+#include "check_run.h"
 
 static char top[64];
 static int root_fd = -1;
@@ -222,9 +223,5 @@ int main(void)
     tcase_add_test(tc, test_never_outside);
     tcase_add_test(tc, test_link_limit);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ps_check_run(s);
 }

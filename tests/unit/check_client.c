@@ -19,6 +19,7 @@
 #include "redirect.h"
 #include "request.h"
 #include "sniff.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ARGS  16
@@ -1027,9 +1028,5 @@ static Suite *client_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(client_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(client_suite());
 }

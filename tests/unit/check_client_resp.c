@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "resp_parse.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define MAXF      16
@@ -374,9 +375,5 @@ static Suite *resp_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(resp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(resp_suite());
 }

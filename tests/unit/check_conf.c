@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define NAME "test.conf"
@@ -840,9 +841,5 @@ static Suite *conf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(conf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(conf_suite());
 }

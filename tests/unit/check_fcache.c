@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fcache.h"
+#include "check_run.h"
 
 #define BIG (1u << 16) /* max_file: every file of these tests is kept whole */
 
@@ -993,9 +994,5 @@ static Suite *fcache_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(fcache_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(fcache_suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "histogram.h"
+#include "check_run.h"
 
 #define NSAMPLES 200000
 #define US       1000ull
@@ -337,9 +338,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ps_check_run(suite());
 }

@@ -13,6 +13,7 @@
 
 #include "http_cond.h"
 #include "http_parse.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -836,9 +837,5 @@ static Suite *http_cond_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(http_cond_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(http_cond_suite());
 }

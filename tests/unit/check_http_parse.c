@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http_parse.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 /* A string literal and its length, for inputs that contain NUL bytes. */
@@ -1151,9 +1152,5 @@ static Suite *http_parse_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(http_parse_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(http_parse_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "http_resp.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define DATE "Sun, 06 Nov 1994 08:49:37 GMT"
@@ -329,9 +330,5 @@ static Suite *http_resp_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(http_resp_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(http_resp_suite());
 }

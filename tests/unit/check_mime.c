@@ -23,6 +23,7 @@
 #include "mime.h"
 #include "mime_cache.h"
 #include "mime_decide.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 /* A byte-string literal and its length (it may hold NUL bytes). */
@@ -1266,9 +1267,5 @@ static Suite *mime_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(mime_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(mime_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "path.h"
+#include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define DENY 0u
@@ -391,9 +392,5 @@ static Suite *path_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(path_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ps_check_run(path_suite());
 }

@@ -15,6 +15,7 @@
 #include "schedule.h"
 #include "sha256.h"
 #include "stats.h"
+#include "check_run.h"
 
 #define MS  1000000ull
 #define SEC 1000000000ull
@@ -624,9 +625,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ps_check_run(suite());
 }

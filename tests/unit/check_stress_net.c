@@ -27,6 +27,7 @@
 
 #include "net.h"
 #include "rdec.h"
+#include "check_run.h"
 
 #define FAKE_LIMIT_MS 3000 /* then the fake reports EOF: the old loop ends too */
 
@@ -169,9 +170,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ps_check_run(suite());
 }

@@ -13,6 +13,7 @@
 #include "opts.h"
 #include "sha256.h"
 #include "urlmix.h"
+#include "check_run.h"
 
 #define MAXARGS 40
 #define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -470,9 +471,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ps_check_run(suite());
 }
