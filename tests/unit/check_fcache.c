@@ -338,6 +338,25 @@ START_TEST(test_ordering)
 }
 END_TEST
 
+/* After a change named name (or none): the queue read at seq shows it
+ * exactly when changes, and is then drained; e is gone from the cache when
+ * it changed and still there under key when not. */
+static void ck_after_change(struct fcache *fc, const char *key, struct fcache_entry *e,
+                            bool changes, const char *name, uint64_t seq)
+{
+    ck_assert_msg(fcache_on_events(fc, seq) == changes, "%s: fcache_on_events() should be %s",
+                  name, changes ? "true" : "false");
+    ck_assert(!fcache_on_events(fc, seq + 1)); /* drained */
+    /* read_seq seq <= synced: the queue is not the reason of what follows */
+    struct fcache_entry *g = get(fc, key, 0, seq, seq + 1);
+    if (changes) {
+        ck_assert_msg(g == NULL, "%s: still cached", name);
+    } else {
+        ck_assert_msg(g == e, "%s: lost", name);
+        fcache_release(fc, g);
+    }
+}
+
 /* 4. Events on a watched file or its directories empty the cache. */
 enum change {
     CH_NOTHING,
@@ -420,17 +439,7 @@ START_TEST(test_events)
     case NCHANGES:
         break;
     }
-    ck_assert_msg(fcache_on_events(fc, 2) == changes, "%s: fcache_on_events() should be %s",
-                  change_names[ch], changes ? "true" : "false");
-    ck_assert(!fcache_on_events(fc, 3)); /* drained */
-    /* read_seq 1 <= synced: the queue is not the reason of what follows */
-    struct fcache_entry *g = get(fc, "sub/f.txt", 0, 1, 3);
-    if (changes) {
-        ck_assert_msg(g == NULL, "%s: still cached", change_names[ch]);
-    } else {
-        ck_assert_msg(g == e, "%s: lost", change_names[ch]);
-        fcache_release(fc, g);
-    }
+    ck_after_change(fc, "sub/f.txt", e, changes, change_names[ch], 2);
     fcache_free(fc);
 }
 END_TEST
@@ -824,15 +833,7 @@ START_TEST(test_listing_events)
     case NLCHANGES:
         break;
     }
-    ck_assert_msg(fcache_on_events(fc, 3) == changes, "%s: fcache_on_events() should be %s",
-                  lchange_names[ch], changes ? "true" : "false");
-    struct fcache_entry *g = get(fc, "d/", 0, 3, 3);
-    if (changes) {
-        ck_assert_msg(g == NULL, "%s: still cached", lchange_names[ch]);
-    } else {
-        ck_assert_msg(g == e, "%s: lost", lchange_names[ch]);
-        fcache_release(fc, g);
-    }
+    ck_after_change(fc, "d/", e, changes, lchange_names[ch], 3);
     fcache_free(fc);
 }
 END_TEST
