@@ -82,6 +82,7 @@ static const struct conf_key keys[] = {
     {"group", CONF_T_PATH, F(group), 0, 0},
     {"server_tokens", CONF_T_BOOL, F(server_tokens), 0, 0},
     {"defer_accept", CONF_T_DURATION, F(defer_accept_ms), 0, 600000},
+    {"io_uring", CONF_T_BOOL, F(io_uring), 0, 0},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -129,6 +130,7 @@ void conf_init(struct conf *c)
     c->send_timeout_ms = 30000;
     c->shutdown_timeout_ms = 10000;
     c->defer_accept_ms = 1000;
+    c->io_uring = true;
     c->index[0] = strdup("index.html");
     c->nindex = c->index[0] ? 1 : 0;
     c->default_charset = strdup("utf-8");

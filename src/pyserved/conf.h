@@ -63,6 +63,7 @@ struct conf {
     char *group;        /* ... and group (NULL: the user's primary group) */
     bool server_tokens; /* the version in Server: and error pages */
     uint64_t defer_accept_ms; /* TCP_DEFER_ACCEPT on sockets bound here, 0: off */
+    bool io_uring;            /* workers use io_uring where the kernel allows it */
 
     /* Set by the daemon when the snapshot goes live, not by the parser. */
     int root_fd;

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "http_parse.h"
 #include "log.h"
 #include "respond.h"
+#include "uring.h"
 
 #define LINGER_MS 2000
 #define MAX_REQUESTS_PER_RUN 32
@@ -138,9 +140,15 @@ static void release_buf(struct conn *c)
 
 /* The client's address for the log; an IPv4 client of a dual-stack
  * socket (::ffff:a.b.c.d) is shown as the IPv4 address it is. */
-static unsigned format_peer(const struct conn *c, char *out, size_t cap, bool *v6)
+static unsigned format_peer(struct conn *c, char *out, size_t cap, bool *v6)
 {
     *v6 = false;
+    if (c->peer.sa.sa_family == AF_UNSPEC) {
+        /* accepted through io_uring, which is not asked for the address */
+        socklen_t sl = sizeof(c->peer);
+        if (getpeername(c->fd, &c->peer.sa, &sl) < 0)
+            c->peer.sa.sa_family = AF_UNSPEC;
+    }
     if (c->peer.sa.sa_family == AF_INET) {
         inet_ntop(AF_INET, &c->peer.in4.sin_addr, out, (socklen_t)cap);
         return ntohs(c->peer.in4.sin_port);
@@ -195,9 +203,28 @@ static void end_request(struct conn *c)
     c->nsegs = 0;
 }
 
+/* Requests on the ring still point at c, its buffer and its response:
+ * cancel them and keep it all until the last one has completed
+ * (conn_uring_done closes it then). The socket stays open until then too,
+ * so that its descriptor number is not reused meanwhile. */
+static void close_later(struct conn *c)
+{
+    if (c->ur_zombie)
+        return;
+    c->ur_zombie = true;
+    for (unsigned k = UR_RECV; k <= UR_POLL; k++)
+        if (c->ur_pending & UR_BIT(k))
+            uring_cancel(c->w->uring, uring_ud(c, (enum uring_kind)k));
+    list_append(&c->w->zombie_list, c, UINT64_MAX);
+}
+
 void conn_close(struct conn *c)
 {
     struct worker *w = c->w;
+    if (c->ur_pending) {
+        close_later(c);
+        return;
+    }
     if (c->in_request && c->status == 0)
         c->status = 499; /* closed before a response started */
     end_request(c);
@@ -298,11 +325,30 @@ static void reject_head(struct conn *c, int status, bool head_only)
     respond_error(c, status, head_only, NULL, 0);
 }
 
-/* One read into the in area. Returns what recv returned (errno set), or
- * -1 with errno ENOMEM when there is no buffer. */
-static ssize_t conn_recv(struct conn *c)
+/* n bytes were added to the in area. */
+static void got_input(struct conn *c, size_t n)
 {
     struct worker *w = c->w;
+    if (c->in_len == 0) {
+        /* the first byte of a request starts its header clock */
+        arm(c, &w->header_list, w->conf->header_timeout_ms);
+        start_request_clock(c);
+    }
+    c->in_len += (uint32_t)n;
+    c->rseq = ++w->rseq;
+    c->ack_owed = true;
+}
+
+/* One read into the in area. Returns what recv returned (errno set), or
+ * -1 with errno ENOMEM when there is no buffer. With io_uring the bytes
+ * were put there when the read completed (take_input), and this only
+ * reports how the last read ended. */
+static ssize_t conn_recv(struct conn *c)
+{
+    if (c->w->uring) {
+        errno = c->ur_nomem ? ENOMEM : EAGAIN;
+        return c->ur_eof && !c->ur_nomem ? 0 : -1;
+    }
     if (ensure_buf(c) < 0) {
         errno = ENOMEM;
         return -1;
@@ -310,18 +356,28 @@ static ssize_t conn_recv(struct conn *c)
     size_t room = c->in_cap - c->in_len;
     ssize_t n = recv(c->fd, c->buf + c->in_len, room, 0); /* skips the VFS read path */
     if (n > 0) {
-        if (c->in_len == 0) {
-            /* the first byte of a request starts its header clock */
-            arm(c, &w->header_list, w->conf->header_timeout_ms);
-            start_request_clock(c);
-        }
-        c->in_len += (uint32_t)n;
-        c->rseq = ++w->rseq;
-        c->ack_owed = true;
+        got_input(c, (size_t)n);
         if ((size_t)n < room)
             c->readable = false; /* drained: the next edge will tell */
     }
     return n;
+}
+
+/* io_uring: a read of c's completed with n bytes. Outside CONN_READ (a 408
+ * on its way, lingering) they are drained, as a recv there would. */
+static void take_input(struct conn *c, const char *data, size_t n)
+{
+    if (c->state != CONN_READ)
+        return;
+    if (ensure_buf(c) < 0) {
+        c->ur_nomem = c->readable = true;
+        return;
+    }
+    size_t room = c->in_cap - c->in_len;
+    if (n > room)
+        n = room; /* cannot happen: the read asked for at most that */
+    memcpy(c->buf + c->in_len, data, n);
+    got_input(c, n);
 }
 
 /* First half of a batch: read what has come, if c waits for a request
@@ -330,6 +386,8 @@ static ssize_t conn_recv(struct conn *c)
  * gives the buffer back and waits. */
 static void prefetch(struct conn *c)
 {
+    if (c->w->uring)
+        return; /* what came is in the in area already */
     if (c->state == CONN_READ && c->readable && (!c->buf || c->in_len < c->in_cap) &&
         c->list != &c->w->ready_list && !atomic_load_explicit(&c->w->srv->stopping,
                                                               memory_order_relaxed))
@@ -521,6 +579,59 @@ static void limit_unsent(struct conn *c)
     setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
 }
 
+/* n bytes of memory segments went out, starting at the current one. */
+static void spread_sent(struct conn *c, uint64_t sent, bool more)
+{
+    c->unpushed = more ? c->unpushed + (uint32_t)sent : 0;
+    c->bytes += sent;
+    while (sent > 0) {
+        uint64_t room = c->segs[c->seg_i].len - c->seg_done;
+        uint64_t take = sent < room ? sent : room;
+        c->seg_done += take;
+        sent -= take;
+        if (c->seg_done == c->segs[c->seg_i].len && sent > 0) {
+            c->seg_i++;
+            c->seg_done = 0;
+        }
+    }
+}
+
+/* io_uring: queue the send of iov; its completion continues the plan
+ * (conn_uring_done). Pieces that fit in the unused end of the in area (no
+ * read is queued while a response is sent) are copied there and go as one
+ * send, as FLATTEN_MAX explains for send(); else the message lives in the
+ * connection's buffer. */
+static enum step send_on_ring(struct conn *c, const struct iovec *iov, int niov, int flags,
+                              bool more)
+{
+    struct uring *u = c->w->uring;
+    size_t total = 0;
+    for (int k = 0; k < niov; k++)
+        total += iov[k].iov_len;
+    if (niov == 1) {
+        uring_send(u, c->fd, iov[0].iov_base, iov[0].iov_len, flags, uring_ud(c, UR_SEND));
+    } else if (total <= FLATTEN_MAX && total <= c->in_cap - c->in_len) {
+        char *flat = c->buf + c->in_len;
+        size_t at = 0;
+        for (int k = 0; k < niov; k++) {
+            memcpy(flat + at, iov[k].iov_base, iov[k].iov_len);
+            at += iov[k].iov_len;
+        }
+        uring_send(u, c->fd, flat, total, flags, uring_ud(c, UR_SEND));
+    } else {
+        struct conn_msg *m =
+            (struct conn_msg *)(void *)(c->buf + CONN_MSG_OFF(c->in_cap, c->head_cap));
+        memcpy(m->iov, iov, (size_t)niov * sizeof(*iov));
+        memset(&m->msg, 0, sizeof(m->msg));
+        m->msg.msg_iov = m->iov;
+        m->msg.msg_iovlen = (size_t)niov;
+        uring_sendmsg(u, c->fd, &m->msg, flags, uring_ud(c, UR_SEND));
+    }
+    c->ur_pending |= UR_BIT(UR_SEND);
+    c->ur_more = more;
+    return STEP_BLOCK;
+}
+
 /* Send the plan, segment by segment: memory with send(MSG_MORE while more
  * follows), file ranges with sendfile(2). */
 static enum step do_send(struct conn *c, size_t *budget)
@@ -528,6 +639,8 @@ static enum step do_send(struct conn *c, size_t *budget)
     struct worker *w = c->w;
     bool progress = false;
 
+    if (c->ur_pending & UR_BIT(UR_SEND))
+        return STEP_BLOCK; /* its completion runs c again */
     while (c->seg_i < c->nsegs) {
         struct send_seg *s = &c->segs[c->seg_i];
         if (c->seg_done == s->len) {
@@ -603,6 +716,8 @@ static enum step do_send(struct conn *c, size_t *budget)
              * (a connection per request: 1.06x the requests/s with wrk). */
             bool hold = more || !c->keep_alive;
             int flags = MSG_NOSIGNAL | (hold ? MSG_MORE : 0);
+            if (w->uring)
+                return send_on_ring(c, iov, niov, flags, more);
             size_t total = 0;
             for (int k = 0; k < niov; k++)
                 total += iov[k].iov_len;
@@ -623,20 +738,7 @@ static enum step do_send(struct conn *c, size_t *budget)
                 n = sendmsg(c->fd, &msg, flags);
             }
             if (n > 0) {
-                c->unpushed = more ? c->unpushed + (uint32_t)n : 0;
-                /* spread what went out over the segments */
-                uint64_t sent = (uint64_t)n;
-                c->bytes += sent;
-                while (sent > 0) {
-                    uint64_t room = c->segs[c->seg_i].len - c->seg_done;
-                    uint64_t take = sent < room ? sent : room;
-                    c->seg_done += take;
-                    sent -= take;
-                    if (c->seg_done == c->segs[c->seg_i].len && sent > 0) {
-                        c->seg_i++;
-                        c->seg_done = 0;
-                    }
-                }
+                spread_sent(c, (uint64_t)n, more);
                 *budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
                 progress = true;
                 continue;
@@ -665,12 +767,39 @@ static enum step do_send(struct conn *c, size_t *budget)
 
 /* --- driving --------------------------------------------------------------- */
 
+/* io_uring: what c waits for, as a request on the ring: a read for a
+ * head (one that takes its buffer only when data has come), room in the
+ * socket for sendfile, or input to drain. A send in flight is waited for
+ * already. */
+static void watch_on_ring(struct conn *c)
+{
+    struct uring *u = c->w->uring;
+    if (c->state == CONN_READ) {
+        if (c->ur_pending & UR_BIT(UR_RECV))
+            return;
+        size_t room = c->buf ? c->in_cap - c->in_len : c->w->in_cap;
+        uring_recv(u, c->fd, room, !c->ur_try, uring_ud(c, UR_RECV));
+        c->ur_pending |= UR_BIT(UR_RECV);
+        c->ur_try = false;
+        return;
+    }
+    if (c->ur_pending & (UR_BIT(UR_SEND) | UR_BIT(UR_POLL)))
+        return;
+    unsigned events = c->state == CONN_SEND ? POLLOUT : POLLIN | POLLRDHUP;
+    uring_poll(u, c->fd, events, uring_ud(c, UR_POLL));
+    c->ur_pending |= UR_BIT(UR_POLL);
+}
+
 /* A connection joins the epoll set only when it first has to wait: one that
  * is accepted with its request already there and closed after the response
  * (Connection: close) costs no epoll_ctl at all. Registering after EAGAIN
  * loses nothing: EPOLL_CTL_ADD reports a socket that is already ready. */
 static void watch(struct conn *c)
 {
+    if (c->w->uring) {
+        watch_on_ring(c);
+        return;
+    }
     if (c->registered)
         return;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
@@ -740,9 +869,51 @@ void conn_on_event(struct conn *c, uint32_t events)
 
 void conn_run(struct conn *c)
 {
+    if (c->ur_failed) {
+        conn_close(c);
+        return;
+    }
     if (c->list == &c->w->ready_list)
         return; /* already queued to run */
     run(c);
+}
+
+bool conn_uring_done(struct conn *c, const struct io_uring_cqe *cqe)
+{
+    struct uring *u = c->w->uring;
+    enum uring_kind kind = (enum uring_kind)(cqe->user_data & UR_KIND_MASK);
+    int res = cqe->res;
+    c->ur_pending &= (uint8_t)~UR_BIT(kind);
+    if (kind == UR_RECV) {
+        if (res > 0 && !c->ur_zombie)
+            take_input(c, uring_buf(u, cqe), (size_t)res);
+        if (cqe->flags & IORING_CQE_F_BUFFER)
+            uring_buf_put(u, cqe);
+        if (res > 0)
+            c->ur_try = (cqe->flags & IORING_CQE_F_SOCK_NONEMPTY) != 0;
+        else if (res == -ENOBUFS || res == -EINTR || res == -EAGAIN)
+            c->ur_try = true; /* read again */
+        else
+            c->ur_eof = c->readable = true; /* end of input, or an error */
+        if (c->state != CONN_READ)
+            c->readable = true; /* lingering: drain with recv */
+    } else if (kind == UR_SEND) {
+        if (res > 0)
+            spread_sent(c, (uint64_t)res, c->ur_more);
+        else if (res != -EINTR && res != -EAGAIN)
+            c->ur_failed = true; /* a reset, a broken pipe, or canceled */
+    } else {
+        if (res < 0 || (res & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)))
+            c->readable = true;
+        if (res < 0 || (res & (POLLOUT | POLLHUP | POLLERR)))
+            c->writable = true;
+    }
+    if (c->ur_zombie) {
+        if (!c->ur_pending)
+            conn_close(c);
+        return false;
+    }
+    return true;
 }
 
 void conn_resume(struct conn *c)
@@ -797,11 +968,15 @@ struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, 
     c->w = w;
     c->fd = fd;
     c->file_fd = -1;
-    c->readable = true; /* the request has often arrived with the connection */
+    c->readable = !w->uring; /* the request has often arrived with the connection */
+    c->ur_try = true;        /* ... so io_uring reads it without polling first */
     c->writable = true;
     if (peerlen > sizeof(c->peer))
         peerlen = sizeof(c->peer);
-    memcpy(&c->peer, peer, peerlen);
+    if (peer)
+        memcpy(&c->peer, peer, peerlen);
+    else
+        c->peer.sa.sa_family = AF_UNSPEC; /* looked up if it is logged */
     w->nconns++;
 
     if (over_limit) {

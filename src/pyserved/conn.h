@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "http_cond.h"
 #include "worker.h"
@@ -44,8 +45,15 @@ struct send_seg {
  * [segment array, 8-byte aligned from the buffer's start]. */
 #define CONN_SEGS_OFF(in_cap, head_cap) \
     (((size_t)(in_cap) + (size_t)(head_cap) + CONN_PART_AREA + 7) & ~(size_t)7)
-#define CONN_BUF_SIZE(in_cap, head_cap) \
+/* ... then, with io_uring, the message of the send in flight. */
+#define CONN_MSG_IOV 8
+struct conn_msg {
+    struct msghdr msg;
+    struct iovec iov[CONN_MSG_IOV];
+};
+#define CONN_MSG_OFF(in_cap, head_cap) \
     (CONN_SEGS_OFF(in_cap, head_cap) + CONN_MAX_SEGS * sizeof(struct send_seg))
+#define CONN_BUF_SIZE(in_cap, head_cap) (CONN_MSG_OFF(in_cap, head_cap) + sizeof(struct conn_msg))
 
 struct fcache_entry;
 
@@ -68,6 +76,17 @@ struct conn {
     uint8_t seg_unit_reads;  /* times the MSS was read for it */
     uint8_t version;
     bool costly;             /* its answer took long to make: the turn ends after it */
+
+    /* io_uring (w->uring): requests in flight, and the turn's run queue */
+    uint8_t ur_pending; /* UR_BIT(kind) of each */
+    bool ur_zombie;     /* closed: freed when the last one completes */
+    bool ur_queued;     /* on w->ur_runq */
+    bool ur_eof;        /* a read ended with end of input or an error */
+    bool ur_try;        /* input may be waiting: read without polling first */
+    bool ur_more;       /* more of the plan follows the send in flight */
+    bool ur_nomem;      /* no buffer for what a read brought */
+    bool ur_failed;     /* a send failed: close at the next run */
+    struct conn *ur_next;
 
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */
     uint32_t in_cap, out_cap, head_cap;
@@ -130,6 +149,11 @@ struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, 
  * after the reads, vouch for the cached files of the whole batch. */
 void conn_on_event(struct conn *c, uint32_t events);
 void conn_run(struct conn *c);
+
+/* A request of c's on the worker's io_uring completed (cqe): take its
+ * result. Returns true when c should run this turn (conn_run). */
+struct io_uring_cqe;
+bool conn_uring_done(struct conn *c, const struct io_uring_cqe *cqe);
 
 /* Continue a connection parked on the ready list. */
 void conn_resume(struct conn *c);

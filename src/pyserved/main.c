@@ -298,6 +298,8 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur)
             log_msg(LOG_NOTICE, "listen, defer_accept: changes take effect after a restart");
         if (thread_count(c) != thread_count(*cur))
             log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
+        if (c->io_uring != (*cur)->io_uring)
+            log_msg(LOG_NOTICE, "io_uring: changes take effect after a restart");
         if (!same_name(c->user, (*cur)->user) || !same_name(c->group, (*cur)->group))
             log_msg(LOG_NOTICE, "user, group: changes take effect after a restart");
         if (c->mime_cache_entries != (*cur)->mime_cache_entries)
@@ -557,8 +559,8 @@ int main(int argc, char **argv)
         status = EXIT_FAILURE;
         goto out;
     }
-    log_msg(LOG_INFO, "pyserved %s serving %s with %u thread%s", PACKAGE_VERSION, cur->root,
-            nthreads, nthreads == 1 ? "" : "s");
+    log_msg(LOG_INFO, "pyserved %s serving %s with %u thread%s (%s)", PACKAGE_VERSION, cur->root,
+            nthreads, nthreads == 1 ? "" : "s", srv.io_uring ? "io_uring" : "epoll");
     for (unsigned i = 0; i < srv.nls; i++)
         log_msg(LOG_INFO, "listening on %s", srv.ls[i].name);
     notify_ready();

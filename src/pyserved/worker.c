@@ -26,6 +26,7 @@
 #include "listen.h"
 #include "log.h"
 #include "mime.h"
+#include "uring.h"
 
 #define EV_CONTROL 1u
 #define EV_LISTEN_BASE 2u /* listener i has data.u64 == EV_LISTEN_BASE + i */
@@ -91,14 +92,31 @@ static void watch_fcache(struct worker *w)
                 "worker %u: file cache: inotify_init1: %s%s; each cache hit is confirmed "
                 "with fstatat, and listings are made anew",
                 w->id, strerror(e), e == EMFILE ? " (fs.inotify.max_user_instances)" : "");
-    if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+    if (fd >= 0 && w->uring)
+        uring_poll_multishot(w->uring, fd, UR_UD_FCACHE);
+    else if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         log_msg(LOG_WARNING, "worker %u: file cache events: epoll_ctl: %s", w->id,
                 strerror(errno));
+}
+
+/* Whether io_uring can be used: set one up and take it down again, so a
+ * kernel or filter that refuses it is named once, at startup. */
+static bool try_uring(void)
+{
+    struct uring u;
+    char why[160];
+    if (uring_setup(&u, why, sizeof(why)) < 0) {
+        log_msg(LOG_WARNING, "io_uring: %s; the workers use epoll", why);
+        return false;
+    }
+    uring_teardown(&u);
+    return true;
 }
 
 int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *err,
                      size_t errsz)
 {
+    srv->io_uring = conf->io_uring && try_uring();
     srv->workers = calloc(n, sizeof(struct worker));
     if (!srv->workers)
         return -ENOMEM;
@@ -209,6 +227,15 @@ void worker_pool_stop(struct server *srv)
 /* Stop or resume watching the listening sockets in this worker. */
 static void watch_listeners(struct worker *w, bool on)
 {
+    if (w->uring) {
+        for (unsigned l = 0; l < w->srv->nls; l++) {
+            if (on)
+                uring_accept_multishot(w->uring, w->srv->ls[l].fd, UR_UD_LISTEN(l));
+            else
+                uring_cancel(w->uring, UR_UD_LISTEN(l));
+        }
+        return;
+    }
     for (unsigned l = 0; l < w->srv->nls; l++) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
                                  .data.u64 = EV_LISTEN_BASE + l};
@@ -283,6 +310,8 @@ static void take_conf(struct worker *w)
         w->conf->file_cache_max_file != c->file_cache_max_file) {
         struct fcache *nf = fcache_new((unsigned)c->file_cache_entries, c->file_cache_max_file);
         if (nf) {
+            if (w->uring && fcache_event_fd(w->fcache) >= 0)
+                uring_cancel(w->uring, UR_UD_FCACHE); /* before the new one is queued */
             fcache_free(w->fcache); /* entries in use live on until released */
             w->fcache = nf;
             watch_fcache(w);
@@ -315,8 +344,11 @@ static unsigned worker_lists(struct worker *w, struct conn_list *out[5], bool wi
 
 static void begin_shutdown(struct worker *w)
 {
-    for (unsigned l = 0; l < w->srv->nls; l++)
-        epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
+    if (w->uring)
+        watch_listeners(w, false);
+    else
+        for (unsigned l = 0; l < w->srv->nls; l++)
+            epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
     struct conn_list *lists[5];
     for (unsigned i = 0, n = worker_lists(w, lists, true); i < n; i++) {
         struct conn *c = lists[i]->head;
@@ -380,38 +412,63 @@ static void run_ready(struct worker *w)
     }
 }
 
-static void *worker_main(void *arg)
+/* The start of a turn of either loop. */
+static void begin_turn(struct worker *w)
 {
-    struct worker *w = arg;
+    w->now_ms = mono_ms();
+    worker_refresh_date(w);
+    atomic_fetch_add_explicit(&w->loops, 1, memory_order_relaxed);
+}
+
+/* The end of a turn of either loop: the parked connections, the timers,
+ * accepting again, stopping. Returns true when the worker is done.
+ * Stopping is handled after the batch: closing connections must not free
+ * one that a later event of the same batch still points to. */
+static bool end_turn(struct worker *w, bool *shutting, uint64_t *deadline)
+{
+    run_ready(w);
+    expire(w);
+    if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
+        w->accept_paused_until = 0;
+        if (w->reserve_fd < 0)
+            w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        watch_listeners(w, true);
+    }
+    if (!*shutting && atomic_load(&w->srv->stopping)) {
+        *shutting = true;
+        *deadline = w->now_ms + w->conf->shutdown_timeout_ms;
+        begin_shutdown(w);
+    }
+    return *shutting && (w->nconns == 0 || w->now_ms >= *deadline);
+}
+
+static void on_control(struct worker *w)
+{
+    uint64_t v;
+    ssize_t r = read(w->evfd, &v, sizeof(v));
+    (void)r;
+    take_conf(w);
+}
+
+static void epoll_loop(struct worker *w)
+{
     struct epoll_event evs[MAX_EVENTS];
     bool shutting = false;
     uint64_t deadline = 0;
-    sigset_t all;
 
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are main's (signalfd) */
-
-    w->now_ms = mono_ms();
-    worker_refresh_date(w);
     for (;;) {
         int n = epoll_wait(w->epfd, evs, MAX_EVENTS, next_timeout(w));
-        w->now_ms = mono_ms();
-        worker_refresh_date(w);
-        atomic_fetch_add_explicit(&w->loops, 1, memory_order_relaxed);
+        begin_turn(w);
         if (n < 0 && errno != EINTR) {
             log_msg(LOG_CRIT, "worker %u: epoll_wait: %s", w->id, strerror(errno));
             break;
         }
         /* A new conf, and changed files, apply to everything in this batch. */
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.u64 == EV_CONTROL) {
-                uint64_t v;
-                ssize_t r = read(w->evfd, &v, sizeof(v));
-                (void)r;
-                take_conf(w);
-            } else if (evs[i].data.u64 == EV_FCACHE) {
+            if (evs[i].data.u64 == EV_CONTROL)
+                on_control(w);
+            else if (evs[i].data.u64 == EV_FCACHE)
                 fcache_on_events(w->fcache, w->rseq);
-            }
         }
         /* Every connection reads first, then each runs (see conn_run). */
         for (int i = 0; i < n; i++) {
@@ -428,25 +485,182 @@ static void *worker_main(void *arg)
             else
                 conn_run(evs[i].data.ptr);
         }
-        run_ready(w);
-        expire(w);
-        if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !shutting) {
-            w->accept_paused_until = 0;
-            if (w->reserve_fd < 0)
-                w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-            watch_listeners(w, true);
-        }
-        /* Stopping is handled after the batch: closing connections must not
-         * free one that a later event of the same batch still points to. */
-        if (!shutting && atomic_load(&w->srv->stopping)) {
-            shutting = true;
-            deadline = w->now_ms + w->conf->shutdown_timeout_ms;
-            begin_shutdown(w);
-        }
-        if (shutting && (w->nconns == 0 || w->now_ms >= deadline))
+        if (end_turn(w, &shutting, &deadline))
+            break;
+    }
+}
+
+/* --- the io_uring loop ------------------------------------------------------ */
+
+static void run_later(struct worker *w, struct conn *c)
+{
+    if (c->ur_queued)
+        return;
+    c->ur_queued = true;
+    c->ur_next = w->ur_runq;
+    w->ur_runq = c;
+}
+
+static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
+{
+    if (res < 0) {
+        if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM)
+            shed_one(w, w->srv->ls[idx].fd);
+        return;
+    }
+    if (shutting) {
+        close(res);
+        return;
+    }
+    unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
+    struct conn *c = conn_accept(w, res, NULL, 0, n >= w->conf->max_connections);
+    if (c)
+        run_later(w, c);
+}
+
+/* One completion. A connection's only records what happened (and its bytes,
+ * for a read): connections run once all of the batch's completions are
+ * taken, as in the epoll loop, so that one look at the file cache's events
+ * covers every read of the batch. */
+static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool shutting)
+{
+    uint64_t ud = cqe->user_data;
+    bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+    if (ud & UR_KIND_MASK) {
+        struct conn *c = (struct conn *)(uintptr_t)(ud & ~(uint64_t)UR_KIND_MASK);
+        if (conn_uring_done(c, cqe))
+            run_later(w, c);
+    } else if (ud == UR_UD_CONTROL) {
+        on_control(w);
+        if (!more && cqe->res != -ECANCELED)
+            uring_poll_multishot(w->uring, w->evfd, UR_UD_CONTROL);
+    } else if (ud == UR_UD_FCACHE) {
+        if (cqe->res == -ECANCELED)
+            return; /* the poll of a file cache that was replaced */
+        fcache_on_events(w->fcache, w->rseq);
+        if (!more && fcache_event_fd(w->fcache) >= 0)
+            uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
+    } else if (ud != UR_UD_IGNORE && UR_UD_LISTEN_INDEX(ud) < w->srv->nls) {
+        unsigned idx = UR_UD_LISTEN_INDEX(ud);
+        on_accepted(w, idx, cqe->res, shutting);
+        /* an error ends a multishot accept: take it up again unless it was
+         * cancelled (stopping, or out of descriptors for a moment) */
+        if (!more && cqe->res != -ECANCELED && !shutting && !w->accept_paused_until)
+            uring_accept_multishot(w->uring, w->srv->ls[idx].fd, UR_UD_LISTEN(idx));
+    }
+}
+
+/* Wait (at most timeout_ms) for completions and take them all. Returns
+ * false when the ring failed. */
+static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
+{
+    struct io_uring *ring = &w->uring->ring;
+    struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
+                                   .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
+    struct io_uring_cqe *cqe;
+    int r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
+    begin_turn(w);
+    if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+        log_msg(LOG_CRIT, "worker %u: io_uring_enter: %s", w->id, strerror(-r));
+        return false;
+    }
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(ring, head, cqe)
+    {
+        n++;
+        on_completion(w, cqe, shutting);
+    }
+    io_uring_cq_advance(ring, n);
+    struct conn *c;
+    while ((c = w->ur_runq)) {
+        w->ur_runq = c->ur_next;
+        c->ur_queued = false;
+        conn_run(c);
+    }
+    return true;
+}
+
+static void uring_loop(struct worker *w)
+{
+    bool shutting = false;
+    uint64_t deadline = 0;
+
+    uring_poll_multishot(w->uring, w->evfd, UR_UD_CONTROL);
+    if (fcache_event_fd(w->fcache) >= 0)
+        uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
+    watch_listeners(w, true);
+    for (;;) {
+        if (!uring_turn(w, next_timeout(w), shutting))
+            break;
+        if (end_turn(w, &shutting, &deadline))
             break;
     }
     close_all(w);
+    /* Closed connections keep their buffers until the kernel is done with
+     * the requests that point into them: wait for those (bounded). */
+    for (int i = 0; i < 100 && w->zombie_list.head; i++)
+        if (!uring_turn(w, 10, true))
+            break;
+}
+
+/* io_uring if the pool may use it and this thread can set it up. */
+static void start_uring(struct worker *w)
+{
+    char why[160];
+    if (!w->srv->io_uring)
+        return;
+    w->uring = malloc(sizeof(*w->uring));
+    if (!w->uring) {
+        log_msg(LOG_WARNING, "worker %u: io_uring: out of memory; this worker uses epoll", w->id);
+        return;
+    }
+    if (uring_setup(w->uring, why, sizeof(why)) < 0) {
+        log_msg(LOG_WARNING, "worker %u: %s; this worker uses epoll", w->id, why);
+        free(w->uring);
+        w->uring = NULL;
+        return;
+    }
+    /* the ring accepts now: the epoll set must not take wake-ups for it */
+    for (unsigned l = 0; l < w->srv->nls; l++)
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
+}
+
+static void stop_uring(struct worker *w)
+{
+    if (!w->uring)
+        return;
+    bool drained = !w->zombie_list.head;
+    uring_teardown(w->uring);
+    free(w->uring);
+    w->uring = NULL;
+    /* Connections whose requests did not complete: the ring is gone, and
+     * with it their requests. */
+    while (w->zombie_list.head) {
+        struct conn *c = w->zombie_list.head;
+        c->ur_pending = 0;
+        conn_close(c);
+    }
+    if (!drained)
+        log_msg(LOG_WARNING, "worker %u: io_uring requests outlived the stop", w->id);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    sigset_t all;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are main's (signalfd) */
+
+    begin_turn(w);
+    start_uring(w);
+    if (w->uring) {
+        uring_loop(w);
+        stop_uring(w);
+    } else {
+        epoll_loop(w);
+        close_all(w);
+    }
     return NULL;
 }
 

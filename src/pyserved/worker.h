@@ -20,6 +20,7 @@ struct listener;
 struct mime_cache;
 struct mime_ctx;
 struct fcache;
+struct uring;
 
 struct conn_list {
     struct conn *head, *tail;
@@ -36,6 +37,7 @@ struct server {
     int ack_fd;           /* eventfd (semaphore): a worker took a new conf */
     struct mime_cache *mime_cache; /* shared by the workers' mime contexts */
     bool test_faults; /* PYSERVED_TEST_FAULTS=1: fault paths for the test suite */
+    bool io_uring;    /* the workers set up io_uring (worker_pool_init tried it) */
 };
 
 struct worker {
@@ -49,11 +51,14 @@ struct worker {
     _Atomic(struct conf *) pending_conf;
     struct mime_ctx *mime;
     struct fcache *fcache; /* this worker's open files */
+    struct uring *uring;   /* NULL: the epoll loop */
+    struct conn *ur_runq;  /* io_uring: connections to run this turn */
 
     /* Timers: each list holds connections with the same timeout, appended
      * at the tail, so each list is ordered by deadline. */
     struct conn_list header_list, keepalive_list, send_list, linger_list;
     struct conn_list ready_list; /* have work left but yielded for fairness */
+    struct conn_list zombie_list; /* io_uring: closed, requests still in flight */
     unsigned nconns;
 
     /* Pools, so the steady state allocates nothing. */

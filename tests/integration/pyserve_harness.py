@@ -114,6 +114,20 @@ IMF_FIXDATE_RE = re.compile(
     r"\d{4} \d\d:\d\d:\d\d GMT$")
 
 
+def engine_args(config, args):
+    """PYSERVE_TEST_IO_URING=no (or yes) runs every daemon of a test with
+    that io_uring setting (tests/integration/test_epoll.sh runs the suite
+    under epoll this way), unless the test sets io_uring itself. Under
+    valgrind the default is no: memcheck 3.19 keeps every other thread of
+    the daemon from running while a worker waits in io_uring_enter(2) (the
+    main thread then takes seconds to see a signal), so memcheck checks the
+    epoll loop, and the sanitizer builds check the io_uring one."""
+    value = os.environ.get("PYSERVE_TEST_IO_URING") or ("no" if VALGRIND else None)
+    if not value or "io_uring" in config or any("io_uring=" in a for a in args):
+        return []
+    return ["--set", "io_uring=" + value]
+
+
 def child_env_clean():
     """A copy of the environment without the variables the daemon reacts to."""
     env = dict(os.environ)
@@ -316,7 +330,8 @@ class Server:
             if activation:
                 os.environ["LISTEN_PID"] = str(os.getpid())
 
-        argv = self.wrapper + [self.exe, "-c", self.conf_path] + self.args
+        argv = self.wrapper + [self.exe, "-c", self.conf_path] + self.args + engine_args(
+            self.config, self.args)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._stderr_file,
                                      stderr=self._stderr_file, env=None, preexec_fn=preexec,
                                      pass_fds=tuple(range(3, 3 + len(fds))))

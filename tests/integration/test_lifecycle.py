@@ -326,6 +326,76 @@ class StartupTest(unittest.TestCase):
             srv.wait_for_log(r"\"GET /missing HTTP/1\.1\" 404 \d+ \d+us", since=mark)
 
 
+# Run the rest of argv with io_uring_setup(2) refused (EPERM) by a seccomp
+# filter, as a container's or a unit's filter may: x86_64 only.
+SECCOMP_NO_URING = r"""
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ALLOW, EPERM = 0x7fff0000, 0x00050000 | 1
+prog = [(0x20, 0, 0, 4), (0x15, 1, 0, 0xc000003e), (0x06, 0, 0, ALLOW),  # arch
+        (0x20, 0, 0, 0), (0x15, 0, 1, 425), (0x06, 0, 0, EPERM), (0x06, 0, 0, ALLOW)]
+buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in prog))
+fprog = struct.pack("HxxxxxxP", len(prog), ctypes.addressof(buf))
+fbuf = ctypes.create_string_buffer(fprog)
+if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, fbuf, 0, 0):
+    sys.exit("seccomp: %s" % os.strerror(ctypes.get_errno()))
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+
+
+class EngineTest(unittest.TestCase):
+    """The workers' event loop: io_uring by default where the kernel allows
+    it, epoll with io_uring = no, and epoll, said why, when io_uring is
+    refused."""
+
+    def _served(self, srv):
+        srv.write_file("hello.txt", HELLO)
+        conn = srv.connect()
+        try:
+            h.request(conn, h.build_request("GET", "/hello.txt") * 3)
+            for _ in range(3):
+                r = h.read_response(conn)
+                self.assertEqual((r.status, r.body), (200, HELLO))
+        finally:
+            conn.close()
+
+    def test_default_is_io_uring_where_allowed(self):
+        if h.engine_args({}, []):
+            self.skipTest("the harness sets io_uring for this run (valgrind, or "
+                          "PYSERVE_TEST_IO_URING)")
+        try:
+            with open("/proc/sys/kernel/io_uring_disabled") as f:
+                allowed = f.read().strip() == "0"
+        except FileNotFoundError:
+            allowed = True  # before Linux 6.6 there is no switch
+        with h.Server(config={"threads": 2}) as srv:
+            self._served(srv)
+            m = srv.wait_for_log(r"serving .* with 2 threads \((io_uring|epoll)\)")
+            if m.group(1) == "epoll":
+                self.assertFalse(allowed, "io_uring is allowed, yet the workers use epoll:\n"
+                                 + srv.stderr_text())
+                self.assertRegex(srv.stderr_text(), r"io_uring: .*; the workers use epoll")
+            else:
+                self.assertNotIn("use epoll", srv.stderr_text())
+
+    def test_io_uring_no(self):
+        with h.Server(config={"threads": 1, "io_uring": "no"}) as srv:
+            self._served(srv)
+            srv.wait_for_log(r"serving .* with 1 thread \(epoll\)")
+            self.assertNotIn("io_uring", srv.stderr_text())
+
+    def test_refused_io_uring_falls_back_to_epoll(self):
+        if os.uname().machine != "x86_64":
+            self.skipTest("the seccomp filter here is for x86_64")
+        wrapper = [sys.executable, "-c", SECCOMP_NO_URING]
+        with h.Server(config={"threads": 1, "io_uring": "yes"}, wrapper=wrapper) as srv:
+            self._served(srv)
+            srv.wait_for_log(r"serving .* with 1 thread \(epoll\)")
+            srv.wait_for_log(r"io_uring: io_uring_setup: Operation not permitted; "
+                             r"the workers use epoll")
+            self.assertEqual(srv.stop(), 0)
+
+
 class ReloadTest(unittest.TestCase):
     A = b"index A\n"
     B = b"home B\n"
