@@ -564,11 +564,17 @@ static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
         log_msg(LOG_CRIT, "worker %u: io_uring_enter: %s", w->id, strerror(-r));
         return false;
     }
+    /* At most MAX_EVENTS completions a turn, as epoll_wait returns at most
+     * that many events: with many connections busy (a thousand clients
+     * trickling their heads a byte at a time), a turn's work stays bounded
+     * and a normal request waits for at most that much. The rest wait in the
+     * ring for the next turn. */
     unsigned head, n = 0;
     io_uring_for_each_cqe(ring, head, cqe)
     {
-        n++;
         on_completion(w, cqe, shutting);
+        if (++n == MAX_EVENTS)
+            break;
     }
     io_uring_cq_advance(ring, n);
     struct conn *c;
