@@ -58,27 +58,30 @@ static void size_buffers(struct worker *w)
     w->in_cap = w->conf->max_head_size;
     w->head_cap = w->conf->max_uri_length + OUT_EXTRA;
     w->out_cap = CONN_BUF_SIZE(w->in_cap, w->head_cap) - w->in_cap;
+    bufpool_resize(&w->bufpool, w->in_cap + w->out_cap);
 }
+
+/* The I/O buffer pool (bufpool.h) holds up to BUFPOOL_CAP buffers, enough
+ * for the bursts an io_uring turn makes (each request of a turn holds its
+ * buffer until its send completes, at the next turn). Buffers given back and
+ * not taken again for a whole period of BUFPOOL_TRIM_MS give their pages
+ * back, all but BUFPOOL_KEEP of them: a steady load keeps what it uses, and
+ * the memory a burst took returns a second or two after it. */
+#define BUFPOOL_CAP 1024
+#define BUFPOOL_KEEP 16
+#define BUFPOOL_TRIM_MS 1000
 
 char *worker_buf_get(struct worker *w)
 {
-    if (w->nbufpool > 0)
-        return w->bufpool[--w->nbufpool];
-    return malloc(w->in_cap + w->out_cap);
+    return bufpool_get(&w->bufpool);
 }
 
 void worker_buf_put(struct worker *w, char *buf, size_t in_cap, size_t out_cap)
 {
-    if (in_cap == w->in_cap && out_cap == w->out_cap && w->nbufpool < w->bufpool_cap)
-        w->bufpool[w->nbufpool++] = buf;
+    if (in_cap == w->in_cap && out_cap == w->out_cap)
+        bufpool_put(&w->bufpool, buf);
     else
-        free(buf);
-}
-
-static void drain_bufpool(struct worker *w)
-{
-    while (w->nbufpool > 0)
-        free(w->bufpool[--w->nbufpool]);
+        free(buf); /* sized for the conf before the last reload */
 }
 
 /* The file cache's inotify events come through the worker's own epoll. */
@@ -132,15 +135,14 @@ int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *er
         w->epfd = epoll_create1(EPOLL_CLOEXEC);
         w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        w->bufpool_cap = 256;
-        w->bufpool = calloc(w->bufpool_cap, sizeof(char *));
+        int pe = bufpool_init(&w->bufpool, BUFPOOL_CAP, 0);
         w->scratch_cap = SCRATCH_CAP;
         w->scratch = malloc(w->scratch_cap);
         if (getrandom(&w->boundary_seed, sizeof(w->boundary_seed), GRND_NONBLOCK) < 0)
             w->boundary_seed = (uint64_t)time(NULL) ^ ((uint64_t)i << 32);
         w->conf = conf_ref(conf);
-        if (w->epfd < 0 || w->evfd < 0 || !w->bufpool || !w->scratch) {
-            int e = errno ? errno : ENOMEM;
+        if (w->epfd < 0 || w->evfd < 0 || pe < 0 || !w->scratch) {
+            int e = pe < 0 ? -pe : errno ? errno : ENOMEM;
             snprintf(err, errsz, "worker %u: %s", i, strerror(e));
             return -e;
         }
@@ -323,10 +325,8 @@ static void take_conf(struct worker *w)
     }
     conf_unref(w->conf);
     w->conf = c;
-    if (w->in_cap != c->max_head_size || w->head_cap != c->max_uri_length + OUT_EXTRA) {
-        drain_bufpool(w);
+    if (w->in_cap != c->max_head_size || w->head_cap != c->max_uri_length + OUT_EXTRA)
         size_buffers(w);
-    }
     ssize_t r = write(w->srv->ack_fd, &one, sizeof(one));
     (void)r;
 }
@@ -428,6 +428,10 @@ static bool end_turn(struct worker *w, bool *shutting, uint64_t *deadline)
 {
     run_ready(w);
     expire(w);
+    if (w->now_ms >= w->bufpool_trim_at) {
+        bufpool_trim(&w->bufpool, BUFPOOL_KEEP);
+        w->bufpool_trim_at = w->now_ms + BUFPOOL_TRIM_MS;
+    }
     if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
         w->accept_paused_until = 0;
         if (w->reserve_fd < 0)
@@ -693,8 +697,7 @@ void worker_pool_join(struct server *srv)
             conf_unref(p);
         if (w->conf)
             conf_unref(w->conf);
-        drain_bufpool(w);
-        free(w->bufpool);
+        bufpool_free(&w->bufpool);
         while (w->connpool) {
             struct conn *c = w->connpool;
             w->connpool = c->next;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "bufpool.h"
 #include "httpdate.h"
 
 struct conf;
@@ -62,8 +63,8 @@ struct worker {
     unsigned nconns;
 
     /* Pools, so the steady state allocates nothing. */
-    char **bufpool;
-    unsigned nbufpool, bufpool_cap;
+    struct bufpool bufpool;
+    uint64_t bufpool_trim_at;
     size_t in_cap, out_cap, head_cap; /* sizes of new I/O buffers (from the conf) */
     uint64_t boundary_seq, boundary_seed; /* multipart boundaries */
     struct conn *connpool;
