@@ -32,10 +32,8 @@ int bufpool_init(struct bufpool *p, unsigned cap, size_t bytes)
 
 char *bufpool_get(struct bufpool *p)
 {
-    if (p->n == 0) {
-        p->low = 0;
+    if (p->n == 0)
         return aligned_alloc(page_size(), p->bytes);
-    }
     char *b = p->v[--p->n];
     if (p->nclean > p->n)
         p->nclean = p->n;
@@ -54,10 +52,10 @@ void bufpool_put(struct bufpool *p, char *b)
     }
 }
 
-unsigned bufpool_trim(struct bufpool *p, unsigned keep)
+unsigned bufpool_trim(struct bufpool *p, unsigned keep, unsigned most)
 {
     unsigned given = 0;
-    while (p->low > keep && p->nclean < p->low - keep) {
+    while (p->low > keep && p->nclean < p->low - keep && given < most) {
         (void)madvise(p->v[p->nclean++], p->bytes, MADV_DONTNEED);
         given++;
     }

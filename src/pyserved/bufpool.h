@@ -31,10 +31,12 @@ void bufpool_put(struct bufpool *p, char *b);
 
 /* Buffers below the low-water mark were not taken since the last trim: of
  * those, all but the keep nearest the top give their pages back
- * (MADV_DONTNEED). If a burst overflowed the pool since the last trim, the
+ * (MADV_DONTNEED), at most most of them, the lowest first (each is a
+ * system call that may interrupt the other threads' CPUs to flush their
+ * TLBs; the rest go at the next trim if still unused). If a burst overflowed the pool since the last trim, the
  * allocator is asked to give back the free pages it kept (malloc_trim).
  * Starts the next period. Returns how many buffers gave their pages back. */
-unsigned bufpool_trim(struct bufpool *p, unsigned keep);
+unsigned bufpool_trim(struct bufpool *p, unsigned keep, unsigned most);
 
 /* Free the pooled buffers; new ones will have size bytes. */
 void bufpool_resize(struct bufpool *p, size_t bytes);

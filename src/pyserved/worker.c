@@ -65,11 +65,13 @@ static void size_buffers(struct worker *w)
  * for the bursts an io_uring turn makes (each request of a turn holds its
  * buffer until its send completes, at the next turn). Buffers given back and
  * not taken again for a whole period of BUFPOOL_TRIM_MS give their pages
- * back, all but BUFPOOL_KEEP of them: a steady load keeps what it uses, and
- * the memory a burst took returns a second or two after it. */
+ * back, all but BUFPOOL_KEEP of them and at most BUFPOOL_TRIM_MOST a period:
+ * a steady load keeps what it uses, and the memory a burst of 256 requests
+ * took returns within about five seconds. */
 #define BUFPOOL_CAP 1024
 #define BUFPOOL_KEEP 16
 #define BUFPOOL_TRIM_MS 1000
+#define BUFPOOL_TRIM_MOST 64 /* madvise calls a trim makes: 10-20 us each, flushing TLBs */
 
 char *worker_buf_get(struct worker *w)
 {
@@ -429,7 +431,7 @@ static bool end_turn(struct worker *w, bool *shutting, uint64_t *deadline)
     run_ready(w);
     expire(w);
     if (w->now_ms >= w->bufpool_trim_at) {
-        bufpool_trim(&w->bufpool, BUFPOOL_KEEP);
+        bufpool_trim(&w->bufpool, BUFPOOL_KEEP, BUFPOOL_TRIM_MOST);
         w->bufpool_trim_at = w->now_ms + BUFPOOL_TRIM_MS;
     }
     if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {

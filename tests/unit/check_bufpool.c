@@ -1,6 +1,8 @@
 /* Unit tests of the I/O buffer pool (src/pyserved/bufpool.h): sizes and
  * alignment, reuse, the cap, and trimming: which pooled buffers give their
- * pages back, seen through mincore(2). */
+ * pages back, seen through mincore(2). A page written here is assumed to
+ * stay resident for the test's few milliseconds (no swapping under memory
+ * pressure). */
 #include "config.h"
 
 #include <check.h>
@@ -75,7 +77,7 @@ START_TEST(test_reuse_and_cap)
     bufpool_put(&p, c); /* over the cap: freed (a leak shows under the sanitizers) */
     ck_assert_uint_eq(p.n, 2);
     ck_assert_uint_eq(p.freed, 1);
-    bufpool_trim(&p, KEEP); /* and malloc_trim, for the one freed */
+    bufpool_trim(&p, KEEP, CAP); /* and malloc_trim, for the one freed */
     ck_assert_uint_eq(p.freed, 0);
     ck_assert_ptr_eq(bufpool_get(&p), b); /* last in, first out */
     ck_assert_ptr_eq(bufpool_get(&p), a);
@@ -93,18 +95,18 @@ START_TEST(test_trim_after_burst)
 {
     struct bufpool p;
     ck_assert_int_eq(bufpool_init(&p, CAP, 2 * page()), 0);
-    bufpool_trim(&p, KEEP);
+    bufpool_trim(&p, KEEP, CAP);
     burst(&p, 40);
     ck_assert_uint_eq(p.n, 40);
-    ck_assert_uint_eq(bufpool_trim(&p, KEEP), 0);
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 0);
     for (unsigned i = 0; i < 40; i++)
         ck_assert_uint_eq(resident_pages(&p, p.v[i]), 2);
-    ck_assert_uint_eq(bufpool_trim(&p, KEEP), 40 - KEEP);
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 40 - KEEP);
     ck_assert_uint_eq(p.nclean, 40 - KEEP);
     for (unsigned i = 0; i < 40; i++)
         ck_assert_uint_eq(resident_pages(&p, p.v[i]), i < 40 - KEEP ? 0 : 2);
     /* given back once: a further idle trim has nothing to do */
-    ck_assert_uint_eq(bufpool_trim(&p, KEEP), 0);
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 0);
     bufpool_free(&p);
 }
 END_TEST
@@ -116,12 +118,12 @@ START_TEST(test_trim_spares_used)
     struct bufpool p;
     ck_assert_int_eq(bufpool_init(&p, CAP, page()), 0);
     burst(&p, 40);
-    bufpool_trim(&p, KEEP); /* ends the burst's period */
+    bufpool_trim(&p, KEEP, CAP); /* ends the burst's period */
     burst(&p, 30);          /* low-water mark 10: v[0, 10) unused */
-    ck_assert_uint_eq(bufpool_trim(&p, KEEP), 10 - KEEP);
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 10 - KEEP);
     ck_assert_uint_eq(p.nclean, 10 - KEEP);
     burst(&p, 5); /* low-water mark 35 */
-    ck_assert_uint_eq(bufpool_trim(&p, KEEP), 35 - KEEP - (10 - KEEP));
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 35 - KEEP - (10 - KEEP));
     ck_assert_uint_eq(p.nclean, 35 - KEEP);
     for (unsigned i = 0; i < 40; i++)
         ck_assert_uint_eq(resident_pages(&p, p.v[i]), i < 35 - KEEP ? 0 : 1);
@@ -139,14 +141,31 @@ START_TEST(test_trim_spares_used)
 }
 END_TEST
 
+/* At most `most` a trim, the lowest first; the rest at the next ones. */
+START_TEST(test_trim_at_most)
+{
+    struct bufpool p;
+    ck_assert_int_eq(bufpool_init(&p, CAP, page()), 0);
+    burst(&p, 40);
+    bufpool_trim(&p, KEEP, CAP); /* ends the burst's period */
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, 10), 10);
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, 10), 10);
+    ck_assert_uint_eq(p.nclean, 20);
+    for (unsigned i = 0; i < 40; i++)
+        ck_assert_uint_eq(resident_pages(&p, p.v[i]), i < 20 ? 0 : 1);
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 40 - KEEP - 20);
+    bufpool_free(&p);
+}
+END_TEST
+
 /* Fewer than KEEP unused: none gives its pages back. */
 START_TEST(test_trim_keeps_a_few)
 {
     struct bufpool p;
     ck_assert_int_eq(bufpool_init(&p, CAP, page()), 0);
     burst(&p, KEEP);
-    bufpool_trim(&p, KEEP);
-    ck_assert_uint_eq(bufpool_trim(&p, KEEP), 0);
+    bufpool_trim(&p, KEEP, CAP);
+    ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 0);
     ck_assert_uint_eq(p.nclean, 0);
     for (unsigned i = 0; i < KEEP; i++)
         ck_assert_uint_eq(resident_pages(&p, p.v[i]), 1);
@@ -162,6 +181,7 @@ static Suite *bufpool_suite(void)
     tcase_add_test(tc, test_reuse_and_cap);
     tcase_add_test(tc, test_trim_after_burst);
     tcase_add_test(tc, test_trim_spares_used);
+    tcase_add_test(tc, test_trim_at_most);
     tcase_add_test(tc, test_trim_keeps_a_few);
     suite_add_tcase(s, tc);
     return s;
