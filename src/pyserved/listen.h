@@ -3,6 +3,7 @@
 #ifndef PS_LISTEN_H
 #define PS_LISTEN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -11,6 +12,7 @@ struct conf;
 struct listener {
     int fd;
     char name[80]; /* "127.0.0.1:8080", "[::]:8080" or systemd's fd name */
+    atomic_bool broken; /* accept failed in a way retrying does not cure */
 };
 
 /* Parse a listen address (numeric only: HOST:PORT, [IPV6]:PORT, PORT,

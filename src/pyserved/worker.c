@@ -231,20 +231,51 @@ void worker_pool_stop(struct server *srv)
 /* Stop or resume watching the listening sockets in this worker. */
 static void watch_listeners(struct worker *w, bool on)
 {
-    if (w->uring) {
-        for (unsigned l = 0; l < w->srv->nls; l++) {
+    for (unsigned l = 0; l < w->srv->nls; l++) {
+        if (on && atomic_load_explicit(&w->srv->ls[l].broken, memory_order_relaxed))
+            continue;
+        if (w->uring) {
             if (on)
                 uring_accept_multishot(w->uring, w->srv->ls[l].fd, UR_UD_LISTEN(l));
             else
                 uring_cancel(w->uring, UR_UD_LISTEN(l));
+            continue;
         }
-        return;
-    }
-    for (unsigned l = 0; l < w->srv->nls; l++) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
                                  .data.u64 = EV_LISTEN_BASE + l};
         epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->srv->ls[l].fd, &ev);
     }
+}
+
+/* Whether an accept error is the listener's own, one that retrying does not
+ * cure (EINVAL: it was shut down; EBADF...). Not: a new connection's own
+ * errors (reset before it was taken, and the pending network errors that
+ * accept(2) says to treat as EAGAIN), a moment's (EAGAIN, EINTR), and want
+ * of descriptors or memory (shed_one). */
+static bool accept_error_lasts(int err)
+{
+    switch (err) {
+    case EAGAIN: case EINTR: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN:
+    case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
+    case ENETUNREACH: case ETIMEDOUT: case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* The listener cannot accept any more: stop watching it (here, and in each
+ * worker as it meets the error too) rather than spin on it, and say so
+ * once. The other listeners go on. */
+static void listener_broken(struct worker *w, unsigned idx, int err)
+{
+    struct listener *l = &w->srv->ls[idx];
+    if (!atomic_exchange(&l->broken, true))
+        log_msg(LOG_ERR, "listener %s: accept: %s; no longer accepting on it", l->name,
+                strerror(err));
+    if (!w->uring)
+        epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+    /* io_uring: the multishot accept ended with the error; it is not taken up again */
 }
 
 static void shed_one(struct worker *w, int lfd)
@@ -290,6 +321,8 @@ static void on_listen(struct worker *w, unsigned idx)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                 shed_one(w, lfd);
+            else if (accept_error_lasts(errno))
+                listener_broken(w, idx, errno);
             break; /* or EAGAIN: another worker took it, or the queue is empty */
         }
         unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
@@ -512,6 +545,8 @@ static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
     if (res < 0) {
         if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM)
             shed_one(w, w->srv->ls[idx].fd);
+        else if (res != -ECANCELED && accept_error_lasts(-res))
+            listener_broken(w, idx, -res);
         return;
     }
     if (shutting) {
@@ -551,7 +586,8 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool
         on_accepted(w, idx, cqe->res, shutting);
         /* an error ends a multishot accept: take it up again unless it was
          * cancelled (stopping, or out of descriptors for a moment) */
-        if (!more && cqe->res != -ECANCELED && !shutting && !w->accept_paused_until)
+        if (!more && cqe->res != -ECANCELED && !shutting && !w->accept_paused_until &&
+            !atomic_load_explicit(&w->srv->ls[idx].broken, memory_order_relaxed))
             uring_accept_multishot(w->uring, w->srv->ls[idx].fd, UR_UD_LISTEN(idx));
     }
 }

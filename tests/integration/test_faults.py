@@ -683,6 +683,64 @@ class FdExhaustionTest(FaultCase):
 # --- the document root disappears -----------------------------------------------------
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, all its threads, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def take_fd(pid, fd):
+    """A copy of another process's descriptor (pidfd_getfd(2)), or None when
+    the kernel or our privileges do not allow it."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+    try:
+        got = libc.syscall(438, pidfd, fd, 0)  # SYS_pidfd_getfd (the same on every arch)
+        return got if got >= 0 else None
+    finally:
+        os.close(pidfd)
+
+
+class BrokenListenerTest(FaultCase):
+    """A listening socket that can no longer accept (shut down under the
+    daemon: every accept fails with EINVAL and it polls as hung up) is
+    dropped with one error line, instead of spinning the workers, and the
+    other listeners go on."""
+
+    def test_shut_down_listener_is_dropped(self):
+        ipv6 = h.ipv6_loopback_works()
+        srv = self.server({"threads": 2}, files={"hello.txt": HELLO}, ipv6=ipv6)
+        self.assert_hello(srv)
+        fd = take_fd(srv.pid, 3)  # the first listener (IPv4) as systemd passed it
+        if fd is None:
+            self.skipTest("pidfd_getfd is not available here")
+        lsock = socket.socket(fileno=fd)
+        try:
+            lsock.shutdown(socket.SHUT_RD)
+        finally:
+            lsock.close()
+        srv.wait_for_log(r"listener .*: accept: Invalid argument; no longer accepting on it")
+        # Both workers met it; a spinning one would take a whole CPU.
+        t0, c0 = time.monotonic(), cpu_seconds(srv.pid)
+        while time.monotonic() - t0 < 1.0:
+            time.sleep(0.1)
+        used = cpu_seconds(srv.pid) - c0
+        self.assertLess(used, 0.5, "the daemon used %.2f s of CPU in 1 s" % used)
+        self.assertEqual(len(re.findall(r"no longer accepting", srv.stderr_text())), 1,
+                         srv.stderr_text())
+        if ipv6:
+            c = srv.connect(ipv6=True)
+            self.addCleanup(c.close)
+            h.request(c, h.build_request("GET", "/hello.txt"))
+            r = h.read_response(c)
+            self.assertEqual((r.status, r.body), (200, HELLO))
+
+
 class RootFaultTest(FaultCase):
     BOUND = 5.0  # the daemon looks once a second
 
