@@ -898,10 +898,15 @@ bool conn_uring_done(struct conn *c, const struct io_uring_cqe *cqe)
         if (c->state != CONN_READ)
             c->readable = true; /* lingering: drain with recv */
     } else if (kind == UR_SEND) {
-        if (res > 0)
+        if (res > 0) {
             spread_sent(c, (uint64_t)res, c->ur_more);
-        else if (res != -EINTR && res != -EAGAIN)
+            /* progress: send_timeout counts from here, as in do_send (a
+             * zombie stays on the zombie list) */
+            if (!c->ur_zombie)
+                arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
+        } else if (res != -EINTR && res != -EAGAIN) {
             c->ur_failed = true; /* a reset, a broken pipe, or canceled */
+        }
     } else {
         if (res < 0 || (res & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)))
             c->readable = true;
@@ -973,10 +978,16 @@ struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, 
     c->writable = true;
     if (peerlen > sizeof(c->peer))
         peerlen = sizeof(c->peer);
-    if (peer)
+    if (peer) {
         memcpy(&c->peer, peer, peerlen);
-    else
-        c->peer.sa.sa_family = AF_UNSPEC; /* looked up if it is logged */
+    } else {
+        /* io_uring's accept does not give the address. Asked for now if it
+         * will be logged (a connection reset later has none to give), else
+         * when it is logged after all (format_peer). */
+        socklen_t sl = sizeof(c->peer);
+        if (!w->conf->access_log || getpeername(fd, &c->peer.sa, &sl) < 0)
+            c->peer.sa.sa_family = AF_UNSPEC;
+    }
     w->nconns++;
 
     if (over_limit) {

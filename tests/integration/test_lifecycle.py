@@ -324,6 +324,15 @@ class StartupTest(unittest.TestCase):
             srv.wait_for_log(r"127\.0\.0\.1\S* \"GET /hello\.txt HTTP/1\.1\" 200 \d+ \d+us",
                              since=mark)
             srv.wait_for_log(r"\"GET /missing HTTP/1\.1\" 404 \d+ \d+us", since=mark)
+            # A client that resets its connection mid-response is logged
+            # with its address too, which the socket no longer has by then.
+            srv.write_file("big.bin", b"x" * (8 * 1024 * 1024))
+            c = srv.connect(rcvbuf=65536)
+            h.request(c, h.build_request("GET", "/big.bin"))
+            self.assertTrue(c.read_head().startswith(b"HTTP/1.1 200 "))
+            c.abort()
+            srv.wait_for_log(r"^.*127\.0\.0\.1\S* \"GET /big\.bin HTTP/1\.1\" 200 \d+ \d+us",
+                             since=mark)
 
 
 # Run the rest of argv with io_uring_setup(2) refused (EPERM) by a seccomp

@@ -383,6 +383,43 @@ class BigFileTest(LimitCase):
         self.assertEqual(bad, [])
 
 
+class SlowReaderTest(LimitCase):
+    """send_timeout is a limit on a send making no progress, not on the whole
+    response: a client that keeps reading, slowly, gets all of a body sent
+    from memory even when that takes several times send_timeout."""
+
+    SIZE = 12 * 1024 * 1024  # beyond what the socket buffers hold (4 MiB at most)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"send_timeout": "500ms", "file_cache_max_file": "16m"})
+        cls.addClassCleanup(cls.srv.close)
+        cls.body = os.urandom(cls.SIZE)
+        cls.srv.write_file("mem.bin", cls.body)
+        cls.srv.start()
+
+    def test_slow_steady_reader_gets_it_all(self):
+        # Twice: the first request puts the file in the cache.
+        for attempt in range(2):
+            with self.subTest(attempt=attempt):
+                c = self.conn(timeout=10.0, rcvbuf=65536)
+                h.request(c, h.build_request("GET", "/mem.bin"))
+                head = c.read_head()
+                self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head)
+                body = bytearray()
+                t0 = time.monotonic()
+                try:
+                    while len(body) < self.SIZE:
+                        body += c.read_exact(min(1024 * 1024, self.SIZE - len(body)))
+                        # The pace of a slow client, not a wait for anything:
+                        # 0.15 s per MiB, each pause well under send_timeout.
+                        time.sleep(0.15)
+                except h.ProtocolError as e:
+                    self.fail("body cut short after %.1f s (send_timeout 0.5 s): %s"
+                              % (time.monotonic() - t0, e))
+                self.assertEqual(hashlib.sha256(body).digest(), hashlib.sha256(self.body).digest())
+
+
 class LongLocationTest(LimitCase):
     """A redirect whose Location (the directory's path percent-encoded, up to
     three times the bytes of the request's path, and its query) fills the
