@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #define SQ_ENTRIES 1024u
 #define CQ_ENTRIES 8192u
@@ -84,7 +85,15 @@ struct io_uring_sqe *uring_sqe(struct uring *u)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
     while (!sqe) {
-        io_uring_submit(&u->ring);
+        /* The queue is full (closing thousands of connections at once
+         * queues a cancel for each): hand it to the kernel. That fails only
+         * for a moment (-EAGAIN: no memory for the requests; -EBUSY): wait
+         * a millisecond rather than spin. */
+        int r = io_uring_submit(&u->ring);
+        if (r < 0 && r != -EINTR) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
         sqe = io_uring_get_sqe(&u->ring);
     }
     return sqe;
