@@ -1,7 +1,9 @@
-/* Worker threads: one epoll loop each. The listening sockets are in every
- * worker's epoll set with EPOLLEXCLUSIVE, so the kernel wakes one worker per
- * incoming connection instead of all of them; the connection then stays with
- * that worker until it closes. */
+/* Worker threads: one event loop each, on io_uring where the kernel allows
+ * it (uring_loop), else on epoll (epoll_loop). With epoll the listening
+ * sockets are in every worker's set with EPOLLEXCLUSIVE, so the kernel wakes
+ * one worker per incoming connection instead of all of them; with io_uring
+ * each worker has a multishot accept queued on each. Either way a
+ * connection stays with the worker that accepted it until it closes. */
 #include "config.h"
 
 #include "worker.h"
