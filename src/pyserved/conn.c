@@ -716,8 +716,13 @@ static enum step do_send(struct conn *c, size_t *budget)
              * (a connection per request: 1.06x the requests/s with wrk). */
             bool hold = more || !c->keep_alive;
             int flags = MSG_NOSIGNAL | (hold ? MSG_MORE : 0);
-            if (w->uring)
+            if (w->uring) {
+                /* Some of the plan went already, so the last send completed
+                 * with progress: send_timeout counts from here, as below. */
+                if (c->seg_i > 0 || c->seg_done > 0)
+                    arm(c, &w->send_list, w->conf->send_timeout_ms);
                 return send_on_ring(c, iov, niov, flags, more);
+            }
             size_t total = 0;
             for (int k = 0; k < niov; k++)
                 total += iov[k].iov_len;
@@ -898,15 +903,10 @@ bool conn_uring_done(struct conn *c, const struct io_uring_cqe *cqe)
         if (c->state != CONN_READ)
             c->readable = true; /* lingering: drain with recv */
     } else if (kind == UR_SEND) {
-        if (res > 0) {
+        if (res > 0)
             spread_sent(c, (uint64_t)res, c->ur_more);
-            /* progress: send_timeout counts from here, as in do_send (a
-             * zombie stays on the zombie list) */
-            if (!c->ur_zombie)
-                arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
-        } else if (res != -EINTR && res != -EAGAIN) {
+        else if (res != -EINTR && res != -EAGAIN)
             c->ur_failed = true; /* a reset, a broken pipe, or canceled */
-        }
     } else {
         if (res < 0 || (res & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)))
             c->readable = true;
