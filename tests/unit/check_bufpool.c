@@ -50,6 +50,23 @@ static void burst(struct bufpool *p, unsigned k)
         bufpool_put(p, b[i]);
 }
 
+/* v[0, released) gave their pages back; the rest of the pool holds all
+ * `pages` of theirs. */
+static void ck_released(const struct bufpool *p, unsigned released, size_t pages)
+{
+    for (unsigned i = 0; i < p->n; i++)
+        ck_assert_uint_eq(resident_pages(p, p->v[i]), i < released ? 0 : pages);
+}
+
+/* A pool of one-page buffers, k of them pooled after a burst whose period
+ * has ended: none taken since. */
+static void pool_after_burst(struct bufpool *p, unsigned k)
+{
+    ck_assert_int_eq(bufpool_init(p, CAP, page()), 0);
+    burst(p, k);
+    ck_assert_uint_eq(bufpool_trim(p, KEEP, CAP), 0); /* the pool was empty in it */
+}
+
 START_TEST(test_size_and_alignment)
 {
     struct bufpool p;
@@ -99,12 +116,10 @@ START_TEST(test_trim_after_burst)
     burst(&p, 40);
     ck_assert_uint_eq(p.n, 40);
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 0);
-    for (unsigned i = 0; i < 40; i++)
-        ck_assert_uint_eq(resident_pages(&p, p.v[i]), 2);
+    ck_released(&p, 0, 2);
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 40 - KEEP);
     ck_assert_uint_eq(p.nclean, 40 - KEEP);
-    for (unsigned i = 0; i < 40; i++)
-        ck_assert_uint_eq(resident_pages(&p, p.v[i]), i < 40 - KEEP ? 0 : 2);
+    ck_released(&p, 40 - KEEP, 2);
     /* given back once: a further idle trim has nothing to do */
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 0);
     bufpool_free(&p);
@@ -116,17 +131,14 @@ END_TEST
 START_TEST(test_trim_spares_used)
 {
     struct bufpool p;
-    ck_assert_int_eq(bufpool_init(&p, CAP, page()), 0);
-    burst(&p, 40);
-    bufpool_trim(&p, KEEP, CAP); /* ends the burst's period */
-    burst(&p, 30);          /* low-water mark 10: v[0, 10) unused */
+    pool_after_burst(&p, 40);
+    burst(&p, 30); /* low-water mark 10: v[0, 10) unused */
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 10 - KEEP);
     ck_assert_uint_eq(p.nclean, 10 - KEEP);
     burst(&p, 5); /* low-water mark 35 */
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 35 - KEEP - (10 - KEEP));
     ck_assert_uint_eq(p.nclean, 35 - KEEP);
-    for (unsigned i = 0; i < 40; i++)
-        ck_assert_uint_eq(resident_pages(&p, p.v[i]), i < 35 - KEEP ? 0 : 1);
+    ck_released(&p, 35 - KEEP, 1);
     /* taking all 40 reaches the clean ones last, and they are usable */
     char *b[40];
     for (unsigned i = 0; i < 40; i++)
@@ -145,14 +157,11 @@ END_TEST
 START_TEST(test_trim_at_most)
 {
     struct bufpool p;
-    ck_assert_int_eq(bufpool_init(&p, CAP, page()), 0);
-    burst(&p, 40);
-    bufpool_trim(&p, KEEP, CAP); /* ends the burst's period */
+    pool_after_burst(&p, 40);
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, 10), 10);
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, 10), 10);
     ck_assert_uint_eq(p.nclean, 20);
-    for (unsigned i = 0; i < 40; i++)
-        ck_assert_uint_eq(resident_pages(&p, p.v[i]), i < 20 ? 0 : 1);
+    ck_released(&p, 20, 1);
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 40 - KEEP - 20);
     bufpool_free(&p);
 }
@@ -162,13 +171,10 @@ END_TEST
 START_TEST(test_trim_keeps_a_few)
 {
     struct bufpool p;
-    ck_assert_int_eq(bufpool_init(&p, CAP, page()), 0);
-    burst(&p, KEEP);
-    bufpool_trim(&p, KEEP, CAP);
+    pool_after_burst(&p, KEEP);
     ck_assert_uint_eq(bufpool_trim(&p, KEEP, CAP), 0);
     ck_assert_uint_eq(p.nclean, 0);
-    for (unsigned i = 0; i < KEEP; i++)
-        ck_assert_uint_eq(resident_pages(&p, p.v[i]), 1);
+    ck_released(&p, 0, 1);
     bufpool_free(&p);
 }
 END_TEST
