@@ -579,6 +579,15 @@ static void limit_unsent(struct conn *c)
     setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
 }
 
+/* Copy the pieces of iov, one after the other, to dst. */
+static void join_iov(char *dst, const struct iovec *iov, int niov)
+{
+    for (int k = 0; k < niov; k++) {
+        memcpy(dst, iov[k].iov_base, iov[k].iov_len);
+        dst += iov[k].iov_len;
+    }
+}
+
 /* n bytes of memory segments went out, starting at the current one. */
 static void spread_sent(struct conn *c, uint64_t sent, bool more)
 {
@@ -612,11 +621,7 @@ static enum step send_on_ring(struct conn *c, const struct iovec *iov, int niov,
         uring_send(u, c->fd, iov[0].iov_base, iov[0].iov_len, flags, uring_ud(c, UR_SEND));
     } else if (total <= FLATTEN_MAX && total <= c->in_cap - c->in_len) {
         char *flat = c->buf + c->in_len;
-        size_t at = 0;
-        for (int k = 0; k < niov; k++) {
-            memcpy(flat + at, iov[k].iov_base, iov[k].iov_len);
-            at += iov[k].iov_len;
-        }
+        join_iov(flat, iov, niov);
         uring_send(u, c->fd, flat, total, flags, uring_ud(c, UR_SEND));
     } else {
         struct conn_msg *m =
@@ -728,11 +733,7 @@ static enum step do_send(struct conn *c, size_t *budget)
                 total += iov[k].iov_len;
             char flat[FLATTEN_MAX];
             if (niov > 1 && total <= sizeof(flat)) {
-                size_t at = 0;
-                for (int k = 0; k < niov; k++) {
-                    memcpy(flat + at, iov[k].iov_base, iov[k].iov_len);
-                    at += iov[k].iov_len;
-                }
+                join_iov(flat, iov, niov);
                 iov[0] = (struct iovec){flat, total};
                 niov = 1;
             }
