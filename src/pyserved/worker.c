@@ -252,14 +252,15 @@ static void watch_listeners(struct worker *w, bool on)
 /* Whether an accept error is the listener's own, one that retrying does not
  * cure (EINVAL: it was shut down; EBADF...). Not: a new connection's own
  * errors (reset before it was taken, and the pending network errors that
- * accept(2) says to treat as EAGAIN), a moment's (EAGAIN, EINTR), and want
- * of descriptors or memory (shed_one). */
+ * accept(2) says to treat as EAGAIN), a moment's (EAGAIN, EINTR), our own
+ * cancel (ECANCELED, io_uring), and want of descriptors or memory. */
 static bool accept_error_lasts(int err)
 {
     switch (err) {
     case EAGAIN: case EINTR: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN:
     case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
-    case ENETUNREACH: case ETIMEDOUT: case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+    case ENETUNREACH: case ETIMEDOUT: case ECANCELED: case EMFILE: case ENFILE: case ENOBUFS:
+    case ENOMEM:
         return false;
     default:
         return true;
@@ -304,6 +305,15 @@ static void shed_one(struct worker *w, int lfd)
     }
 }
 
+/* An accept on listener idx failed with err (either loop). */
+static void accept_failed(struct worker *w, unsigned idx, int err)
+{
+    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+        shed_one(w, w->srv->ls[idx].fd);
+    else if (accept_error_lasts(err))
+        listener_broken(w, idx, err);
+}
+
 static bool is_listener(const struct worker *w, uint64_t u)
 {
     return u >= EV_LISTEN_BASE && u < EV_LISTEN_BASE + w->srv->nls;
@@ -321,10 +331,7 @@ static void on_listen(struct worker *w, unsigned idx)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                shed_one(w, lfd);
-            else if (accept_error_lasts(errno))
-                listener_broken(w, idx, errno);
+            accept_failed(w, idx, errno);
             break; /* or EAGAIN: another worker took it, or the queue is empty */
         }
         unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
@@ -545,10 +552,7 @@ static void run_later(struct worker *w, struct conn *c)
 static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
 {
     if (res < 0) {
-        if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM)
-            shed_one(w, w->srv->ls[idx].fd);
-        else if (res != -ECANCELED && accept_error_lasts(-res))
-            listener_broken(w, idx, -res);
+        accept_failed(w, idx, -res);
         return;
     }
     if (shutting) {
