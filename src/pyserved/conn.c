@@ -345,7 +345,7 @@ static void got_input(struct conn *c, size_t n)
  * reports how the last read ended. */
 static ssize_t conn_recv(struct conn *c)
 {
-    if (c->w->uring) {
+    if (c->w->uring && !c->ur_direct) {
         errno = c->ur_nomem ? ENOMEM : EAGAIN;
         return c->ur_eof && !c->ur_nomem ? 0 : -1;
     }
@@ -355,6 +355,10 @@ static ssize_t conn_recv(struct conn *c)
     }
     size_t room = c->in_cap - c->in_len;
     ssize_t n = recv(c->fd, c->buf + c->in_len, room, 0); /* skips the VFS read path */
+    if (c->ur_direct) {
+        c->ur_direct = false;
+        c->ur_try = n > 0 && (size_t)n == room;
+    }
     if (n > 0) {
         got_input(c, (size_t)n);
         if ((size_t)n < room)
@@ -721,7 +725,14 @@ static enum step do_send(struct conn *c, size_t *budget)
              * (a connection per request: 1.06x the requests/s with wrk). */
             bool hold = more || !c->keep_alive;
             int flags = MSG_NOSIGNAL | (hold ? MSG_MORE : 0);
-            if (w->uring) {
+            /* With io_uring, memory goes on the ring. The file's body that
+             * follows it is sent (sendfile(2)) when the send's completion
+             * is taken, in the next turn; when this turn still has costly
+             * answers to make (listings take milliseconds), both are sent
+             * now instead, with send(2) then sendfile(2). */
+            bool now = w->uring && w->ur_costly.head && more &&
+                       c->segs[c->seg_i + (unsigned)niov].kind == SEG_FILE;
+            if (w->uring && !now) {
                 /* Some of the plan went already, so the last send completed
                  * with progress: send_timeout counts from here, as below. */
                 if (c->seg_i > 0 || c->seg_done > 0)
@@ -836,6 +847,7 @@ static void run(struct conn *c)
                 /* a costly answer (a listing) uses up the turn: a client
                  * that pipelines them holds the worker for one at a time */
                 served = c->costly ? MAX_REQUESTS_PER_RUN : served + 1;
+                c->ur_costly |= c->costly;
                 c->costly = false;
             }
             break;
@@ -974,8 +986,8 @@ struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, 
     c->w = w;
     c->fd = fd;
     c->file_fd = -1;
-    c->readable = !w->uring; /* the request has often arrived with the connection */
-    c->ur_try = true;        /* ... so io_uring reads it without polling first */
+    c->readable = true; /* the request has often arrived with the connection */
+    c->ur_direct = w->uring != NULL;
     c->writable = true;
     if (peerlen > sizeof(c->peer))
         peerlen = sizeof(c->peer);

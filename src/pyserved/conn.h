@@ -80,12 +80,14 @@ struct conn {
     /* io_uring (w->uring): requests in flight, and the turn's run queue */
     uint8_t ur_pending; /* UR_BIT(kind) of each */
     bool ur_zombie;     /* closed: freed when the last one completes */
-    bool ur_queued;     /* on w->ur_runq */
+    bool ur_queued;     /* on one of w's run queues */
     bool ur_eof;        /* a read ended with end of input or an error */
     bool ur_try;        /* input may be waiting: read without polling first */
+    bool ur_direct;     /* new: its first read is a recv(2) in the run (conn_recv) */
     bool ur_more;       /* more of the plan follows the send in flight */
     bool ur_nomem;      /* no buffer for what a read brought */
     bool ur_failed;     /* a send failed: close at the next run */
+    bool ur_costly;     /* made a costly answer since it was last queued */
     struct conn *ur_next;
 
     char *buf; /* in area [0, in_cap) then out area [in_cap, in_cap + out_cap) */

@@ -321,6 +321,7 @@ static void respond_listing(struct conn *c, const struct http_request *r, int di
         return;
     }
     c->costly = true;
+    worker_flush(w); /* what is queued goes out before this long work */
     if (watched) {
         watched = fcache_listing_watch_files(w->fcache, cf->root_fd, rel, rel_len);
         if (!watched)

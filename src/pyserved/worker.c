@@ -540,13 +540,34 @@ static void epoll_loop(struct worker *w)
 
 /* --- the io_uring loop ------------------------------------------------------ */
 
-static void run_later(struct worker *w, struct conn *c)
+/* Queue c to run after the batch's completions are taken: on q, in the
+ * order its completions came. */
+static void run_later(struct conn_queue *q, struct conn *c)
 {
     if (c->ur_queued)
         return;
     c->ur_queued = true;
-    c->ur_next = w->ur_runq;
-    w->ur_runq = c;
+    c->ur_next = NULL;
+    *q->tail = c;
+    q->tail = &c->ur_next;
+}
+
+static void run_queue(struct conn_queue *q)
+{
+    struct conn *c;
+    while ((c = q->head)) {
+        q->head = c->ur_next;
+        if (!q->head)
+            q->tail = &q->head;
+        c->ur_queued = false;
+        conn_run(c);
+    }
+}
+
+void worker_flush(struct worker *w)
+{
+    if (w->uring)
+        io_uring_submit(&w->uring->ring);
 }
 
 static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
@@ -562,7 +583,7 @@ static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
     unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
     struct conn *c = conn_accept(w, res, NULL, 0, n >= w->conf->max_connections);
     if (c)
-        run_later(w, c);
+        run_later(&w->ur_accepted, c);
 }
 
 /* One completion. A connection's only records what happened (and its bytes,
@@ -575,8 +596,10 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool
     bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
     if (ud & UR_KIND_MASK) {
         struct conn *c = (struct conn *)(uintptr_t)(ud & ~(uint64_t)UR_KIND_MASK);
-        if (conn_uring_done(c, cqe))
-            run_later(w, c);
+        if (conn_uring_done(c, cqe) && !c->ur_queued) {
+            run_later(c->ur_costly ? &w->ur_costly : &w->ur_runq, c);
+            c->ur_costly = false;
+        }
     } else if (ud == UR_UD_CONTROL) {
         on_control(w);
         if (!more && cqe->res != -ECANCELED)
@@ -598,6 +621,28 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool
     }
 }
 
+/* The turn's cap left completions in the ring: take the new connections
+ * among them now (at most MAX_EVENTS), so that they run first in this
+ * turn (uring_turn) rather than after several turns of the crowd ahead of
+ * them. Their completions stay in the ring, marked to be ignored. */
+static void take_accepts_ahead(struct worker *w, bool shutting)
+{
+    struct io_uring *ring = &w->uring->ring;
+    struct io_uring_cqe *cqe;
+    unsigned head, n = 0;
+    io_uring_for_each_cqe(ring, head, cqe)
+    {
+        uint64_t ud = cqe->user_data;
+        if (!(ud & UR_KIND_MASK) && ud != UR_UD_IGNORE && ud != UR_UD_CONTROL &&
+            ud != UR_UD_FCACHE && UR_UD_LISTEN_INDEX(ud) < w->srv->nls) {
+            on_completion(w, cqe, shutting);
+            cqe->user_data = UR_UD_IGNORE;
+            if (++n == MAX_EVENTS)
+                break;
+        }
+    }
+}
+
 /* Wait (at most timeout_ms) for completions and take them all. Returns
  * false when the ring failed. */
 static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
@@ -606,7 +651,13 @@ static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
     struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
                                    .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
     struct io_uring_cqe *cqe;
-    int r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
+    /* With completions still in the ring (from the last turn's cap, or
+     * sends that completed when submitted), liburing would not ask the
+     * kernel for more, and the work the kernel defers to this call (new
+     * connections, reads, sends that waited) would wait behind them:
+     * always ask, without waiting then. */
+    int r = io_uring_cq_ready(ring) ? io_uring_submit_and_get_events(ring)
+                                    : io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
     begin_turn(w);
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
         log_msg(LOG_CRIT, "worker %u: io_uring_enter: %s", w->id, strerror(-r));
@@ -615,8 +666,8 @@ static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
     /* At most MAX_EVENTS completions a turn, as epoll_wait returns at most
      * that many events: with many connections busy (a thousand clients
      * trickling their heads a byte at a time), a turn's work stays bounded
-     * and a normal request waits for at most that much. The rest wait in the
-     * ring for the next turn. */
+     * and a new connection waits for at most that much. The rest wait in
+     * the ring for the next turn. */
     unsigned head, n = 0;
     io_uring_for_each_cqe(ring, head, cqe)
     {
@@ -625,12 +676,17 @@ static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
             break;
     }
     io_uring_cq_advance(ring, n);
-    struct conn *c;
-    while ((c = w->ur_runq)) {
-        w->ur_runq = c->ur_next;
-        c->ur_queued = false;
-        conn_run(c);
-    }
+    if (n == MAX_EVENTS)
+        take_accepts_ahead(w, shutting);
+    /* New connections first, as nginx takes accepts before the other
+     * events: a first request is read with recv(2) right away and is
+     * usually cheap to answer. Last, the connections that made a costly
+     * answer (a listing) when they last ran: a client that pipelines
+     * those makes another, and the others' answers should not wait for
+     * it (they are handed to the kernel before it is made, worker_flush). */
+    run_queue(&w->ur_accepted);
+    run_queue(&w->ur_runq);
+    run_queue(&w->ur_costly);
     return true;
 }
 
@@ -639,6 +695,9 @@ static void uring_loop(struct worker *w)
     bool shutting = false;
     uint64_t deadline = 0;
 
+    w->ur_accepted.tail = &w->ur_accepted.head;
+    w->ur_runq.tail = &w->ur_runq.head;
+    w->ur_costly.tail = &w->ur_costly.head;
     uring_poll_multishot(w->uring, w->evfd, UR_UD_CONTROL);
     if (fcache_event_fd(w->fcache) >= 0)
         uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);

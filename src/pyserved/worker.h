@@ -27,6 +27,11 @@ struct conn_list {
     struct conn *head, *tail;
 };
 
+/* io_uring: a run queue, linked through conn.ur_next */
+struct conn_queue {
+    struct conn *head, **tail;
+};
+
 struct server {
     struct listener *ls;
     unsigned nls;
@@ -53,7 +58,9 @@ struct worker {
     struct mime_ctx *mime;
     struct fcache *fcache; /* this worker's open files */
     struct uring *uring;   /* NULL: the epoll loop */
-    struct conn *ur_runq;  /* io_uring: connections to run this turn */
+    /* io_uring: connections to run this turn: new ones, the others, and
+     * those that made a costly answer when they last ran */
+    struct conn_queue ur_accepted, ur_runq, ur_costly;
 
     /* Timers: each list holds connections with the same timeout, appended
      * at the tail, so each list is ordered by deadline. */
@@ -114,5 +121,8 @@ void worker_pool_join(struct server *srv);
 char *worker_buf_get(struct worker *w);
 void worker_buf_put(struct worker *w, char *buf, size_t in_cap, size_t out_cap);
 void worker_refresh_date(struct worker *w);
+/* About to do long work (a listing): hand the kernel the I/O queued on
+ * w's io_uring now, so that answers made before it are not held back. */
+void worker_flush(struct worker *w);
 
 #endif
