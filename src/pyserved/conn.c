@@ -732,12 +732,13 @@ static enum step do_send(struct conn *c, size_t *budget)
              * now instead, with send(2) then sendfile(2). */
             bool now = w->uring && w->ur_costly.head && more &&
                        c->segs[c->seg_i + (unsigned)niov].kind == SEG_FILE;
-            if (w->uring && !now) {
+            if (w->uring) {
                 /* Some of the plan went already, so the last send completed
                  * with progress: send_timeout counts from here, as below. */
                 if (c->seg_i > 0 || c->seg_done > 0)
                     arm(c, &w->send_list, w->conf->send_timeout_ms);
-                return send_on_ring(c, iov, niov, flags, more);
+                if (!now)
+                    return send_on_ring(c, iov, niov, flags, more);
             }
             size_t total = 0;
             for (int k = 0; k < niov; k++)
@@ -847,7 +848,10 @@ static void run(struct conn *c)
                 /* a costly answer (a listing) uses up the turn: a client
                  * that pipelines them holds the worker for one at a time */
                 served = c->costly ? MAX_REQUESTS_PER_RUN : served + 1;
-                c->ur_costly |= c->costly;
+                if (c->costly) {
+                    c->ur_costly = true;
+                    c->w->costly_runs++;
+                }
                 c->costly = false;
             }
             break;

@@ -552,7 +552,9 @@ static void run_later(struct conn_queue *q, struct conn *c)
     q->tail = &c->ur_next;
 }
 
-static void run_queue(struct conn_queue *q)
+/* Run what q holds; with until_costly, stop after a run that made a
+ * costly answer, leaving the rest queued. */
+static void run_queue(struct worker *w, struct conn_queue *q, bool until_costly)
 {
     struct conn *c;
     while ((c = q->head)) {
@@ -560,7 +562,10 @@ static void run_queue(struct conn_queue *q)
         if (!q->head)
             q->tail = &q->head;
         c->ur_queued = false;
+        unsigned costly = w->costly_runs;
         conn_run(c);
+        if (until_costly && w->costly_runs != costly)
+            return;
     }
 }
 
@@ -668,25 +673,32 @@ static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
      * trickling their heads a byte at a time), a turn's work stays bounded
      * and a new connection waits for at most that much. The rest wait in
      * the ring for the next turn. */
-    unsigned head, n = 0;
+    unsigned head, taken = 0, n = 0;
     io_uring_for_each_cqe(ring, head, cqe)
     {
+        taken++;
+        if (cqe->user_data == UR_UD_IGNORE)
+            continue; /* (an accept taken ahead last turn) not counted */
         on_completion(w, cqe, shutting);
         if (++n == MAX_EVENTS)
             break;
     }
-    io_uring_cq_advance(ring, n);
+    io_uring_cq_advance(ring, taken);
     if (n == MAX_EVENTS)
         take_accepts_ahead(w, shutting);
     /* New connections first, as nginx takes accepts before the other
      * events: a first request is read with recv(2) right away and is
-     * usually cheap to answer. Last, the connections that made a costly
-     * answer (a listing) when they last ran: a client that pipelines
-     * those makes another, and the others' answers should not wait for
-     * it (they are handed to the kernel before it is made, worker_flush). */
-    run_queue(&w->ur_accepted);
-    run_queue(&w->ur_runq);
-    run_queue(&w->ur_costly);
+     * usually cheap to answer (once one of them made a costly answer, the
+     * rest wait for the others: a client that opens a connection per
+     * listing must not get ahead of everyone). Last, the connections that
+     * made a costly answer (a listing) when they last ran: a client that
+     * pipelines those makes another, and the others' answers should not
+     * wait for it (they are handed to the kernel before it is made,
+     * worker_flush). */
+    run_queue(w, &w->ur_accepted, true);
+    run_queue(w, &w->ur_runq, false);
+    run_queue(w, &w->ur_accepted, false);
+    run_queue(w, &w->ur_costly, false);
     return true;
 }
 

@@ -61,6 +61,7 @@ struct worker {
     /* io_uring: connections to run this turn: new ones, the others, and
      * those that made a costly answer when they last ran */
     struct conn_queue ur_accepted, ur_runq, ur_costly;
+    unsigned costly_runs; /* runs that made a costly answer, a running count */
 
     /* Timers: each list holds connections with the same timeout, appended
      * at the tail, so each list is ordered by deadline. */
