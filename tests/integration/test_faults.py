@@ -987,6 +987,9 @@ class SlowlorisTest(FaultCase):
             finally:
                 stop.set()
                 t.join(30)
+                if t.is_alive():
+                    t.kill()
+                    t.join()
             self.assertEqual((t.exitcode, failure.value), (0, b""))
             note("slowloris: %d connections trickling one byte each in turn, threads = 1; "
                  "%d requests measured during %d rounds" % (self.CONNS, len(under), p1 - p0))
