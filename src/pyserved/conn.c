@@ -725,18 +725,18 @@ static enum step do_send(struct conn *c, size_t *budget)
              * (a connection per request: 1.06x the requests/s with wrk). */
             bool hold = more || !c->keep_alive;
             int flags = MSG_NOSIGNAL | (hold ? MSG_MORE : 0);
-            /* With io_uring, memory goes on the ring. The file's body that
-             * follows it is sent (sendfile(2)) when the send's completion
-             * is taken, in the next turn; when this turn still has costly
-             * answers to make (listings take milliseconds), both are sent
-             * now instead, with send(2) then sendfile(2). */
-            bool now = w->uring && w->ur_costly.head && more &&
-                       c->segs[c->seg_i + (unsigned)niov].kind == SEG_FILE;
             if (w->uring) {
                 /* Some of the plan went already, so the last send completed
                  * with progress: send_timeout counts from here, as below. */
                 if (c->seg_i > 0 || c->seg_done > 0)
                     arm(c, &w->send_list, w->conf->send_timeout_ms);
+                /* Memory goes on the ring. The file's body that follows it
+                 * is sent (sendfile(2)) when the send's completion is
+                 * taken, in the next turn; when this turn still has costly
+                 * answers to make (listings take milliseconds), both are
+                 * sent now instead, with send(2) then sendfile(2). */
+                bool now = w->ur_costly.head && more &&
+                           c->segs[c->seg_i + (unsigned)niov].kind == SEG_FILE;
                 if (!now)
                     return send_on_ring(c, iov, niov, flags, more);
             }

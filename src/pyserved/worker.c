@@ -591,6 +591,13 @@ static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
         run_later(&w->ur_accepted, c);
 }
 
+/* Whether ud is a listener's accept (UR_UD_LISTEN; the other values
+ * without a kind, IGNORE, CONTROL and FCACHE, give no index below nls). */
+static bool is_accept(const struct worker *w, uint64_t ud)
+{
+    return !(ud & UR_KIND_MASK) && UR_UD_LISTEN_INDEX(ud) < w->srv->nls;
+}
+
 /* One completion. A connection's only records what happened (and its bytes,
  * for a read): connections run once all of the batch's completions are
  * taken, as in the epoll loop, so that one look at the file cache's events
@@ -615,7 +622,7 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool
         fcache_on_events(w->fcache, w->rseq);
         if (!more && fcache_event_fd(w->fcache) >= 0)
             uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
-    } else if (ud != UR_UD_IGNORE && UR_UD_LISTEN_INDEX(ud) < w->srv->nls) {
+    } else if (is_accept(w, ud)) {
         unsigned idx = UR_UD_LISTEN_INDEX(ud);
         on_accepted(w, idx, cqe->res, shutting);
         /* an error ends a multishot accept: take it up again unless it was
@@ -637,9 +644,7 @@ static void take_accepts_ahead(struct worker *w, bool shutting)
     unsigned head, n = 0;
     io_uring_for_each_cqe(ring, head, cqe)
     {
-        uint64_t ud = cqe->user_data;
-        if (!(ud & UR_KIND_MASK) && ud != UR_UD_IGNORE && ud != UR_UD_CONTROL &&
-            ud != UR_UD_FCACHE && UR_UD_LISTEN_INDEX(ud) < w->srv->nls) {
+        if (is_accept(w, cqe->user_data)) {
             on_completion(w, cqe, shutting);
             cqe->user_data = UR_UD_IGNORE;
             if (++n == MAX_EVENTS)
