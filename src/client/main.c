@@ -26,6 +26,7 @@
 #include "redirect.h"
 #include "request.h"
 #include "sniff.h"
+#include "stdfds.h"
 
 #define PROG               "pyserve-client"
 #define MAX_NEW_FILE_TRIES 1000 /* name, name(1) ... name(999) */
@@ -562,6 +563,10 @@ int main(int argc, char **argv)
     static struct client_opts o;
     char err[PS_URL_TARGET_MAX + 256];
 
+    /* started with stdout closed, the connection would take its number
+     * and get the body written back into it */
+    if (ps_guard_std_fds() < 0)
+        return PSC_EXIT_FAILURE;
     switch (cli_parse(argc, argv, &o, err, sizeof(err))) {
     case CLI_HELP: cli_usage(stdout); return fflush(stdout) == 0 ? PSC_EXIT_OK : PSC_EXIT_WRITE;
     case CLI_VERSION:

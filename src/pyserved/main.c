@@ -25,6 +25,7 @@
 #include "mime_cache.h"
 #include "notify.h"
 #include "privs.h"
+#include "stdfds.h"
 #include "beneath.h"
 #include "worker.h"
 
@@ -474,6 +475,10 @@ int main(int argc, char **argv)
     char err[CONF_ERR_SIZE + 64];
     int status;
 
+    /* a listener or a client's connection must not take the number of a
+     * closed stderr, where messages go before the journal is reached */
+    if (ps_guard_std_fds() < 0)
+        return EXIT_FAILURE;
     int r = parse_args(argc, argv, &o, &done);
     if (done || r != 0)
         return r;

@@ -19,6 +19,7 @@
 #include "opts.h"
 #include "rdec.h"
 #include "report.h"
+#include "stdfds.h"
 #include "urlmix.h"
 
 #define EXIT_RUN_FAILED 1
@@ -160,6 +161,10 @@ int main(int argc, char **argv)
     int status = EXIT_RUN_FAILED, interrupted = 0;
     sigset_t sigs;
 
+    /* a connection must not take the number of a closed stdout: the
+     * report would be sent to the server */
+    if (ps_guard_std_fds() < 0)
+        return EXIT_RUN_FAILED;
     urlmix_init(&mix);
     memset(&run, 0, sizeof(run));
     if (stress_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {

@@ -7,11 +7,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hostport.h"
 #include "httpdate.h"
 #include "longopt.h"
 #include "num.h"
+#include "stdfds.h"
 #include "check_run.h"
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -399,6 +403,45 @@ START_TEST(test_longopt_given_value)
 }
 END_TEST
 
+/* In a child with the descriptors of mask _i (bit n: descriptor n) closed:
+ * after ps_guard_std_fds a new socket gets a number above 2, writes to a
+ * guarded stdout or stderr fail with EBADF, and a guarded stdin reads end
+ * of file. The child's exit status is the number of the check that failed. */
+static int guarded_child(int mask)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (mask & (1 << fd))
+            close(fd);
+    if (ps_guard_std_fds() != 0)
+        return 10;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 3)
+        return 11;
+    for (int fd = 0; fd <= 2; fd++) {
+        if (!(mask & (1 << fd)))
+            continue;
+        char c;
+        if (fd == 0 && read(fd, &c, 1) != 0)
+            return 12;
+        if (fd > 0 && (write(fd, "x", 1) != -1 || errno != EBADF))
+            return 13 + fd;
+    }
+    return 0;
+}
+
+START_TEST(test_guard_std_fds)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(guarded_child(_i));
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st), "closed set %d: the child did not exit", _i);
+    ck_assert_msg(WEXITSTATUS(st) == 0, "closed set %d: check %d failed", _i, WEXITSTATUS(st));
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
@@ -425,6 +468,10 @@ static Suite *common_suite(void)
 
     tc = tcase_create("longopt");
     tcase_add_test(tc, test_longopt_given_value);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("stdfds");
+    tcase_add_loop_test(tc, test_guard_std_fds, 1, 8);
     suite_add_tcase(s, tc);
     return s;
 }
