@@ -299,7 +299,15 @@ static int set_cache_control(struct conf *c, const struct conf_key *k, const cha
     for (const char *q = val; *q; q++)
         if ((unsigned char)*q < 0x20 || *q == 0x7f)
             return fail(err, errsz, -EINVAL, "%s: control character in \"%s\"", k->name, val);
-    if (c->ncache_control == CONF_MAX_CACHE_CONTROL)
+    /* a later rule for the same match replaces the earlier one (the last
+     * line counts, and the command line comes after the file) */
+    unsigned i = 0;
+    while (i < c->ncache_control &&
+           !(strlen(c->cache_control[i].match) == mlen &&
+             (v[0] == '.' ? strncasecmp(c->cache_control[i].match, v, mlen)
+                          : strncmp(c->cache_control[i].match, v, mlen)) == 0))
+        i++;
+    if (i == CONF_MAX_CACHE_CONTROL)
         return fail(err, errsz, -EINVAL, "%s: more than %d rules", k->name,
                     CONF_MAX_CACHE_CONTROL);
     char *m = strndup(v, mlen), *value = strdup(val);
@@ -307,6 +315,13 @@ static int set_cache_control(struct conf *c, const struct conf_key *k, const cha
         free(m);
         free(value);
         return fail(err, errsz, -ENOMEM, "%s: out of memory", k->name);
+    }
+    if (i < c->ncache_control) {
+        free(c->cache_control[i].match);
+        free(c->cache_control[i].value);
+        c->cache_control[i].match = m;
+        c->cache_control[i].value = value;
+        return 0;
     }
     c->cache_control[c->ncache_control].match = m;
     c->cache_control[c->ncache_control].value = value;
@@ -333,7 +348,7 @@ const char *conf_cache_control_for(const struct conf *c, const char *rel, size_t
                 best = c->cache_control[i].value;
                 best_len = ml;
             }
-        } else if (dot && strlen(dot) == ml && strncasecmp(dot, m, ml) == 0 && !by_ext) {
+        } else if (dot && strlen(dot) == ml && strncasecmp(dot, m, ml) == 0) {
             by_ext = c->cache_control[i].value;
         }
     }

@@ -1226,7 +1226,7 @@ class CacheControlTest(DepthCase):
             ("/page.html", "no-cache"),
             ("/sub/page.html", "no-cache"),
             ("/style.css", "max-age=60"),
-            ("/notes.md", "max-age=1"),                  # the first extension rule
+            ("/notes.md", "max-age=2"),                  # the later line for .md
             ("/hello.txt", None),
             ("/assetsX/y.js", None),
             ("/%61ssets/app.js", self.IMMUTABLE),        # the decoded path counts
@@ -1235,6 +1235,30 @@ class CacheControlTest(DepthCase):
         for target, want in cases:
             with self.subTest(target=target):
                 r, _ = self.req(target)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.get("Cache-Control"), want)
+
+    def test_later_rule_and_command_line_replace(self):
+        """A later rule for the same match replaces the earlier one, for
+        extensions (compared without regard to case) as for prefixes, and a
+        rule given with -o replaces the file's."""
+        srv = h.Server(args=["-o", "cache_control=.html public, max-age=999"])
+        self.addCleanup(srv.close)
+        for rel in ("page.html", "a/x.txt", "b/y.txt"):
+            srv.write_file(rel, b"x\n")
+        srv.write_config_text(
+            "root = %s\n"
+            "cache_control .html = no-cache\n"
+            "cache_control .HTML = max-age=60\n"
+            "cache_control /a/ = first\n"
+            "cache_control /a/ = second\n"
+            "cache_control /b/ = one\n"
+            "cache_control .txt = by-ext\n" % srv.root)
+        srv.start()
+        for target, want in (("/page.html", "public, max-age=999"), ("/a/x.txt", "second"),
+                             ("/b/y.txt", "one")):
+            with self.subTest(target=target):
+                r = srv.get(target)
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(r.get("Cache-Control"), want)
 
