@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -562,9 +563,21 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
 
 int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: opening a FIFO would wait for a writer */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return fail(err, errsz, -errno, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return fail(err, errsz, -e, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) { /* /dev/null is fine */
+        close(fd);
+        return fail(err, errsz, -EINVAL, "%s: not a regular file (%s)", path,
+                    S_ISDIR(st.st_mode) ? "a directory" : "a FIFO, socket or block device");
+    }
 
     char *buf = malloc(CONF_MAX_FILE_SIZE + 1);
     if (!buf) {

@@ -175,6 +175,19 @@ class CheckConfigTest(TempDirCase):
                 self.assertEqual(p.returncode, 1, p.stderr)
                 self.assertIn("%s: No such file or directory" % missing, p.stderr)
 
+    def test_config_not_a_regular_file(self):
+        # A FIFO with no writer must not hang the start (or a reload) in
+        # open(2); a directory is named as such.
+        fifo = os.path.join(self.tmp, "fifo.conf")
+        os.mkfifo(fifo)
+        for path, what in ((fifo, "a FIFO, socket or block device"), (self.tmp, "a directory")):
+            with self.subTest(what=what):
+                p = h.run_pyserved(["-c", path, "--check-config"])
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn("%s: not a regular file (%s)" % (path, what), p.stderr)
+        p = h.run_pyserved(["-c", "/dev/null", "--check-config", "-r", self.root])
+        self.assertEqual(p.returncode, 0, p.stderr)
+
 
 class StartupTest(unittest.TestCase):
     def test_bad_root(self):
