@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "listen.h"
 #include "log.h"
+#include "longopt.h"
 #include "mime_cache.h"
 #include "notify.h"
 #include "privs.h"
@@ -148,7 +149,10 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *done)
             fprintf(stderr, "pyserved: option %s needs an argument\n", argv[optind - 1]);
             return EXIT_USAGE;
         default:
-            if (optopt)
+            if (ps_longopt_given_value(longopts, optopt, argv[optind - 1])) /* --help=x */
+                fprintf(stderr, "pyserved: option %.*s takes no value\n",
+                        (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+            else if (optopt)
                 fprintf(stderr, "pyserved: unknown option -%c\n", optopt);
             else
                 fprintf(stderr, "pyserved: unknown option %s\n", argv[optind - 1]);

@@ -68,6 +68,15 @@ class CommandLineTest(TempDirCase):
                 self.assertIn(named, p.stderr)
                 self.assertEqual(p.stdout, "")
 
+    def test_value_for_an_option_that_takes_none(self):
+        for arg, named in (("--check-config=yes", "--check-config"), ("--help=x", "--help"),
+                           ("--vers=1", "--vers")):
+            with self.subTest(arg=arg):
+                p = h.run_pyserved([arg])
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("option %s takes no value" % named, p.stderr)
+                self.assertEqual(p.stdout, "")
+
 
 GOOD_CONFIG = """\
 # every key, in several spellings
