@@ -481,14 +481,58 @@ int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t e
     return 0;
 }
 
-#define LINE_MAX_LEN 4096
+int conf_split_setting(char *s, char **key, char **value, char *joined, size_t joinedsz,
+                       char *err, size_t errsz)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *e = '\0';
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return fail(err, errsz, -EINVAL, "syntax error: expected \"key = value\"");
+    char *ke = eq;
+    while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
+        ke--;
+    *ke = '\0';
+    char *v = eq + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (*s == '\0')
+        return fail(err, errsz, -EINVAL, "syntax error: missing key before '='");
+    /* "KEY ARG = VALUE" for the keys that take an argument */
+    char *sp = s + strcspn(s, " \t");
+    if (*sp) {
+        *sp++ = '\0';
+        while (*sp == ' ' || *sp == '\t')
+            sp++;
+        const struct conf_key *k = find_key(s);
+        if (!k)
+            return fail(err, errsz, -EINVAL, "%s: unknown key", s);
+        if (!takes_argument(k->type))
+            return fail(err, errsz, -EINVAL,
+                        "%s: unexpected \"%s\" before '=' (this key takes no argument)", s, sp);
+        if ((size_t)snprintf(joined, joinedsz, "%s %s", sp, v) >= joinedsz)
+            return fail(err, errsz, -EINVAL, "%s: value too long", s);
+        v = joined;
+    }
+    *key = s;
+    *value = v;
+    return 0;
+}
+
 
 int conf_parse(struct conf *c, const char *text, size_t len, const char *name, char *err,
                size_t errsz)
 {
     const char *p = text, *end = text + len;
     unsigned lineno = 0;
-    char line[LINE_MAX_LEN + 1], sub[CONF_ERR_SIZE];
+    char line[CONF_LINE_MAX + 1], sub[CONF_ERR_SIZE];
+
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        p += 3; /* a UTF-8 byte order mark, as some editors write */
 
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -497,9 +541,9 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
         lineno++;
         if (n > 0 && p[n - 1] == '\r')
             n--;
-        if (n > LINE_MAX_LEN)
+        if (n > CONF_LINE_MAX)
             return fail(err, errsz, -EINVAL, "%s:%u: line longer than %d bytes", name, lineno,
-                        LINE_MAX_LEN);
+                        CONF_LINE_MAX);
         if (memchr(p, '\0', n))
             return fail(err, errsz, -EINVAL, "%s:%u: NUL byte in line", name, lineno);
         memcpy(line, p, n);
@@ -512,49 +556,15 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
                 *h = '\0';
                 break;
             }
-        char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        char *e = s + strlen(s);
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-        *e = '\0';
+        char *s = line + strspn(line, " \t");
         if (*s == '\0')
             continue;
 
-        char *eq = strchr(s, '=');
-        if (!eq)
-            return fail(err, errsz, -EINVAL, "%s:%u: syntax error: expected \"key = value\"",
-                        name, lineno);
-        char *ke = eq;
-        while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
-            ke--;
-        *ke = '\0';
-        char *v = eq + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        if (*s == '\0')
-            return fail(err, errsz, -EINVAL, "%s:%u: syntax error: missing key before '='",
-                        name, lineno);
-        /* "KEY ARG = VALUE" for the keys that take an argument */
-        char joined[LINE_MAX_LEN + 2];
-        char *sp = s + strcspn(s, " \t");
-        if (*sp) {
-            *sp++ = '\0';
-            while (*sp == ' ' || *sp == '\t')
-                sp++;
-            const struct conf_key *k = find_key(s);
-            if (!k)
-                return fail(err, errsz, -EINVAL, "%s:%u: %s: unknown key", name, lineno, s);
-            if (!takes_argument(k->type))
-                return fail(err, errsz, -EINVAL,
-                            "%s:%u: %s: unexpected \"%s\" before '=' (this key takes no "
-                            "argument)",
-                            name, lineno, s, sp);
-            snprintf(joined, sizeof(joined), "%s %s", sp, v);
-            v = joined;
-        }
-        int r = conf_set(c, s, v, sub, sizeof(sub));
+        char joined[CONF_LINE_MAX + 2];
+        char *k, *v;
+        if (conf_split_setting(s, &k, &v, joined, sizeof(joined), sub, sizeof(sub)) < 0)
+            return fail(err, errsz, -EINVAL, "%s:%u: %s", name, lineno, sub);
+        int r = conf_set(c, k, v, sub, sizeof(sub));
         if (r < 0)
             return fail(err, errsz, r == -ENOENT ? -EINVAL : r, "%s:%u: %s", name, lineno, sub);
     }

@@ -87,6 +87,17 @@ void conf_clear_listen(struct conf *c);
  * "KEY: reason" in err. */
 int conf_set(struct conf *c, const char *key, const char *value, char *err, size_t errsz);
 
+/* The longest line of a config file, in bytes. */
+#define CONF_LINE_MAX 4096
+
+/* Split one setting, "KEY = VALUE" or "KEY ARG = VALUE" (blanks around
+ * each part optional), as a config line or --set gives it: s is modified in
+ * place; *key and *value point into s, or *value into joined ("ARG VALUE")
+ * for the keys that take an argument. Returns 0, or -EINVAL with the reason
+ * in err. */
+int conf_split_setting(char *s, char **key, char **value, char *joined, size_t joinedsz,
+                       char *err, size_t errsz);
+
 /* Parse a whole config text of len bytes on top of c. name is used in error
  * messages ("NAME:LINE: KEY: reason"). Stops at the first error. Returns 0 or
  * a negative errno. */

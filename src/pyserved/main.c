@@ -36,7 +36,7 @@
 #define DEFAULT_CONFIG SYSCONFDIR "/pyserve.conf"
 
 struct override {
-    char key[64];
+    char key[64]; /* empty for --set: value is the whole "KEY = VALUE" */
     const char *value;
 };
 
@@ -76,11 +76,12 @@ static int add_override(struct opts *o, const char *key, size_t keylen, const ch
                 MAX_OVERRIDES);
         return -1;
     }
-    if (keylen == 0 || keylen >= sizeof(o->ov[0].key)) {
+    if ((keylen == 0 && key) || keylen >= sizeof(o->ov[0].key)) {
         fprintf(stderr, "pyserved: --set: \"%.*s\" is not a key\n", (int)keylen, key);
         return -1;
     }
-    memcpy(o->ov[o->nov].key, key, keylen);
+    if (keylen)
+        memcpy(o->ov[o->nov].key, key, keylen);
     o->ov[o->nov].key[keylen] = '\0';
     o->ov[o->nov].value = value;
     o->nov++;
@@ -124,16 +125,14 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *done)
             if (add_override(o, "threads", 7, optarg) < 0)
                 return EXIT_USAGE;
             break;
-        case 'o': {
-            const char *eq = strchr(optarg, '=');
-            if (!eq) {
+        case 'o':
+            if (!strchr(optarg, '=')) {
                 fprintf(stderr, "pyserved: --set %s: expected KEY=VALUE\n", optarg);
                 return EXIT_USAGE;
             }
-            if (add_override(o, optarg, (size_t)(eq - optarg), eq + 1) < 0)
+            if (add_override(o, NULL, 0, optarg) < 0) /* split as a config line is */
                 return EXIT_USAGE;
             break;
-        }
         case 't':
             o->check_only = true;
             break;
@@ -202,11 +201,22 @@ static struct conf *build_conf(const struct opts *o, int *status, char *err, siz
     }
     bool listen_cleared = false;
     for (unsigned i = 0; i < o->nov; i++) {
-        if (strcmp(o->ov[i].key, "listen") == 0 && !listen_cleared) {
+        char *key = (char *)o->ov[i].key, *value = (char *)o->ov[i].value;
+        char line[CONF_LINE_MAX + 1], joined[CONF_LINE_MAX + 2];
+        if (!key[0]) {
+            r = -EINVAL;
+            if (strlen(value) >= sizeof(line))
+                snprintf(sub, sizeof(sub), "--set: longer than %d bytes", CONF_LINE_MAX);
+            else
+                r = conf_split_setting(strcpy(line, value), &key, &value, joined,
+                                       sizeof(joined), sub, sizeof(sub));
+        }
+        if (key[0] && strcmp(key, "listen") == 0 && !listen_cleared) {
             conf_clear_listen(c);
             listen_cleared = true;
         }
-        r = conf_set(c, o->ov[i].key, o->ov[i].value, sub, sizeof(sub));
+        if (key[0])
+            r = conf_set(c, key, value, sub, sizeof(sub));
         if (r < 0) {
             snprintf(err, errsz, "command line: %s", sub);
             *status = EXIT_USAGE;

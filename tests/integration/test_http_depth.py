@@ -1242,7 +1242,7 @@ class CacheControlTest(DepthCase):
         """A later rule for the same match replaces the earlier one, for
         extensions (compared without regard to case) as for prefixes, and a
         rule given with -o replaces the file's."""
-        srv = h.Server(args=["-o", "cache_control=.html public, max-age=999"])
+        srv = h.Server(args=["-o", "cache_control .html = public, max-age=999"])
         self.addCleanup(srv.close)
         for rel in ("page.html", "a/x.txt", "b/y.txt"):
             srv.write_file(rel, b"x\n")

@@ -176,6 +176,24 @@ class CheckConfigTest(TempDirCase):
                 self.assertEqual(p.returncode, 2, p.stderr)
                 self.assertNotIn("is valid", p.stderr)
 
+    def test_set_takes_the_file_syntax(self):
+        # --set KEY=VALUE takes a line as the file does: blanks around '=',
+        # and "KEY ARG = VALUE" for the keys that take an argument.
+        conf = self.write("ok.conf", "root = %s\n" % self.root)
+        for setting in ("threads = 2", "threads= 2", " threads =2 ", "type .log = text/plain",
+                        "type = .log text/plain", "cache_control /a/ = no-store"):
+            with self.subTest(setting=setting):
+                p = h.run_pyserved(["-c", conf, "--check-config", "-o", setting])
+                self.assertEqual(p.returncode, 0, p.stderr)
+        for setting, why in (("threads 2 = 1", 'threads: unexpected "2" before'),
+                             ("= 2", "missing key before '='"), ("nokey = 1", "nokey: unknown key"),
+                             ("threads = x" * 400, "longer than 4096 bytes")):
+            with self.subTest(setting=setting[:40]):
+                p = h.run_pyserved(["-c", conf, "--check-config", "-o", setting])
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("command line: ", p.stderr)
+                self.assertIn(why, p.stderr)
+
     def test_missing_config_file(self):
         missing = os.path.join(self.tmp, "nope", "pyserve.conf")
         for extra in (["--check-config"], ["-r", self.root, "-l", "127.0.0.1:0"]):

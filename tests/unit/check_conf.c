@@ -273,6 +273,22 @@ START_TEST(test_crlf)
 }
 END_TEST
 
+START_TEST(test_byte_order_mark)
+{
+    /* skipped at the start of the text only: elsewhere it is part of a key */
+    static const char text[] = "\xef\xbb\xbfthreads = 3\n";
+    static const char later[] = "threads = 3\n\xef\xbb\xbfthreads = 4\n";
+    struct conf c;
+    char err[CONF_ERR_SIZE] = "";
+    conf_init(&c);
+    ck_assert_int_eq(parse_text(&c, text, sizeof(text) - 1, err, sizeof(err)), 0);
+    ck_assert_uint_eq(c.threads, 3);
+    ck_assert_int_lt(parse_text(&c, later, sizeof(later) - 1, err, sizeof(err)), 0);
+    ck_assert_msg(strstr(err, ":2: ") && strstr(err, "unknown key"), "\"%s\"", err);
+    conf_clear(&c);
+}
+END_TEST
+
 START_TEST(test_last_line_without_newline)
 {
     struct conf c;
@@ -770,7 +786,7 @@ START_TEST(test_load_directory)
     char err[CONF_ERR_SIZE] = "";
     conf_init(&c);
     ck_assert_int_lt(conf_load(&c, "/", err, sizeof(err)), 0);
-    ck_assert_msg(starts_with(err, "/: "), "\"%s\"", err);
+    ck_assert_str_eq(err, "/: not a regular file (a directory)");
     conf_clear(&c);
 }
 END_TEST
@@ -805,6 +821,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_root);
     tcase_add_test(tc, test_whitespace_and_comments);
     tcase_add_test(tc, test_crlf);
+    tcase_add_test(tc, test_byte_order_mark);
     tcase_add_test(tc, test_last_line_without_newline);
     tcase_add_test(tc, test_later_line_wins);
     tcase_add_test(tc, test_listen_appends);
