@@ -170,9 +170,15 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *done)
 /* Where the settings came from, for messages. */
 static const char *config_source(const struct opts *o)
 {
-    if (o->config_given || access(o->config, F_OK) == 0)
-        return o->config;
-    return "(built-in defaults and command line)";
+    static char both[4200];
+    bool file = o->config_given || access(o->config, F_OK) == 0;
+    if (!o->nov)
+        return file ? o->config : "(built-in defaults)";
+    if (!file)
+        return "(built-in defaults and command line)";
+    /* a check across keys may fail on a value from either */
+    snprintf(both, sizeof(both), "%s and command line", o->config);
+    return both;
 }
 
 /* Build a complete snapshot: file, then command line, then checks, then

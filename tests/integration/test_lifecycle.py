@@ -162,6 +162,12 @@ class CheckConfigTest(TempDirCase):
         p = h.run_pyserved(["-c", conf, "--check-config"])
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertRegex(p.stderr, re.escape(conf) + r": (max_uri_length|max_head_size):")
+        # a check across keys that fails on a value from the command line
+        # names both places
+        conf = self.write("ok.conf", "root = %s\n" % self.root)
+        p = h.run_pyserved(["-c", conf, "--check-config", "-o", "max_uri_length=8k"])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("%s and command line: max_uri_length:" % conf, p.stderr)
 
     def test_bad_override_value(self):
         conf = self.write("ok.conf", "root = %s\n" % self.root)
