@@ -110,6 +110,10 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *done)
     while ((ch = getopt_long(argc, argv, ":c:l:r:o:thV", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
+            if (!*optarg) {
+                fprintf(stderr, "pyserved: --config: empty file name\n");
+                return EXIT_USAGE;
+            }
             o->config = optarg;
             o->config_given = true;
             break;

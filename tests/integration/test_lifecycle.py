@@ -60,7 +60,7 @@ class CommandLineTest(TempDirCase):
     def test_bad_command_line(self):
         cases = [(["--bogus"], "bogus"), (["-Z"], "Z"), (["--frobnicate=1"], "frobnicate"),
                  (["-c"], "c"), (["--config"], "config"), (["--threads"], "threads"),
-                 (["--listen"], "listen"), (["-o"], "o")]
+                 (["--listen"], "listen"), (["-o"], "o"), (["-c", ""], "--config: empty file name")]
         for args, named in cases:
             with self.subTest(args=args):
                 p = h.run_pyserved(args)
