@@ -417,6 +417,8 @@ static int next_timeout(struct worker *w)
     if (w->ready_list.head)
         return 0;
     uint64_t first = w->accept_paused_until ? w->accept_paused_until : UINT64_MAX;
+    if (w->stop_deadline && w->stop_deadline < first)
+        first = w->stop_deadline; /* in-flight responses get that long, not a second more */
     struct conn_list *lists[5];
     for (unsigned i = 0, n = worker_lists(w, lists, false); i < n; i++)
         if (lists[i]->head && lists[i]->head->deadline < first)
@@ -468,7 +470,7 @@ static void begin_turn(struct worker *w)
  * accepting again, stopping. Returns true when the worker is done.
  * Stopping is handled after the batch: closing connections must not free
  * one that a later event of the same batch still points to. */
-static bool end_turn(struct worker *w, bool *shutting, uint64_t *deadline)
+static bool end_turn(struct worker *w, bool *shutting)
 {
     run_ready(w);
     expire(w);
@@ -484,10 +486,10 @@ static bool end_turn(struct worker *w, bool *shutting, uint64_t *deadline)
     }
     if (!*shutting && atomic_load(&w->srv->stopping)) {
         *shutting = true;
-        *deadline = w->now_ms + w->conf->shutdown_timeout_ms;
+        w->stop_deadline = w->now_ms + w->conf->shutdown_timeout_ms;
         begin_shutdown(w);
     }
-    return *shutting && (w->nconns == 0 || w->now_ms >= *deadline);
+    return *shutting && (w->nconns == 0 || w->now_ms >= w->stop_deadline);
 }
 
 static void on_control(struct worker *w)
@@ -502,7 +504,6 @@ static void epoll_loop(struct worker *w)
 {
     struct epoll_event evs[MAX_EVENTS];
     bool shutting = false;
-    uint64_t deadline = 0;
 
     for (;;) {
         int n = epoll_wait(w->epfd, evs, MAX_EVENTS, next_timeout(w));
@@ -533,7 +534,7 @@ static void epoll_loop(struct worker *w)
             else
                 conn_run(evs[i].data.ptr);
         }
-        if (end_turn(w, &shutting, &deadline))
+        if (end_turn(w, &shutting))
             break;
     }
 }
@@ -710,7 +711,6 @@ static bool uring_turn(struct worker *w, int timeout_ms, bool shutting)
 static void uring_loop(struct worker *w)
 {
     bool shutting = false;
-    uint64_t deadline = 0;
 
     w->ur_accepted.tail = &w->ur_accepted.head;
     w->ur_runq.tail = &w->ur_runq.head;
@@ -722,7 +722,7 @@ static void uring_loop(struct worker *w)
     for (;;) {
         if (!uring_turn(w, next_timeout(w), shutting))
             break;
-        if (end_turn(w, &shutting, &deadline))
+        if (end_turn(w, &shutting))
             break;
     }
     close_all(w);

@@ -86,6 +86,7 @@ struct worker {
     size_t scratch_cap;
     uint64_t last_emfile_log_ms;
     uint64_t accept_paused_until; /* out of descriptors: listeners unwatched */
+    uint64_t stop_deadline;       /* stopping: when the last connections are closed */
     size_t heap_bytes; /* listing pages held by responses not yet ended */
     bool watch_warned; /* the inotify watch limit was logged */
 

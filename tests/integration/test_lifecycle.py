@@ -597,6 +597,27 @@ class ShutdownTest(unittest.TestCase):
             self.assertEqual(h.wait_closed(c, 5.0), b"")
             self.assertEqual(srv.wait_exit(10.0), 0, srv.stderr_text())
 
+    def test_sigterm_cuts_a_stalled_download_at_the_timeout(self):
+        """A response still in flight when shutdown_timeout has passed is
+        cut then, not at the worker's next idle wake-up (up to a second
+        later): with 1100 ms, the connection is closed within 1.1-1.6 s."""
+        with h.Server(config={"threads": 1, "shutdown_timeout": "1100ms"}) as srv:
+            srv.write_file("big.bin", b"x" * (32 * 1024 * 1024))
+            c = srv.connect(rcvbuf=4096, timeout=10.0)
+            self.addCleanup(c.close)
+            h.request(c, h.build_request("GET", "/big.bin"))
+            self.assertIn(b" 200 ", c.read_head().split(b"\r\n")[0])
+            port = c.sock.getsockname()[1]
+            self.assertTrue(h.holds_connection(srv.pid, port))
+            t0 = time.monotonic()
+            srv.send_signal(signal.SIGTERM)  # and the client reads no more
+            self.assertTrue(h.poll_until(lambda: not h.holds_connection(srv.pid, port), 10.0,
+                                         0.01), "the stalled download was never cut")
+            took = time.monotonic() - t0
+            self.assertGreater(took, 1.05, "cut before shutdown_timeout")
+            self.assertLess(took, 1.6, "cut %.2f s after the signal, not at the timeout" % took)
+            self.assertEqual(srv.wait_exit(10.0), 0, srv.stderr_text())
+
     def test_sigterm_with_idle_connections_is_quick(self):
         with h.Server(config={"threads": 2, "shutdown_timeout": "10s"}) as srv:
             srv.write_file("hello.txt", HELLO)
