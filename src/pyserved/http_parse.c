@@ -210,6 +210,30 @@ static enum http_method classify_method(const char *p, size_t n)
     return HTTP_M_UNKNOWN;
 }
 
+/* uri-host [":" port] (RFC 3986 section 3.2.2): the characters of a
+ * reg-name, IPv4 address or IP-literal, brackets only around the latter,
+ * and a port of digits only (perhaps none). */
+static bool valid_host(struct ps_slice h)
+{
+    const char *p = h.p, *end = h.p + h.n;
+    if (skip_class(p, end, C_HOST) != end)
+        return false;
+    if (p < end && *p == '[') {
+        const char *close = memchr(p, ']', (size_t)(end - p));
+        if (!close || memchr(p + 1, '[', (size_t)(close - p - 1)))
+            return false;
+        p = close + 1;
+    } else {
+        while (p < end && *p != ':' && *p != '[' && *p != ']')
+            p++;
+    }
+    if (p < end && *p++ != ':')
+        return false;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p == end;
+}
+
 /* Split the request-target into form, path, query and (absolute-form) host. */
 static int split_target(struct http_request *r)
 {
@@ -238,7 +262,7 @@ static int split_target(struct http_request *r)
             ae++;
         if (ae == a || memchr(a, '@', (size_t)(ae - a)))
             return -400; /* no host, or userinfo (RFC 9110 section 4.2.4) */
-        if (skip_class(a, ae, C_HOST) != ae)
+        if (!valid_host((struct ps_slice){a, (size_t)(ae - a)}))
             return -400; /* it stands for Host, and is held to its rules */
         r->form = HTTP_T_ABSOLUTE;
         r->host = (struct ps_slice){a, (size_t)(ae - a)};
@@ -305,17 +329,38 @@ static int parse_content_length(struct ps_slice v, bool seen, uint64_t *cl)
     return seen ? 0 : -400;
 }
 
-/* Transfer-Encoding: chunked is the only coding we understand; any other
- * (even before a final chunked) is 501 (RFC 9112 section 6.1). */
+/* Transfer-Encoding: a list whose last coding must be chunked, given once
+ * (else the body's length cannot be known: 400, RFC 9112 sections 6.1 and
+ * 6.3); chunked is the only coding we understand, any other before it is
+ * 501 (RFC 9112 section 6.1). Empty list elements are skipped (RFC 9110
+ * section 5.6.1); a list of none is 400. */
 static int check_transfer_encoding(struct ps_slice v)
 {
-    return ps_slice_eq_lower(v, "chunked") ? 0 : -501;
-}
-
-/* uri-host [":" port] characters (RFC 3986 reg-name, IP-literal, port). */
-static bool valid_host(struct ps_slice h)
-{
-    return skip_class(h.p, h.p + h.n, C_HOST) == h.p + h.n;
+    const char *p = v.p, *end = v.p + v.n;
+    bool chunked = false, last_chunked = false, unknown = false;
+    while (p < end) {
+        const char *e = memchr(p, ',', (size_t)(end - p));
+        if (!e)
+            e = end;
+        struct ps_slice el = {p, (size_t)(e - p)};
+        while (el.n && (el.p[0] == ' ' || el.p[0] == '\t'))
+            el.p++, el.n--;
+        while (el.n && (el.p[el.n - 1] == ' ' || el.p[el.n - 1] == '\t'))
+            el.n--;
+        p = e < end ? e + 1 : end;
+        if (!el.n)
+            continue;
+        if (skip_class(el.p, el.p + el.n, C_TCHAR) == el.p)
+            return -400; /* not a coding's name */
+        last_chunked = ps_slice_eq_lower(el, "chunked");
+        if (last_chunked && chunked)
+            return -400; /* chunked twice */
+        chunked |= last_chunked;
+        unknown |= !last_chunked;
+    }
+    if (!last_chunked)
+        return -400;
+    return unknown ? -501 : 0;
 }
 
 /* The line end at *pp: CRLF or a bare LF (RFC 9112 section 2.2). Returns 1
@@ -368,8 +413,8 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
     /* method SP */
     const char *m = p;
     p = skip_class(p, end, C_TCHAR);
-    if (p == end)
-        return AGAIN_OR(-414);
+    if (p == end) /* longer than any method we know (RFC 9112 section 3) */
+        return AGAIN_OR(-501);
     if (p == m || *p != ' ')
         return -400;
     req->method_name = (struct ps_slice){m, (size_t)(p - m)};
@@ -503,7 +548,8 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             if (NAME_IS("if-modified-since"))
                 set_once(req, &req->if_modified_since, HTTP_REP_IF_MODIFIED_SINCE, val);
             else if (NAME_IS("transfer-encoding")) {
-                r = check_transfer_encoding(val);
+                /* a second line adds to the list: chunked twice, or not last */
+                r = seen_te ? -400 : check_transfer_encoding(val);
                 if (r < 0)
                     return r;
                 seen_te = true;

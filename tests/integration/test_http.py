@@ -389,8 +389,9 @@ class HttpTest(HttpCase):
             "lowercase get": h.build_request("get", "/hello.txt"),
             "Get": h.build_request("Get", "/hello.txt"),
             "BREW": h.build_request("BREW", "/hello.txt"),
-            "TE gzip": h.build_request("GET", "/hello.txt",
-                                       headers={"Transfer-Encoding": "gzip"}),
+            "TE gzip, chunked": h.build_request("GET", "/hello.txt",
+                                                headers={"Transfer-Encoding": "gzip, chunked"}),
+            "method filling the head": b"A" * 9000 + b" / HTTP/1.1\r\nHost: x\r\n\r\n",
         }
         for name, raw in reqs.items():
             with self.subTest(case=name):
@@ -466,7 +467,10 @@ class HttpTest(HttpCase):
             "missing Host": (R("HEAD", "/hello.txt", host=None), 400),
             "bad Content-Length": (R("HEAD", "/hello.txt", headers={"Content-Length": "x"}), 400),
             "obs-fold": (b"HEAD /hello.txt HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n b\r\n\r\n", 400),
-            "TE gzip": (R("HEAD", "/hello.txt", headers={"Transfer-Encoding": "gzip"}), 501),
+            "TE gzip": (R("HEAD", "/hello.txt", headers={"Transfer-Encoding": "gzip"}), 400),
+            "TE gzip, chunked": (R("HEAD", "/hello.txt",
+                                   headers={"Transfer-Encoding": "gzip, chunked"}), 501),
+            "Host port": (R("HEAD", "/hello.txt", host="x:abc"), 400),
             "HTTP/2.0": (R("HEAD", "/hello.txt", version="HTTP/2.0"), 505),
             "long target": (R("HEAD", "/" + "a" * 9000), 414),
             "many fields": (R("HEAD", "/hello.txt",
