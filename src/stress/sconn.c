@@ -39,6 +39,19 @@ static void take_quota(struct stress_thread *t, uint64_t n)
         t->left = t->left > n ? t->left - n : 0;
 }
 
+/* A failure that no written request accounts for (a socket that failed
+ * before its request, bytes nobody asked for): 1 when it counts, which it
+ * does only when measured and while the quota (-n) has room for it, and
+ * then it uses that room: the answered and failed requests together never
+ * exceed -n, however many connections fail at once. */
+static uint64_t take_one(struct stress_thread *t, bool measured)
+{
+    if (!measured || t->left == 0)
+        return 0;
+    take_quota(t, 1);
+    return 1;
+}
+
 static void give_quota(struct stress_thread *t, uint64_t n)
 {
     if (t->left != UINT64_MAX)
@@ -173,12 +186,11 @@ void sconn_fail(struct sconn *c, enum fail_kind kind, uint64_t now)
         bool idle = kind == F_READ && !request_due(c, now);
         if (kind == F_READ)
             kind = F_CONNECT; /* closed or reset before the request */
-        n = !idle && counting(t, now) ? 1 : 0;
-        take_quota(t, n);
+        n = take_one(t, !idle && counting(t, now));
     } else if (c->pcount > 0) {
-        n = measured_pending(c);
+        n = measured_pending(c); /* the quota took them when written */
     } else { /* bytes nobody asked for on an idle connection */
-        n = kind != F_READ && counting(t, now) ? 1 : 0;
+        n = take_one(t, kind != F_READ && counting(t, now));
     }
     count_failure(t, kind, n);
     t->inflight -= c->pcount;

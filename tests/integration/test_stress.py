@@ -95,8 +95,9 @@ class FakeServer:
     req_no_on_conn, req_no_global, method, path) returns a Reply or Hang.
     Counters are under self.lock. Every wait is bounded; close() stops it."""
 
-    def __init__(self, handler, backlog=256):
+    def __init__(self, handler, backlog=256, max_accepts=None):
         self.handler = handler
+        self.max_accepts = max_accepts  # then the listener is closed
         self.lock = threading.Lock()
         self.conns = 0
         self.requests = 0
@@ -147,6 +148,9 @@ class FakeServer:
             t = threading.Thread(target=self._serve, args=(conn, n), daemon=True)
             self.threads.append(t)
             t.start()
+            if n == self.max_accepts:
+                self.sock.close()  # the queued connections are reset, new ones refused
+                return
 
     def _recv(self, conn):
         """Bytes, b"" at EOF, None when stopping."""
@@ -701,6 +705,25 @@ class ClosedBeforeTheRequest(unittest.TestCase):
         failed = d["errors"]["connect"] + d["errors"]["read"]
         self.assertGreater(d["connections_opened"], 0)
         self.assertGreaterEqual(failed, d["connections_opened"] - 2, d["errors"])
+
+
+class RequestBudget(unittest.TestCase):
+    """-n N: the answered and the failed requests together are N, however
+    the connections fail, and with more than one thread."""
+
+    def test_failed_connects_stay_within_n(self):
+        # 50 connections fail at once, each before its request or with it:
+        # refused or reset (the one connection the first server accepts is
+        # pyserve-stress's probe), or closed at once after the accept
+        def accept_once():
+            return FakeServer(ok_handler, max_accepts=1)
+
+        for make, threads in ((accept_once, "1"), (accept_once, "2"), (QuickClose, "2")):
+            with self.subTest(server=make.__name__, threads=threads), make() as srv:
+                d = run_json(self, ["-c", "50", "-t", threads, "-n", "10", "--timeout", "2s",
+                                    srv.url()], expect_status=1)
+                self.assertEqual(d["requests"], 0)
+                self.assertEqual(d["errors"]["total"], 10, d["errors"])
 
 
 class WarmupAndCount(unittest.TestCase):
