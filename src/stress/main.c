@@ -112,6 +112,20 @@ static void progress(const struct stress_thread *th, unsigned n, uint64_t elapse
     *last_ns = elapsed_ns;
 }
 
+/* The share of -n's N requests of the thread with connections [first,
+ * first + n) of conns: connection g makes request g, g + conns, g + 2 conns
+ * ... of the run, which in the open loop is the order they are due in, so
+ * it has N / conns of them, one more when g < N % conns. A thread's share
+ * follows its connections (and so its share of -R), and the run takes as
+ * long on every thread. */
+static uint64_t thread_quota(uint64_t requests, unsigned conns, unsigned first, unsigned n)
+{
+    uint64_t rem = requests % conns, extra = 0;
+    if (first < rem)
+        extra = first + n < rem ? n : rem - first;
+    return requests / conns * n + extra;
+}
+
 /* --verify: one GET per mix entry before the run; its 2xx body length is
  * the reference. */
 static int fetch_references(const struct stress_opts *o, const struct urlmix *mix,
@@ -253,7 +267,7 @@ int main(int argc, char **argv)
         if (o.once)
             quota = n;
         else if (o.requests)
-            quota = o.requests / o.threads + (i < o.requests % o.threads);
+            quota = thread_quota(o.requests, o.connections, first, n);
         inited++; /* even a failed init has something to free */
         if (stress_thread_init(&th[i], &run, i, first, n, quota, err, sizeof(err)) < 0)
             goto fail_threads;

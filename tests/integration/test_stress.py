@@ -725,6 +725,18 @@ class RequestBudget(unittest.TestCase):
                 self.assertEqual(d["requests"], 0)
                 self.assertEqual(d["errors"]["total"], 10, d["errors"])
 
+    def test_open_loop_n_takes_n_over_r_seconds(self):
+        # 3 connections on 2 threads at 200 req/s in all: the 300 requests
+        # are due in 1.5 s whatever thread sends them (split evenly by
+        # thread, the thread with one connection needed 2.25 s)
+        with FakeServer(ok_handler) as srv:
+            d = run_json(self, ["-c", "3", "-t", "2", "-R", "200", "-n", "300", srv.url()])
+        self.assertEqual(d["requests"], 300)
+        self.assertEqual(d["errors"]["total"], 0)
+        self.assertGreater(d["duration_s"], 1.4)
+        self.assertLess(d["duration_s"], 1.85)
+        self.assertGreater(d["requests_per_s"], 300 / 1.85)
+
 
 class WarmupAndCount(unittest.TestCase):
     def test_n_counts_the_measured_requests(self):
