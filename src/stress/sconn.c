@@ -208,6 +208,26 @@ static void conn_restart(struct sconn *c, uint64_t now)
     conn_next(c, now, false);
 }
 
+/* The server closed (or reset) a socket on which it had answered, before
+ * a byte of the next response: the requests outstanding were not answered
+ * and, GET and HEAD being idempotent, may be sent again (RFC 9112 9.3.2),
+ * as after a Connection: close. A socket closed before any answer fails
+ * instead: every retry has made progress, none loops. */
+static bool resendable(const struct sconn *c)
+{
+    return c->on_socket > c->pcount && !c->dec.started;
+}
+
+/* A read or write on c failed with err: the server's reset after an
+ * answer sends the requests again, anything else fails them as kind. */
+static void conn_lost(struct sconn *c, enum fail_kind kind, int err, uint64_t now)
+{
+    if ((err == ECONNRESET || err == EPIPE) && resendable(c))
+        conn_restart(c, now);
+    else
+        sconn_fail(c, kind, now);
+}
+
 static int conn_flush(struct sconn *c, uint64_t now)
 {
     while (c->wl > 0) {
@@ -223,7 +243,7 @@ static int conn_flush(struct sconn *c, uint64_t now)
             c->want_write = true; /* the EPOLLOUT edge resumes */
             return 0;
         }
-        sconn_fail(c, F_WRITE, now);
+        conn_lost(c, F_WRITE, n < 0 ? errno : EIO, now);
         return -1;
     }
     c->want_write = false;
@@ -464,7 +484,12 @@ static void conn_eof(struct sconn *c, uint64_t now)
         conn_restart(c, now);
         break;
     case RDEC_BAD: sconn_fail(c, F_BAD, now); break;
-    case RDEC_MORE: sconn_fail(c, F_READ, now); break; /* closed before answering */
+    case RDEC_MORE: /* closed before answering */
+        if (resendable(c))
+            conn_restart(c, now);
+        else
+            sconn_fail(c, F_READ, now);
+        break;
     }
 }
 
@@ -509,7 +534,7 @@ void sconn_readable(struct sconn *c, uint32_t events, uint64_t now)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             break;
-        sconn_fail(c, F_READ, now);
+        conn_lost(c, F_READ, errno, now); /* a reset: closed with requests unread */
         return;
     }
     if (c->gen == gen && c->state == C_OPEN)

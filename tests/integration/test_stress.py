@@ -17,6 +17,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -819,6 +820,46 @@ class LongRead(unittest.TestCase):
         d = json.loads(out)
         self.assertEqual(d["errors"]["total"], 0, d["errors"])
         self.assertEqual(d["requests"], 2)
+
+
+class ClosedAfterAResponse(unittest.TestCase):
+    """A server that closes a connection after a response without saying
+    so (no Connection: close) did not answer the requests pipelined behind
+    it: they are sent again on a new connection (RFC 9112 9.3.2: GET and
+    HEAD may be), whether the close is a FIN or a reset."""
+
+    def run_closing(self, close):
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Custom(close)
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-n", "40", "-p", "4", "--timeout", "2s", srv.url()])
+        self.assertEqual(d["requests"], 40)
+        self.assertEqual(d["errors"]["total"], 0, d["errors"])
+        self.assertEqual(d["connections_opened"], 40)  # one response on each
+
+    def test_close_after_a_response(self):
+        self.run_closing(lambda conn: conn.sendall(response(200, b"ok\n")))
+
+    def test_reset_after_a_response(self):
+        def reset(conn):
+            conn.sendall(response(200, b"ok\n"))
+            # closed with a zero linger time: a reset, not a FIN
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+        self.run_closing(reset)
+
+    def test_closed_before_any_answer_fails(self):
+        # only the first request is answered: the others, sent again once,
+        # meet connections closed before they answered anything, and fail
+        def handler(srv, conn_no, on_conn, g, method, path):
+            return Reply(response(200, b"ok\n") if g == 1 else b"", close=True)
+
+        with FakeServer(handler) as srv:
+            d = run_json(self, ["-c", "1", "-n", "40", "-p", "4", "--timeout", "2s", srv.url()])
+        self.assertEqual(d["requests"], 1)
+        self.assertEqual(d["errors"]["read"], 39, d["errors"])
+        self.assertEqual(d["errors"]["total"], 39, d["errors"])
 
 
 class StatusAccounting(unittest.TestCase):
