@@ -112,6 +112,28 @@ static void progress(const struct stress_thread *th, unsigned n, uint64_t elapse
     *last_ns = elapsed_ns;
 }
 
+/* Why a run got no response: "errors: read 4, timeout 2" (the kinds that
+ * happened), or that none failed; and the open loop's unanswered ones. */
+static void no_response_why(const struct stress_stats *s, char *buf, size_t sz)
+{
+    const char *const name[] = {"connect", "read", "write", "timeout", "bad response"};
+    const uint64_t count[] = {s->err_connect, s->err_read, s->err_write, s->err_timeout,
+                              s->err_bad};
+    size_t o = (size_t)snprintf(buf, sz, "errors:");
+    bool any = false;
+    for (unsigned i = 0; i < sizeof(count) / sizeof(count[0]) && o < sz; i++)
+        if (count[i]) {
+            o += (size_t)snprintf(buf + o, sz - o, "%s %s %llu", any ? "," : "", name[i],
+                                  (unsigned long long)count[i]);
+            any = true;
+        }
+    if (!any)
+        o = (size_t)snprintf(buf, sz, "no request failed");
+    if (s->unanswered && o < sz)
+        snprintf(buf + o, sz - o, "; %llu due and unanswered at the end",
+                 (unsigned long long)s->unanswered);
+}
+
 /* The share of -n's N requests of the thread with connections [first,
  * first + n) of conns: connection g makes request g, g + conns, g + 2 conns
  * ... of the run, which in the open loop is the order they are due in, so
@@ -336,8 +358,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", prog, fatal);
         status = EXIT_RUN_FAILED;
     } else if (total.requests == 0) {
-        fprintf(stderr, "%s: no response received (%llu connect errors, %llu timeouts)\n", prog,
-                (unsigned long long)total.err_connect, (unsigned long long)total.err_timeout);
+        no_response_why(&total, err, sizeof(err));
+        fprintf(stderr, "%s: no response received (%s)\n", prog, err);
         status = EXIT_RUN_FAILED;
     } else if (o.fail_on_error &&
                (stress_stats_errors(&total) || stress_stats_non_2xx_3xx(&total))) {

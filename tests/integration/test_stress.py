@@ -497,7 +497,7 @@ class Timeouts(unittest.TestCase):
             r = run_stress(["-c", "2", "-n", "4", "--timeout", "200ms", "--json", srv.url()])
             self.assertLess(time.monotonic() - t0, 5.0)
             self.assertEqual(r.returncode, 1)
-            self.assertIn("no response received", r.stderr)
+            self.assertIn("no response received (errors: timeout 4)\n", r.stderr)
             d = json.loads(r.stdout)
             self.assertEqual(d["errors"]["timeout"], 4)
             self.assertEqual(d["requests"], 0)
@@ -641,6 +641,10 @@ class Framing(unittest.TestCase):
         d = self.run_path("/nothing", 1)
         self.assertEqual(d["errors"]["read"], 4)
         self.assertEqual(d["errors"]["total"], 4)
+        # the message says which errors there were
+        r = run_stress(["-c", "1", "-n", "4", "--timeout", "2s", self.srv.url("/nothing")])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no response received (errors: read 4)\n", r.stderr)
 
     def test_good_framings(self):
         for path in ("/chunked", "/closeeach", "/eofbody"):
