@@ -112,6 +112,20 @@ static void progress(const struct stress_thread *th, unsigned n, uint64_t elapse
     *last_ns = elapsed_ns;
 }
 
+/* Did what was printed on standard output (what, for the message) reach
+ * it? A report lost to a full disk or a closed descriptor (the guard's
+ * placeholder: EBADF) must not pass for a success. The caller clears errno
+ * before printing, so that an earlier failed write's errno is the one
+ * reported when the last flush had nothing left to fail on. */
+static int stdout_written(const char *what)
+{
+    if (fflush(stdout) != EOF && !ferror(stdout))
+        return 0;
+    int e = errno ? errno : EIO;
+    fprintf(stderr, "%s: cannot write %s to standard output: %s\n", prog, what, strerror(e));
+    return -1;
+}
+
 /* Why a run got no response: "errors: read 4, timeout 2" (the kinds that
  * happened), or that none failed; and the open loop's unanswered ones. */
 static void no_response_why(const struct stress_stats *s, char *buf, size_t sz)
@@ -208,12 +222,14 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (o.help) {
+        errno = 0;
         stress_usage(stdout);
-        return EXIT_SUCCESS;
+        return stdout_written("the help") < 0 ? EXIT_RUN_FAILED : EXIT_SUCCESS;
     }
     if (o.version) {
+        errno = 0;
         printf("%s (pyserve) %s\n", prog, PACKAGE_VERSION);
-        return EXIT_SUCCESS;
+        return stdout_written("the version") < 0 ? EXIT_RUN_FAILED : EXIT_SUCCESS;
     }
 
     /* the request mix */
@@ -347,13 +363,14 @@ int main(int argc, char **argv)
         .s = &total,
         .interrupted = interrupted,
     };
+    errno = 0;
     if (o.json)
         stress_report_json(stdout, &res);
     else
         stress_report_text(stdout, &res);
-    fflush(stdout);
+    bool lost = stdout_written("the report") < 0;
 
-    status = EXIT_SUCCESS;
+    status = lost ? EXIT_RUN_FAILED : EXIT_SUCCESS;
     if (fatal) {
         fprintf(stderr, "%s: %s\n", prog, fatal);
         status = EXIT_RUN_FAILED;

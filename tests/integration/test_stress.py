@@ -1124,6 +1124,38 @@ class JsonOutput(unittest.TestCase):
         self.assertEqual(d["requests"], 2)
 
 
+class UnwritableOutput(unittest.TestCase):
+    """What cannot be written on standard output (a full disk, a closed
+    descriptor) fails the program, with the reason on standard error."""
+
+    REASONS = {"full": "No space left on device", "closed": "Bad file descriptor"}
+
+    def run_to(self, how, args):
+        cmd = [STRESS] + args
+        if how == "closed":
+            cmd = ["sh", "-c", 'exec "$@" >&-', "sh"] + cmd
+        with open("/dev/full", "wb") as full:
+            return subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                                  stdout=full if how == "full" else None,
+                                  stderr=subprocess.PIPE, text=True, timeout=RUN_TIMEOUT)
+
+    def test_report_not_written(self):
+        with FakeServer(ok_handler) as srv:
+            for how in self.REASONS:
+                for fmt in ([], ["--json"]):
+                    with self.subTest(stdout=how, args=fmt):
+                        r = self.run_to(how, ["-c", "1", "-n", "10"] + fmt + [srv.url()])
+                        self.assertEqual(r.returncode, 1, r.stderr)
+                        self.assertIn("pyserve-stress: cannot write the report to standard "
+                                      "output: " + self.REASONS[how], r.stderr)
+
+    def test_help_not_written(self):
+        r = self.run_to("full", ["--help"])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot write the help to standard output: No space left on device",
+                      r.stderr)
+
+
 class ManPage(unittest.TestCase):
     """Every option of --help is in the OPTIONS section of pyserve-stress(1)
     and the reverse; the page renders without groff warnings."""
