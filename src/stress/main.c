@@ -171,8 +171,10 @@ static int fetch_references(const struct stress_opts *o, const struct urlmix *mi
     rdec_init(&d);
     int r = 0;
     for (unsigned i = 0; i < mix->n && r == 0; i++) {
-        char *req = NULL, why[512];
+        char *req = NULL, why[512], url[1024];
         size_t len;
+        snprintf(url, sizeof(url), "http://%s%s%s:%u%s", mix->ipv6_literal ? "[" : "", mix->host,
+                 mix->ipv6_literal ? "]" : "", mix->port, mix->v[i].target);
         r = urlmix_build_request(mix, "GET", mix->v[i].target, o->headers, o->nheaders, true, &req,
                                  &len);
         if (r < 0) {
@@ -183,10 +185,10 @@ static int fetch_references(const struct stress_opts *o, const struct urlmix *mi
         r = stress_fetch(&run->addr, run->addrlen, req, len, o->timeout_ms, &d, why, sizeof(why));
         free(req);
         if (r < 0) {
-            snprintf(err, errsz, "--verify: reference request for %s: %s", mix->v[i].target, why);
+            snprintf(err, errsz, "--verify: reference request for %s: %s", url, why);
         } else if (d.status < 200 || d.status > 299) {
-            snprintf(err, errsz, "--verify: reference request for %s answered %d, not 2xx",
-                     mix->v[i].target, d.status);
+            snprintf(err, errsz, "--verify: reference request for %s answered %d, not 2xx", url,
+                     d.status);
             r = -EINVAL;
         } else {
             ref[i] = d.body_len;
@@ -206,7 +208,7 @@ int main(int argc, char **argv)
     uint32_t *cycle = NULL;
     uint64_t *ref = NULL;
     char *urls_text = NULL;
-    char err[1024];
+    char err[2048]; /* room for a --verify message with a long URL */
     unsigned started = 0, inited = 0;
     int status = EXIT_RUN_FAILED, interrupted = 0;
     sigset_t sigs;
@@ -240,9 +242,11 @@ int main(int argc, char **argv)
         }
     if (o.urls_file) {
         size_t len;
-        urls_text = read_file(o.urls_file, &len, err, sizeof(err));
+        char why[sizeof(err) - 16];
+        urls_text = read_file(o.urls_file, &len, why, sizeof(why));
         if (!urls_text ||
-            urlmix_parse_text(&mix, o.urls_file, urls_text, len, err, sizeof(err)) < 0) {
+            urlmix_parse_text(&mix, o.urls_file, urls_text, len, why, sizeof(why)) < 0) {
+            snprintf(err, sizeof(err), "--urls: %s", why);
             status = EXIT_USAGE;
             goto fail_msg;
         }

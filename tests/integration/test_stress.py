@@ -405,7 +405,7 @@ class AgainstPyserved(unittest.TestCase):
     def test_verify_reference_must_be_2xx(self):
         r = run_stress(["-n", "10", "--verify", self.url("/missing")])
         self.assertEqual(r.returncode, 1)
-        self.assertIn("reference request for /missing answered 404", r.stderr)
+        self.assertIn("reference request for %s answered 404" % self.url("/missing"), r.stderr)
 
     def test_mix_file(self):
         with tempfile.NamedTemporaryFile("w", suffix=".urls", delete=False) as f:
@@ -975,8 +975,8 @@ class Verify(unittest.TestCase):
             self.assertEqual(srv.requests, 1)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertEqual(r.stdout, "")
-        self.assertIn("--verify: reference request for /a: no response within the timeout "
-                      "(300 ms)", r.stderr)
+        self.assertIn("--verify: reference request for %s: no response within the timeout "
+                      "(300 ms)" % srv.url("/a"), r.stderr)
         self.assertGreaterEqual(elapsed, 0.3)
         self.assertLess(elapsed, 0.85)  # well below 3 x 300 ms
 
@@ -1003,8 +1003,8 @@ class Verify(unittest.TestCase):
             r = run_stress(["-n", "10", "--timeout", "300ms", "--verify", srv.url("/slow")])
             elapsed = time.monotonic() - t0
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("--verify: reference request for /slow: response not complete within "
-                      "the timeout (300 ms)", r.stderr)
+        self.assertIn("--verify: reference request for %s: response not complete within "
+                      "the timeout (300 ms)" % srv.url("/slow"), r.stderr)
         self.assertLess(elapsed, 1.5)
 
 
@@ -1080,6 +1080,10 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(r.stdout, "")
 
     def test_usage_errors(self):
+        bad = tempfile.NamedTemporaryFile("w", suffix=".urls", delete=False)
+        self.addCleanup(os.unlink, bad.name)
+        with bad:
+            bad.write("http://127.0.0.1/\n0 /zero\n")
         cases = [
             (["notaurl"], "not an http:// URL"),
             (["https://127.0.0.1/"], "https is not supported"),
@@ -1087,7 +1091,9 @@ class Lifecycle(unittest.TestCase):
             (["-R", "10", "http://127.0.0.1/"], "-R needs -d or -n"),
             (["http://127.0.0.1:1/", "http://127.0.0.2:1/"], "same host and port"),
             ([], "no URL given"),
-            (["--urls", "/nonexistent/file"], "/nonexistent/file: No such file"),
+            (["--urls", "/nonexistent/file"], "--urls: /nonexistent/file: No such file"),
+            (["--urls", "/"], "--urls: /: not a regular file"),
+            (["--urls", bad.name], "--urls: %s:2: weight 0 is not in 1..1000" % bad.name),
         ]
         for args, msg in cases:
             with self.subTest(args=args):
