@@ -63,18 +63,20 @@ static void text_latency_block(FILE *f, const char *title, const struct ps_hist 
                                 (double)ps_hist_percentile(h, stress_report_percentiles[i])));
 }
 
-static void text_short_dist(FILE *f, const char *title, const struct ps_hist *h)
+/* note: more after the count ("" for nothing) */
+static void text_short_dist(FILE *f, const char *title, const struct ps_hist *h,
+                            const char *note)
 {
     char a[32], b[32], c[32], d[32];
     if (h->total == 0) {
         fprintf(f, "  %-14s (none)\n", title);
         return;
     }
-    fprintf(f, "  %-14s avg %s  p50 %s  p99 %s  max %s  (%llu)\n", title,
+    fprintf(f, "  %-14s avg %s  p50 %s  p99 %s  max %s  (%llu%s)\n", title,
             stress_fmt_time(a, sizeof(a), ps_hist_mean(h)),
             stress_fmt_time(b, sizeof(b), (double)ps_hist_percentile(h, 50)),
             stress_fmt_time(c, sizeof(c), (double)ps_hist_percentile(h, 99)),
-            stress_fmt_time(d, sizeof(d), (double)h->max), (unsigned long long)h->total);
+            stress_fmt_time(d, sizeof(d), (double)h->max), (unsigned long long)h->total, note);
 }
 
 void stress_report_text(FILE *f, const struct stress_result *r)
@@ -120,8 +122,14 @@ void stress_report_text(FILE *f, const struct stress_result *r)
     } else {
         text_latency_block(f, "Latency Distribution", &s->latency);
     }
-    text_short_dist(f, "Connect", &s->connect);
-    text_short_dist(f, "First byte", &s->ttfb);
+    char warm[64] = "";
+    if (s->connects_warmup == s->connects && s->connects)
+        snprintf(warm, sizeof(warm), ", all opened in the warm-up");
+    else if (s->connects_warmup)
+        snprintf(warm, sizeof(warm), ", %llu opened in the warm-up",
+                 (unsigned long long)s->connects_warmup);
+    text_short_dist(f, "Connect", &s->connect, warm);
+    text_short_dist(f, "First byte", &s->ttfb, "");
 
     fprintf(f, "  %llu requests in %.2fs, %s read\n", (unsigned long long)s->requests, secs,
             fmt_bytes(a, sizeof(a), (double)s->bytes));
@@ -264,7 +272,8 @@ void stress_report_json(FILE *f, const struct stress_result *r)
     fprintf(f, "  \"unanswered\": %llu,\n", (unsigned long long)s->unanswered);
     fprintf(f, "  \"bytes\": %llu,\n  \"bytes_per_s\": %.2f,\n", (unsigned long long)s->bytes,
             secs > 0 ? (double)s->bytes / secs : 0.0);
-    fprintf(f, "  \"connections_opened\": %llu,\n", (unsigned long long)s->connects);
+    fprintf(f, "  \"connections_opened\": %llu,\n  \"connections_from_warmup\": %llu,\n",
+            (unsigned long long)s->connects, (unsigned long long)s->connects_warmup);
     fprintf(f,
             "  \"status\": {\"1xx\": %llu, \"2xx\": %llu, \"3xx\": %llu, \"4xx\": %llu, "
             "\"5xx\": %llu, \"other\": %llu, \"codes\": {",

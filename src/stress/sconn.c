@@ -58,6 +58,18 @@ static void give_quota(struct stress_thread *t, uint64_t n)
         t->left += n;
 }
 
+/* The connect figures have the sockets established after the warm-up and
+ * those of the warm-up that carry a measured request (the connections of
+ * the measured load, as with no warm-up), each once. */
+static void count_connect(struct sconn *c, bool warmup)
+{
+    struct stress_thread *t = c->t;
+    c->counted = true;
+    t->st.connects++;
+    t->st.connects_warmup += warmup;
+    ps_hist_record(&t->st.connect, c->up_ns);
+}
+
 /* How many of the requests outstanding on c are measured (were due after
  * the warm-up). */
 static uint64_t measured_pending(const struct sconn *c)
@@ -303,6 +315,8 @@ void sconn_fill(struct sconn *c, uint64_t now)
     }
     c->on_socket += (uint32_t)n;
     take_quota(t, measured);
+    if (measured && !c->counted)
+        count_connect(c, true); /* opened in the warm-up */
     t->inflight += n;
     conn_flush(c, now);
 }
@@ -323,10 +337,9 @@ static void conn_connected(struct sconn *c, uint64_t now)
     struct stress_thread *t = c->t;
     const struct stress_opts *o = t->run->o;
     c->state = C_OPEN;
-    if (counting(t, now)) {
-        t->st.connects++;
-        ps_hist_record(&t->st.connect, now - c->connect_ns);
-    }
+    c->up_ns = now - c->connect_ns;
+    if (counting(t, now))
+        count_connect(c, false);
     /* Open loop: the connections are opened when the schedule starts, and
      * a request due before its connection was up would be charged the
      * start-up of this program, which no client arriving at the rate
@@ -359,6 +372,7 @@ void sconn_connect(struct sconn *c, uint64_t now)
     int one = 1;
 
     c->connect_ns = now;
+    c->counted = false;
     c->phead = c->pcount = 0;
     c->on_socket = 0;
     int fd = socket(run->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -33,6 +33,7 @@ struct sconn {
     bool fresh;   /* connected: the first request waits for the next EPOLLOUT */
     bool closing; /* the socket reported the peer's close: read until EOF */
     bool first;   /* no socket of this connection has come up or failed yet */
+    bool counted; /* the socket is in the connect figures */
     uint32_t gen; /* bumped for every socket: stale epoll events are ignored */
     uint32_t idx; /* in t->conns */
     uint32_t gidx;
@@ -40,6 +41,7 @@ struct sconn {
     int32_t heap_pos; /* -1: not in the heap */
     uint64_t wake_ns;
     uint64_t connect_ns;
+    uint64_t up_ns;     /* how long the current socket took to connect */
     uint64_t k;         /* open loop: number of this connection's next request */
     uint64_t shift_ns;  /* open loop: its schedule runs this much late (conn_connected) */
     uint32_t on_socket; /* requests written on the current socket */

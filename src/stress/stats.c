@@ -19,6 +19,7 @@ void stress_stats_merge(struct stress_stats *dst, const struct stress_stats *src
     dst->requests += src->requests;
     dst->bytes += src->bytes;
     dst->connects += src->connects;
+    dst->connects_warmup += src->connects_warmup;
     for (unsigned i = 0; i < 6; i++)
         dst->status_class[i] += src->status_class[i];
     for (unsigned i = 0; i < 1000; i++)

@@ -10,7 +10,8 @@
 struct stress_stats {
     uint64_t requests;        /* complete, well-framed responses */
     uint64_t bytes;           /* bytes read, heads and bodies */
-    uint64_t connects;        /* connections established */
+    uint64_t connects;        /* connections in the connect figures (sconn.c) */
+    uint64_t connects_warmup; /* those of them opened in the warm-up */
     uint64_t status_class[6]; /* [1] = 1xx ... [5] = 5xx; [0] other */
     uint64_t status_code[1000];
     uint64_t err_connect; /* refused, unreachable, connect timed out */

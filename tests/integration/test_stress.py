@@ -758,6 +758,21 @@ class WarmupAndCount(unittest.TestCase):
         self.assertGreater(served, 40)  # and the warm-up's
         self.assertLess(d["duration_s"], 1.5)  # -n ended it, not -d
 
+    def test_connections_of_the_warmup_in_the_connect_figures(self):
+        # keep-alive connections opened in the warm-up carry the measured
+        # load: their connects are in the figures, and said to be the
+        # warm-up's (they were left out: "Connect (none)", 0 opened)
+        with FakeServer(ok_handler) as srv:
+            args = ["-c", "2", "-t", "1", "--warmup", "200ms", "-d", "2s", "-n", "20", srv.url()]
+            d = run_json(self, args)
+            self.assertEqual(d["requests"], 20)
+            self.assertEqual(d["connections_opened"], 2)
+            self.assertEqual(d["connections_from_warmup"], 2)
+            self.assertEqual(d["connect_us"]["count"], 2)
+            r = run_stress(args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"\n  Connect +avg .*\(2, all opened in the warm-up\)\n")
+
     def test_warmup_requests_do_not_fail_the_measurement(self):
         # the first request, sent in the warm-up, times out after it: not
         # counted, like its latency would not have been
