@@ -64,8 +64,7 @@ static void text_latency_block(FILE *f, const char *title, const struct ps_hist 
 }
 
 /* note: more after the count ("" for nothing) */
-static void text_short_dist(FILE *f, const char *title, const struct ps_hist *h,
-                            const char *note)
+static void text_short_dist(FILE *f, const char *title, const struct ps_hist *h, const char *note)
 {
     char a[32], b[32], c[32], d[32];
     if (h->total == 0) {

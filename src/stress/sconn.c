@@ -200,7 +200,7 @@ void sconn_fail(struct sconn *c, enum fail_kind kind, uint64_t now)
             kind = F_CONNECT; /* closed or reset before the request */
         n = take_one(t, !idle && counting(t, now));
     } else if (c->pcount > 0) {
-        n = measured_pending(c); /* the quota took them when written */
+        n = measured_pending(c);
     } else { /* bytes nobody asked for on an idle connection */
         n = take_one(t, kind != F_READ && counting(t, now));
     }
