@@ -160,6 +160,21 @@ def send_raw(data):
     return handler
 
 
+def send_then_record(data):
+    """A handler that sends data, then keeps what the client sends after its
+    request head (in srv.after) until the client closes."""
+    def handler(srv, c, head):
+        srv.after = b""
+        c.sendall(data)
+        c.shutdown(socket.SHUT_WR)
+        while True:  # ends at the client's close, or by the 10 s socket timeout
+            d = c.recv(65536)
+            if not d:
+                break
+            srv.after += d
+    return handler
+
+
 def response(body, status="200 OK", ctype="application/octet-stream", extra=""):
     return ("HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s\r\n"
             % (status, ctype, len(body), extra)).encode() + body
@@ -710,6 +725,37 @@ class TestBodies(ClientCase):
             finally:
                 os.close(w)
             self.assertEqual((p.returncode, p.stderr), (23, b""))
+
+    def run_closed(self, fd, args):
+        """Run the client with descriptor fd (1 or 2) closed; the other one
+        of stdout and stderr is captured."""
+        return subprocess.run(["sh", "-c", 'exec "$0" "$@" %d>&-' % fd, CLIENT] + args,
+                              cwd=self.cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=RUN_TIMEOUT)
+
+    def test_closed_stdout_or_stderr(self):
+        # A closed descriptor 1 or 2 must not become the socket: the client
+        # would write the body or the head back to the server.
+        data = response(HELLO, ctype="text/plain")
+        with RawServer(send_then_record(data)) as srv:
+            p = self.run_closed(1, [srv.url("/h.txt")])
+            self.assertEqual(p.returncode, 23, p.stderr)
+            self.assertEqual(errlines(p.stderr),
+                             [PROG + "cannot write to standard output: Bad file descriptor"])
+            srv.close()
+            self.assertEqual(srv.after, b"")
+            self.assertEqual(len(srv.requests), 1)
+        # stderr closed: the head (and with -v the request) would go there;
+        # with -i the head goes to stdout with the body
+        for args in ([], ["-v"], ["-i"]):
+            with self.subTest(args=args), RawServer(send_then_record(data)) as srv:
+                p = self.run_closed(2, args + [srv.url("/h.txt")])
+                srv.close()
+                self.assertEqual(srv.after, b"")
+                self.assertEqual(len(srv.requests), 1)
+                self.assertEqual(p.returncode, 0)
+                self.assertTrue(p.stdout.endswith(HELLO), p.stdout)
+                self.assertEqual(p.stdout.startswith(b"HTTP/1.1 200 OK\n"), args == ["-i"])
 
     def test_write_errors(self):
         with RawServer(send_raw(response(b"x" * 1000, ctype="text/plain"))) as srv:
