@@ -5,11 +5,12 @@
 
 enum dest dest_plan(const struct dest_in *in)
 {
-    if (!in->has_body)
-        return DEST_NONE;
+    bool ok = in->status >= 200 && in->status <= 299;
+    if (!in->has_body) /* -o FILE gets the 2xx's empty body all the same */
+        return ok && in->out == CLI_OUT_FILE ? DEST_FILE : DEST_NONE;
     if (in->out == CLI_OUT_STDOUT)
         return in->kind == BODY_BINARY && in->stdout_tty ? DEST_REFUSE : DEST_STDOUT;
-    if (in->status < 200 || in->status > 299)
+    if (!ok)
         return in->kind == BODY_TEXT ? DEST_STDOUT : DEST_DISCARD;
     if (in->resume && in->status == 206)
         return DEST_APPEND;

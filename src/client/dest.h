@@ -11,9 +11,10 @@
 #include "sniff.h"
 
 enum dest {
-    DEST_NONE, /* no body (HEAD, 1xx, 204, 304) */
+    DEST_NONE, /* no body (HEAD, 1xx, 204, 304), but a 204 to -o FILE */
     DEST_STDOUT,
-    DEST_FILE,     /* the named file (-o, or the -C file), created or truncated */
+    DEST_FILE,     /* the named file (-o, or the -C file), created or truncated;
+                    * also for a 2xx without a body (204) */
     DEST_APPEND,   /* the named file, appended: -C and 206 */
     DEST_NEW_FILE, /* a file named after the URL, never overwriting */
     DEST_DISCARD,  /* a binary body of a non-2xx response */

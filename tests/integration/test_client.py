@@ -584,6 +584,22 @@ class TestBodies(ClientCase):
                 self.assertEqual(out + rest_out, first + rest)
                 self.assertEqual(self.files(), [])
 
+    def test_output_file_emptied_by_a_2xx_without_body(self):
+        # -o FILE replaces FILE's content with the body of a 2xx response,
+        # an empty one too; another status leaves FILE alone
+        cases = [(b"HTTP/1.1 204 No Content\r\n\r\n", b""),
+                 (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b""),
+                 (b"HTTP/1.1 304 Not Modified\r\n\r\n", b"old"),
+                 (b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", b"old")]
+        for data, content in cases:
+            with self.subTest(data=data), RawServer(send_raw(data)) as srv:
+                self.write("f", b"old")
+                self.run_ok(["-o", "f", srv.url("/")])
+                self.assertEqual(self.read("f"), content)
+        with RawServer(send_raw(cases[0][0])) as srv:
+            self.run_ok(["-o", "new", srv.url("/")])
+        self.assertEqual(self.read("new"), b"")
+
     def test_head_204_304_need_no_body(self):
         # The server keeps the connection open after the head: the client must
         # not wait for a body (bounded by --timeout, so a bug is exit 28).

@@ -955,6 +955,11 @@ static const struct dest_case dest_cases[] = {
     {CLI_OUT_FILE, false, 206, true, BODY_BINARY, true, DEST_FILE},
     {CLI_OUT_FILE, false, 404, true, BODY_TEXT, false, DEST_STDOUT},
     {CLI_OUT_FILE, false, 500, true, BODY_BINARY, false, DEST_DISCARD},
+    /* -o FILE and a 2xx without a body (204): FILE is emptied all the same */
+    {CLI_OUT_FILE, false, 204, false, BODY_TEXT, false, DEST_FILE},
+    {CLI_OUT_FILE, false, 304, false, BODY_TEXT, false, DEST_NONE},
+    {CLI_OUT_FILE, false, 404, false, BODY_TEXT, false, DEST_NONE},
+    {CLI_OUT_REMOTE, false, 204, false, BODY_TEXT, false, DEST_NONE},
     {CLI_OUT_FILE, true, 206, true, BODY_BINARY, false, DEST_APPEND},
     {CLI_OUT_FILE, true, 200, true, BODY_BINARY, false, DEST_FILE},
     {CLI_OUT_FILE, true, 404, true, BODY_TEXT, false, DEST_STDOUT},
