@@ -57,6 +57,17 @@ static bool user_overrides(const struct client_opts *o, const char *name, bool s
     return false;
 }
 
+/* The -H fields to send: the Host ones (host) or all the others. */
+static void put_user_fields(struct out *w, const struct client_opts *o, bool same_origin, bool host)
+{
+    for (unsigned i = 0; i < o->nheaders; i++) {
+        const struct cli_header *h = &o->headers[i];
+        if (h->value_len == 0 || (!same_origin && origin_bound(h)) || name_is(h, "host") != host)
+            continue;
+        put(w, "%.*s: %.*s\r\n", (int)h->name_len, h->name, (int)h->value_len, h->value);
+    }
+}
+
 int request_build(char *buf, size_t bufsz, const char *method, const struct ps_url *u,
                   const struct client_opts *o, uint64_t resume_from, bool same_origin)
 {
@@ -66,8 +77,10 @@ int request_build(char *buf, size_t bufsz, const char *method, const struct ps_u
     if (ps_url_host_header(u, host, sizeof(host)) < 0)
         return -ENOSPC;
     put(&w, "%s %s HTTP/1.1\r\n", method, u->target);
+    /* Host first (RFC 9110 section 7.2): ours or the -H one */
     if (!user_overrides(o, "host", same_origin))
         put(&w, "Host: %s\r\n", host);
+    put_user_fields(&w, o, same_origin, true);
     if (!user_overrides(o, "user-agent", same_origin))
         put(&w, "User-Agent: pyserve-client/%s\r\n", PACKAGE_VERSION);
     if (!user_overrides(o, "accept", same_origin))
@@ -80,12 +93,7 @@ int request_build(char *buf, size_t bufsz, const char *method, const struct ps_u
         else if (o->range)
             put(&w, "Range: bytes=%s\r\n", o->range);
     }
-    for (unsigned i = 0; i < o->nheaders; i++) {
-        const struct cli_header *h = &o->headers[i];
-        if (h->value_len == 0 || (!same_origin && origin_bound(h)))
-            continue;
-        put(&w, "%.*s: %.*s\r\n", (int)h->name_len, h->name, (int)h->value_len, h->value);
-    }
+    put_user_fields(&w, o, same_origin, false);
     put(&w, "\r\n");
     return w.full ? -ENOSPC : (int)w.len;
 }

@@ -898,8 +898,9 @@ START_TEST(test_request_ranges_and_fields)
                                 "-H", "Host: virt", "-H", "X-A: 2", "http://h:81/")),
                      CLI_RUN);
     request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
-    ck_assert_str_eq(buf, "GET / HTTP/1.1\r\nConnection: close\r\naccept: text/plain\r\n"
-                          "X-A: 1\r\nHost: virt\r\nX-A: 2\r\n\r\n");
+    /* Host first, as RFC 9110 section 7.2 asks */
+    ck_assert_str_eq(buf, "GET / HTTP/1.1\r\nHost: virt\r\nConnection: close\r\n"
+                          "accept: text/plain\r\nX-A: 1\r\nX-A: 2\r\n\r\n");
     /* after a redirect elsewhere, our Host again */
     request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, false);
     ck_assert_str_eq(buf, "GET / HTTP/1.1\r\nHost: h:81\r\nConnection: close\r\n"
