@@ -89,7 +89,7 @@ static int stdout_errno; /* why a flush of stdout failed first; 0: none did */
 
 static void print_head(FILE *out, const char *prefix, const struct ps_response *r)
 {
-    fprintf(out, "%sHTTP/1.%d %03d %.*s\n", prefix, r->version % 10, r->status, (int)r->reason_len,
+    fprintf(out, "%sHTTP/1.%d %03d %.*s\n", prefix, r->minor, r->status, (int)r->reason_len,
             r->reason);
     for (unsigned i = 0; i < r->nfields; i++)
         fprintf(out, "%s%.*s: %.*s\n", prefix, (int)r->fields[i].name_len, r->fields[i].name,

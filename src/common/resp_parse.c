@@ -80,6 +80,7 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
         p[11] > '9' || (n > 12 && p[12] != ' '))
         return -EBADMSG;
     r->version = p[7] == '0' ? 10 : 11;
+    r->minor = p[7] - '0';
     r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
     r->reason = n > 13 ? p + 13 : p + n;
     r->reason_len = n > 13 ? n - 13 : 0;

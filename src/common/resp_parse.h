@@ -23,6 +23,7 @@ enum ps_framing {
 
 struct ps_response {
     int version; /* 10 or 11 */
+    int minor;   /* the minor version as received, 0..9 (HTTP/1.5: 5, version 11) */
     int status;  /* 100..999 */
     const char *reason;
     size_t reason_len;

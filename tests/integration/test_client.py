@@ -600,6 +600,16 @@ class TestBodies(ClientCase):
             self.run_ok(["-o", "new", srv.url("/")])
         self.assertEqual(self.read("new"), b"")
 
+    def test_status_line_shown_as_received(self):
+        # a later minor version is handled as 1.1 but shown as it came
+        for version in (b"1.0", b"1.1", b"1.5"):
+            data = b"HTTP/%s 200 Fine\r\nContent-Length: 2\r\n\r\nok" % version
+            with self.subTest(version=version), RawServer(send_raw(data)) as srv:
+                p = self.run_ok(["-i", srv.url("/")])
+                self.assertEqual(p.stdout, b"HTTP/%s 200 Fine\nContent-Length: 2\n\nok" % version)
+                p = self.run_ok([srv.url("/")])
+                self.assertTrue(p.stderr.startswith(b"HTTP/%s 200 Fine\n" % version), p.stderr)
+
     def test_head_204_304_need_no_body(self):
         # The server keeps the connection open after the head: the client must
         # not wait for a body (bounded by --timeout, so a bug is exit 28).

@@ -169,6 +169,7 @@ START_TEST(test_head)
         return;
     ck_assert_int_eq(r.status, t->status);
     ck_assert_int_eq(r.version, t->version);
+    ck_assert_int_eq(r.minor, t->in[7] - '0'); /* as received, for showing */
     ck_assert_int_eq(r.framing, t->framing);
     if (t->framing == PS_BODY_LENGTH)
         ck_assert_uint_eq(r.content_length, t->length);
