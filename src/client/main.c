@@ -477,7 +477,8 @@ static int body(struct session *s)
             snprintf(url, sizeof(url), "http://%s%s", host, s->url.target);
             fprintf(stderr, "%llu bytes are in %s; to resume: " PROG " -C -o ",
                     (unsigned long long)(s->offset + s->written), s->out_name);
-            put_sh_word(stderr, s->out_name);
+            /* -o - would be standard output */
+            put_sh_word(stderr, strcmp(s->out_name, "-") == 0 ? "./-" : s->out_name);
             fputc(' ', stderr);
             put_sh_word(stderr, url);
             fputc('\n', stderr);

@@ -875,6 +875,26 @@ class TestBadResponses(ClientCase):
         self.assertEqual(sh.stdout.decode().splitlines(), ["-C", "-o", name, url])
         self.assertEqual(self.files(), [name])
 
+    def test_resume_hint_for_a_file_named_dash(self):
+        # "-o -" is standard output: the hint names the file "./-"
+        content = rand_bytes(10000, seed=6)
+        cut, whole = range_handler(content, cut_after=4000), range_handler(content)
+
+        def handler(srv, c, head):
+            (cut if len(srv.requests) == 1 else whole)(srv, c, head)
+        with RawServer(handler) as srv:
+            p = self.run_fail(["-O", srv.url("/-")], 18, r"after 4000 of 10000 body bytes")
+            hint = re.search(r"; to resume: pyserve-client (.*)$", p.stderr.decode(), re.M)
+            self.assertIsNotNone(hint, p.stderr)
+            sh = subprocess.run(["sh", "-c", "printf '%s\\n' " + hint.group(1)], cwd=self.cwd,
+                                capture_output=True, timeout=RUN_TIMEOUT)
+            words = sh.stdout.decode().splitlines()
+            self.assertEqual(words, ["-C", "-o", "./-", srv.url("/-")])
+            p = self.run_ok(words)
+        self.assertEqual(p.stdout, b"")
+        self.assertEqual(self.files(), ["-"])
+        self.assertEqual(self.read("-"), content)
+
     def test_connection_reset(self):
         def handler(srv, c, head):
             c.sendall(b"HTTP/1.1 200 OK\r\nX-Partial: ")
