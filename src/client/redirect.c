@@ -48,6 +48,24 @@ static void remove_dot_segments(char *path)
     }
 }
 
+/* Parse the resolved URL s into out with remove_dot_segments on its path,
+ * which RFC 3986 section 5.2.2 applies to every kind of reference. */
+static int parse_resolved(const char *s, struct ps_url *out, const char **why)
+{
+    int r = ps_url_parse(s, out, why);
+    if (r < 0)
+        return r;
+    char query[PS_URL_TARGET_MAX];
+    char *q = strchr(out->target, '?');
+    snprintf(query, sizeof(query), "%s", q ? q : "");
+    if (q)
+        *q = '\0';
+    remove_dot_segments(out->target); /* never longer: the query still fits */
+    size_t pl = strlen(out->target);
+    snprintf(out->target + pl, sizeof(out->target) - pl, "%s", query);
+    return 0;
+}
+
 int redirect_resolve(const struct ps_url *base, const char *loc, size_t n, struct ps_url *out,
                      const char **why)
 {
@@ -97,11 +115,11 @@ int redirect_resolve(const struct ps_url *base, const char *loc, size_t n, struc
             *why = "Location \"http:\" without an authority";
             return -EINVAL;
         }
-        return ps_url_parse(ref, out, why);
+        return parse_resolved(ref, out, why);
     }
     if (ref[0] == '/' && ref[1] == '/') {
         snprintf(full, sizeof(full), "http:%s", ref);
-        return ps_url_parse(full, out, why);
+        return parse_resolved(full, out, why);
     }
 
     char auth[PS_URL_HOST_MAX + 16];
@@ -141,5 +159,5 @@ int redirect_resolve(const struct ps_url *base, const char *loc, size_t n, struc
         *why = "Location too long";
         return -ERANGE;
     }
-    return ps_url_parse(full, out, why);
+    return parse_resolved(full, out, why);
 }

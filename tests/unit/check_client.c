@@ -807,6 +807,14 @@ static const struct redir_case redir_cases[] = {
     {"http://[::1]:9/z", 0, "::1", 9, "/z"},
     {"http://x:/e", 0, "x", 80, "/e"},
     {"//x:/e", 0, "x", 80, "/e"},
+    /* dot segments are removed from absolute and network-path references
+     * too (RFC 3986 section 5.2.2), not from the query */
+    {"http://x/a/../b/./c", 0, "x", 80, "/b/c"},
+    {"http://x:81/..", 0, "x", 81, "/"},
+    {"HTTP://x/a/.", 0, "x", 80, "/a/"},
+    {"//x/a/./../y/..?q=/../z", 0, "x", 80, "/?q=/../z"},
+    {"//x/../../etc/passwd", 0, "x", 80, "/etc/passwd"},
+    {"/p/../q?r=./..", 0, "h", 8080, "/q?r=./.."},
     {"https://x/", -EPROTONOSUPPORT, NULL, 0, NULL},
     {"ftp://x/", -EPROTONOSUPPORT, NULL, 0, NULL},
     {"javascript:alert(1)", -EPROTONOSUPPORT, NULL, 0, NULL},
