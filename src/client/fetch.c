@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "exitcode.h"
 #include "net.h"
@@ -62,6 +63,17 @@ static int recv_error(struct fetch *f, ssize_t r, const char *during, char *err,
     return -PSC_EXIT_NETWORK;
 }
 
+/* The value (with its spaces) of the header line l[0..n) when it is a
+ * field called name, else NULL. */
+static const char *field_value(const char *l, size_t n, const char *name, size_t *vlen)
+{
+    size_t k = strlen(name);
+    if (n <= k || l[k] != ':' || strncasecmp(l, name, k) != 0)
+        return NULL;
+    *vlen = n - k - 1;
+    return l + k + 1;
+}
+
 /* Which line of a head the parser refuses: the first whose end makes the
  * result an error. */
 static void describe_bad_head(struct fetch *f, bool head_request, char *err, size_t errsz)
@@ -87,7 +99,21 @@ static void describe_bad_head(struct fetch *f, bool head_request, char *err, siz
         ll--;
     char shown[200];
     fetch_escape(h + start, ll, 60, shown, sizeof(shown));
-    if (line == 1)
+    size_t vl;
+    const char *v;
+    uint64_t cl;
+    if (line > 1 && (v = field_value(h + start, ll, "content-length", &vl)))
+        snprintf(err, errsz,
+                 "malformed response from %s: %s Content-Length in header line %u: "
+                 "\"%s\"",
+                 f->where, ps_resp_content_length(v, vl, &cl) == -EINVAL ? "bad" : "conflicting",
+                 line, shown);
+    else if (line > 1 && field_value(h + start, ll, "transfer-encoding", &vl))
+        snprintf(err, errsz,
+                 "unsupported transfer coding from %s in header line %u: \"%s\" "
+                 "(only chunked is decoded)",
+                 f->where, line, shown);
+    else if (line == 1)
         snprintf(err, errsz, "malformed response from %s: bad status line \"%s\"", f->where, shown);
     else
         snprintf(err, errsz, "malformed response from %s: bad header line %u: \"%s\"", f->where,
@@ -146,6 +172,11 @@ int fetch_head(struct fetch *f, bool head_request, char *err, size_t errsz)
             if (f->len == 0 && interim == 0)
                 snprintf(err, errsz, "empty reply: %s closed the connection without a response",
                          f->where);
+            else if (f->len == 0)
+                snprintf(err, errsz,
+                         "%s closed the connection after an interim %d response, with no final "
+                         "response",
+                         f->where, r->status);
             else
                 snprintf(err, errsz,
                          "malformed response from %s: connection closed inside the "

@@ -97,7 +97,9 @@ int redirect_resolve(const struct ps_url *base, const char *loc, size_t n, struc
     }
     ref[o] = '\0';
     if (o == 0) {
-        *why = "empty Location";
+        /* RFC 3986 5.2.2: an empty reference (a fragment at most) is the base */
+        *why = n > 0 ? "the Location is only a fragment: it redirects to the same URL"
+                     : "empty Location";
         return -EINVAL;
     }
 

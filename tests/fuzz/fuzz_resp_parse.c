@@ -86,16 +86,33 @@ static void check_head(const char *buf, size_t size, int r, bool head_req,
             violation("field value not trimmed", size, r);
         if (name_is(f, "content-length")) {
             has_cl = true;
+            /* a number, or a list of that same number (RFC 9110 section 8.6) */
             uint64_t v = 0;
-            for (size_t k = 0; k < f->value_len; k++) {
-                if (f->value[k] < '0' || f->value[k] > '9')
+            size_t digits = 0;
+            for (size_t k = 0; k <= f->value_len; k++) {
+                char c = k < f->value_len ? f->value[k] : ',';
+                if (c == ' ' || c == '\t') {
+                    if (digits && k + 1 < f->value_len && f->value[k + 1] >= '0' &&
+                        f->value[k + 1] <= '9')
+                        violation("Content-Length digits split by a space accepted", size, r);
+                    continue;
+                }
+                if (c == ',') {
+                    if (digits == 0)
+                        violation("empty Content-Length list element accepted", size, r);
+                    if (v != q->content_length)
+                        violation("content_length differs from a Content-Length value", size, r);
+                    v = 0;
+                    digits = 0;
+                    continue;
+                }
+                if (c < '0' || c > '9')
                     violation("non-digit Content-Length accepted", size, r);
                 if (v > UINT64_MAX / 10 - 10)
                     violation("huge Content-Length accepted", size, r);
-                v = v * 10 + (uint64_t)(f->value[k] - '0');
+                v = v * 10 + (uint64_t)(c - '0');
+                digits++;
             }
-            if (v != q->content_length)
-                violation("content_length differs from a Content-Length field", size, r);
         }
         if (name_is(f, "transfer-encoding"))
             has_te = true;

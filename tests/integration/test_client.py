@@ -654,6 +654,13 @@ class TestBodies(ClientCase):
         self.assertEqual(p.stdout, b"final")
         self.assertRegex(p.stderr.decode(), r"^HTTP/1\.1 200 OK\n")
 
+    def test_content_length_list_of_one_value(self):
+        # RFC 9110 section 8.6: a list of one value ("5, 5") is that value
+        for fields in (b"Content-Length: 5, 5", b"Content-Length: 5,5\r\nContent-Length: 5"):
+            with self.subTest(fields=fields), RawServer(send_raw(
+                    b"HTTP/1.1 200 OK\r\n%s\r\n\r\nhello, and more" % fields)) as srv:
+                self.assertEqual(self.run_ok([srv.url("/")]).stdout, b"hello")
+
     def test_custom_headers(self):
         with RawServer(send_raw(response(b"ok", ctype="text/plain"))) as srv:
             self.run_ok(["-H", "X-Test: one two", "--header=Accept: text/plain", "-H",
@@ -823,8 +830,23 @@ class TestBadResponses(ClientCase):
              r"malformed response from %s: bad header line 3: \"Bad Header\"$" % where, b""),
             (b"HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n", r"bad header line 2: \"X: a\\x01b\"", b""),
             (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-             r"bad header line 3: \"Content-Length: 2\"", b""),
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", r"bad header line 2", b""),
+             r"malformed response from %s: conflicting Content-Length in header line 3: "
+             r"\"Content-Length: 2\"$" % where, b""),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello",
+             r"conflicting Content-Length in header line 2: \"Content-Length: 5, 6\"$", b""),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello",
+             r"bad Content-Length in header line 2: \"Content-Length: 5x\"$", b""),
+            (b"HTTP/1.1 200 OK\r\nContent-Length: 5\x01\r\n\r\nhello",
+             r"bad Content-Length in header line 2: \"Content-Length: 5\\x01\"$", b""),
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+             r"unsupported transfer coding from %s in header line 2: "
+             r"\"Transfer-Encoding: gzip\" \(only chunked is decoded\)$" % where, b""),
+            (b"HTTP/1.1 200 OK\r\nX: y\r\ntransfer-encoding: gzip, chunked\r\n\r\n",
+             r"unsupported transfer coding from %s in header line 3: "
+             r"\"transfer-encoding: gzip, chunked\"" % where, b""),
+            (b"HTTP/1.1 100 Continue\r\n\r\n",
+             r"^%s%s closed the connection after an interim 100 response, with no final "
+             r"response$" % (PROG, where), b""),
             (b"\x00\x01\x02garbage\n", r"bad status line \"\\x00\\x01\\x02garbage\"", b""),
             (b"<html>not http</html>\n", r"bad status line", b""),
             (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
@@ -937,7 +959,10 @@ class TestRedirects(ClientCase):
     def test_to_https_and_bad_location(self):
         for loc, code, msg in (("https://example.invalid/", 1, r"redirect to https"),
                                ("http:nope", 8, r"without an authority"),
-                               ("http://[::1/", 8, r"cannot follow the redirect")):
+                               ("http://[::1/", 8, r"cannot follow the redirect"),
+                               ("#s", 8, r"cannot follow the redirect from 127\.0\.0\.1 port "
+                                r"\d+ to \"#s\": the Location is only a fragment: it "
+                                r"redirects to the same URL$")):
             data = ("HTTP/1.1 308 Permanent Redirect\r\nLocation: %s\r\nContent-Length: 0\r\n\r\n"
                     % loc).encode()
             with RawServer(send_raw(data)) as srv:

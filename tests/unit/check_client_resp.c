@@ -83,6 +83,10 @@ static const struct head_case head_cases[] = {
     OK("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 7\r\n\r\n", 200, 11, PS_BODY_LENGTH,
        7, true),
     OK("HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\n", 200, 11, PS_BODY_LENGTH, 7, true),
+    /* a list of identical values is that value (RFC 9110 section 8.6) */
+    OK("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n", 200, 11, PS_BODY_LENGTH, 5, true),
+    OK("HTTP/1.1 200 OK\r\nContent-Length: 5,5 ,\t05\r\nContent-Length: 5\r\n\r\n", 200, 11,
+       PS_BODY_LENGTH, 5, true),
     OK("HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Tab:\tv\t\r\n\r\n", 200, 11, PS_BODY_CLOSE, 0, false),
     OK("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 404, 11, PS_BODY_LENGTH, 0, true),
     MORE(""),
@@ -121,6 +125,12 @@ static const struct head_case head_cases[] = {
     BAD("HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\n"),
     BAD("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n"),
     BAD("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n"),
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\nContent-Length: 6\r\n\r\n"),
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5,\r\n\r\n"),
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: ,5\r\n\r\n"),
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5,,5\r\n\r\n"),
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\n\r\n"),
     BAD("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n"),
     BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"),
     BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
@@ -209,6 +219,23 @@ START_TEST(test_head_prefixes)
         ck_assert_int_eq(parse_n(more, n + 4, t->head_request, &r2, f2, MAXF), ret);
         free(more);
     }
+}
+END_TEST
+
+START_TEST(test_content_length_values)
+{
+    uint64_t v = 0;
+    ck_assert_int_eq(ps_resp_content_length("12", 2, &v), 0);
+    ck_assert_uint_eq(v, 12);
+    ck_assert_int_eq(ps_resp_content_length("7 , 7,7", 7, &v), 0);
+    ck_assert_uint_eq(v, 7);
+    ck_assert_int_eq(ps_resp_content_length("7, 8", 4, &v), -EDOM);
+    ck_assert_int_eq(ps_resp_content_length("7, x", 4, &v), -EINVAL);
+    ck_assert_int_eq(ps_resp_content_length("", 0, &v), -EINVAL);
+    ck_assert_int_eq(ps_resp_content_length("1,", 2, &v), -EINVAL);
+    ck_assert_int_eq(ps_resp_content_length("4611686018427387905", 19, &v), -EINVAL);
+    ck_assert_int_eq(ps_resp_content_length("12", 1, &v), 0); /* the length is respected */
+    ck_assert_uint_eq(v, 1);
 }
 END_TEST
 
@@ -365,6 +392,7 @@ static Suite *resp_suite(void)
     TCase *tc = tcase_create("head");
     tcase_add_loop_test(tc, test_head, 0, NELEMS(head_cases));
     tcase_add_loop_test(tc, test_head_prefixes, 0, NELEMS(head_cases));
+    tcase_add_test(tc, test_content_length_values);
     tcase_add_test(tc, test_fields);
     suite_add_tcase(s, tc);
     tc = tcase_create("chunked");
