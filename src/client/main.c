@@ -60,6 +60,8 @@ struct session {
     /* output */
     int out_fd;
     bool out_is_file;
+    bool out_tty;   /* out_fd is a terminal: every piece is checked for binary */
+    bool out_ctype; /* the body has a Content-Type (for that check) */
     const char *out_name;
     char new_name[FNAME_BUF + 16];
     uint64_t written;
@@ -163,6 +165,12 @@ static int out_write(struct session *s, const char *p, size_t n)
     bool over = n > s->span - s->written;
     if (over)
         n = (size_t)(s->span - s->written);
+    if (s->out_tty && sniff_bytes_binary((const unsigned char *)p, n, s->out_ctype)) {
+        error("%s sent binary data (a NUL or control byte) after %llu bytes of text: not writing "
+              "it to a terminal; use -o FILE or -O",
+              s->where, (unsigned long long)s->written);
+        return -PSC_EXIT_WRITE;
+    }
     int r = write_all(s->out_fd, p, n);
     if (r < 0) {
         if (s->out_fd == STDOUT_FILENO && r == -EPIPE)
@@ -424,6 +432,9 @@ static int body(struct session *s)
     int orc = open_dest(s, d);
     if (orc < 0)
         return -orc;
+    /* the start of the body said text: the rest is checked as it comes */
+    s->out_tty = d == DEST_STDOUT && in.stdout_tty;
+    sniff_type_is_text(ct ? ct->value : NULL, ct ? ct->value_len : 0, &s->out_ctype);
 
     s->progress_on = !o->quiet && isatty(STDERR_FILENO) == 1 &&
                      (s->out_is_file || (d == DEST_STDOUT && isatty(STDOUT_FILENO) != 1));

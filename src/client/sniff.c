@@ -68,22 +68,26 @@ bool sniff_type_is_text(const char *ctype, size_t n, bool *known)
     return false;
 }
 
+bool sniff_bytes_binary(const unsigned char *body, size_t n, bool typed)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = body[i];
+        if (c == 0)
+            return true;
+        /* Without a type, other C0 controls than \t \n \v \f \r and ESC
+         * (colour codes in logs) say binary too. */
+        if (!typed && c < 0x20 && !(c >= '\t' && c <= '\r') && c != 0x1b)
+            return true;
+    }
+    return false;
+}
+
 enum body_kind sniff_body(const char *ctype, size_t ctlen, const unsigned char *body, size_t n)
 {
     bool known;
     bool text = sniff_type_is_text(ctype, ctlen, &known);
     if (known && !text)
         return BODY_BINARY;
-    if (n > SNIFF_BYTES)
-        n = SNIFF_BYTES;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = body[i];
-        if (c == 0)
-            return BODY_BINARY;
-        /* Without a type, other C0 controls than \t \n \v \f \r and ESC
-         * (colour codes in logs) say binary too. */
-        if (!known && c < 0x20 && !(c >= '\t' && c <= '\r') && c != 0x1b)
-            return BODY_BINARY;
-    }
-    return BODY_TEXT;
+    return sniff_bytes_binary(body, n < SNIFF_BYTES ? n : SNIFF_BYTES, known) ? BODY_BINARY
+                                                                              : BODY_TEXT;
 }

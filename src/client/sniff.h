@@ -20,6 +20,12 @@ enum body_kind {
  * type. */
 bool sniff_type_is_text(const char *ctype, size_t n, bool *known);
 
+/* Whether body[0..n) holds a byte that makes a body binary: a NUL, or,
+ * when the body has no Content-Type (!typed), a control character that
+ * text does not use. The decision's test, also for the later pieces of a
+ * body shown on a terminal. */
+bool sniff_bytes_binary(const unsigned char *body, size_t n, bool typed);
+
 /* The decision: ctype may be NULL (no Content-Type); body[0..n) are the
  * first bytes (n <= SNIFF_BYTES are looked at). */
 enum body_kind sniff_body(const char *ctype, size_t ctlen, const unsigned char *body, size_t n);

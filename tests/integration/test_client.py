@@ -277,10 +277,11 @@ class ClientCase(unittest.TestCase):
         self.assertRegex(lines[0], msg_re)
         return p
 
-    def run_pty(self, args, stdout_tty=False, stderr_tty=False, winsize=(24, 100)):
+    def run_pty(self, args, stdout_tty=False, stderr_tty=False, winsize=(24, 100), seen=None):
         """Run with stdout and/or stderr on a pseudo-terminal; the other goes
-        to a file. Returns (exit status, terminal bytes, stdout or stderr
-        file bytes)."""
+        to a file. seen, if given, is called with the terminal bytes so far
+        after each read. Returns (exit status, terminal bytes, stdout or
+        stderr file bytes)."""
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", winsize[0], winsize[1], 0, 0))
         other_path = os.path.join(self.tmp, "other.out")
@@ -302,6 +303,8 @@ class ClientCase(unittest.TestCase):
                     if not d:
                         break
                     out += d
+                    if seen:
+                        seen(bytes(out))
                 elif p.poll() is not None:
                     # drain what is left, then stop
                     if not select.select([master], [], [], 0)[0]:
@@ -1278,6 +1281,40 @@ class TestTerminal(ClientCase):
             rc, term, err = self.run_pty(["-o", "-", srv.url("/t.txt")], stdout_tty=True)
         self.assertEqual(rc, 23, err)
         self.assertNotIn(b"abc", term)
+
+    def test_binary_after_text_never_reaches_a_terminal(self):
+        # The start of the body looks like text; the server waits until it
+        # is on the terminal, then sends binary bytes: the client stops.
+        first = b"first line\n"
+        for fields, rest in (("", b"\x01\x02\x03 no type: a C0 control is binary"),
+                             ("Content-Type: text/plain\r\n", b"\x00\x00 a NUL is binary")):
+            with self.subTest(fields=fields):
+                shown = threading.Event()
+
+                def handler(srv, c, head):
+                    c.sendall(("HTTP/1.1 200 OK\r\n%s\r\n" % fields).encode() + first)
+                    shown.wait(RUN_TIMEOUT)
+                    c.sendall(rest)
+                with RawServer(handler) as srv:
+                    try:
+                        rc, term, err = self.run_pty(
+                            ["--timeout", "%d" % RUN_TIMEOUT, srv.url("/")], stdout_tty=True,
+                            seen=lambda out: first.rstrip() in out and shown.set())
+                    finally:
+                        shown.set()
+                self.assertTrue(term.startswith(b"first line"), term)
+                self.assertNotIn(rest[:2], term)
+                self.assertEqual(rc, 23, err)
+                self.assertEqual(errlines(err), [
+                    PROG + "127.0.0.1 port %d sent binary data (a NUL or control byte) after 11 "
+                    "bytes of text: not writing it to a terminal; use -o FILE or -O" % srv.port])
+        # past the first 4 KiB of a piece that arrives in one go
+        body = b"a" * 5000 + b"\x00PNG" + b"b" * 100
+        with RawServer(send_raw(response(body, ctype="text/plain"))) as srv:
+            rc, term, err = self.run_pty(["-o", "-", srv.url("/t.txt")], stdout_tty=True)
+        self.assertEqual(rc, 23, err)
+        self.assertNotIn(b"PNG", term)
+        self.assertIn(b"sent binary data", err)
 
     def test_default_on_a_terminal(self):
         with RawServer(send_raw(response(PNG, ctype="image/png"))) as srv:

@@ -584,6 +584,14 @@ START_TEST(test_sniff_window)
     ck_assert_int_eq(sniff_body("image/png", 0, (const unsigned char *)"x", 1), BODY_TEXT);
     ck_assert_int_eq(sniff_body("text/plainXimage/png", 10, (const unsigned char *)"x", 1),
                      BODY_TEXT);
+    /* the test of later pieces: the whole piece, past the window too */
+    ck_assert(sniff_bytes_binary(body, sizeof(body), true));
+    memset(body, 'a', sizeof(body));
+    ck_assert(!sniff_bytes_binary(body, sizeof(body), false));
+    body[SNIFF_BYTES] = 0x01;
+    ck_assert(!sniff_bytes_binary(body, sizeof(body), true)); /* typed: NUL only */
+    ck_assert(sniff_bytes_binary(body, sizeof(body), false));
+    ck_assert(!sniff_bytes_binary((const unsigned char *)"\t\n\v\f\r\x1b[0m", 9, false));
 }
 END_TEST
 
