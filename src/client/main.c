@@ -89,13 +89,40 @@ static int write_all(int fd, const char *p, size_t n)
 
 static int stdout_errno; /* why a flush of stdout failed first; 0: none did */
 
+/* s[0..n) of a head; for a terminal (tty) with C0 and C1 controls but
+ * tab, DEL, invalid UTF-8 and invisible format characters (bidi controls)
+ * as \xNN, so that a header cannot drive or disguise the terminal. */
+static void put_head_text(FILE *out, const char *s, size_t n, bool tty)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (!tty) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    for (size_t i = 0; i < n;) {
+        bool format = false;
+        size_t l = u[i] == '\t' ? 1 : utf8_char_len(u + i, n - i, &format);
+        if (l > 0 && !format) {
+            fwrite(s + i, 1, l, out);
+            i += l;
+            continue;
+        }
+        for (size_t end = i + (l ? l : 1); i < end; i++)
+            fprintf(out, "\\x%02x", u[i]);
+    }
+}
+
 static void print_head(FILE *out, const char *prefix, const struct ps_response *r)
 {
-    fprintf(out, "%sHTTP/1.%d %03d %.*s\n", prefix, r->minor, r->status, (int)r->reason_len,
-            r->reason);
-    for (unsigned i = 0; i < r->nfields; i++)
-        fprintf(out, "%s%.*s: %.*s\n", prefix, (int)r->fields[i].name_len, r->fields[i].name,
-                (int)r->fields[i].value_len, r->fields[i].value);
+    bool tty = isatty(fileno(out)) == 1;
+    fprintf(out, "%sHTTP/1.%d %03d ", prefix, r->minor, r->status);
+    put_head_text(out, r->reason, r->reason_len, tty);
+    fputc('\n', out);
+    for (unsigned i = 0; i < r->nfields; i++) {
+        fprintf(out, "%s%.*s: ", prefix, (int)r->fields[i].name_len, r->fields[i].name);
+        put_head_text(out, r->fields[i].value, r->fields[i].value_len, tty);
+        fputc('\n', out);
+    }
     fprintf(out, "%s\n", prefix[0] ? "<" : "");
     if (fflush(out) != 0 && out == stdout && stdout_errno == 0)
         stdout_errno = errno;

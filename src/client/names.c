@@ -11,12 +11,21 @@
 #include "num.h"
 #define EXT_MAX 16 /* an extension longer than this is not kept when cutting */
 
-/* Length of the valid, printable UTF-8 sequence at s[0..n), or 0. C0 and
- * C1 controls, DEL, overlong forms, surrogates and values above U+10FFFF
- * are refused. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+/* Unicode format characters (general category Cf, and U+180E): they show
+ * nothing, and the bidi controls among them reorder what follows. */
+static bool is_format_char(uint32_t cp)
+{
+    return cp == 0xad || cp == 0x61c || cp == 0x6dd || cp == 0x70f || cp == 0x180e ||
+           (cp >= 0x600 && cp <= 0x605) || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+           (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+           cp == 0x110bd || cp == 0xe0001 || (cp >= 0xe0020 && cp <= 0xe007f);
+}
+
+size_t utf8_char_len(const unsigned char *s, size_t n, bool *format)
 {
     unsigned char c = s[0];
+    *format = false;
     if (c >= 0x20 && c < 0x7f)
         return 1;
     size_t len;
@@ -43,6 +52,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
         (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
         return 0;
+    *format = is_format_char(cp);
     return len;
 }
 
@@ -66,10 +76,11 @@ size_t fname_sanitize(const char *name, size_t n, char *out, size_t outsz)
     size_t o = 0;
     bool only_dots = true;
     for (size_t i = 0; i < n && o + 4 < sizeof(tmp);) {
-        size_t l = utf8_len(s + i, n - i);
-        if (l == 0) {
+        bool format;
+        size_t l = utf8_char_len(s + i, n - i, &format);
+        if (l == 0 || format) { /* a byte, or a whole format character */
             tmp[o++] = '_';
-            i++;
+            i += l ? l : 1;
             only_dots = false;
             continue;
         }

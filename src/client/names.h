@@ -13,9 +13,17 @@
 #define FNAME_BUF      256        /* buffer size for any name below */
 #define FNAME_FALLBACK "download" /* when nothing usable is left */
 
+/* Length of the printable UTF-8 character at s[0..n) (n > 0), or 0 when
+ * s[0] does not start one: C0 and C1 controls, DEL, overlong forms,
+ * surrogates, values above U+10FFFF, cut sequences. *format is set for a
+ * valid but invisible Unicode format character: bidi controls (U+202A to
+ * U+202E, U+2066 to U+2069), zero-width characters, the BOM... */
+size_t utf8_char_len(const unsigned char *s, size_t n, bool *format);
+
 /* Sanitise name[0..n) (any bytes) into out (outsz >= FNAME_BUF): the part
- * after the last '/' or '\\'; control characters, C1 controls and invalid
- * UTF-8 become '_'; surrounding spaces are dropped; leading dots become
+ * after the last '/' or '\\'; each byte of a control character, C1 control
+ * or invalid UTF-8 becomes '_', and so does each format character (as one
+ * '_'); surrounding spaces are dropped; leading dots become
  * '_'; a name of dots only or nothing becomes FNAME_FALLBACK; longer than
  * FNAME_MAX is cut (keeping a short extension). Returns the length. */
 size_t fname_sanitize(const char *name, size_t n, char *out, size_t outsz);

@@ -1316,6 +1316,34 @@ class TestTerminal(ClientCase):
         self.assertNotIn(b"PNG", term)
         self.assertIn(b"sent binary data", err)
 
+    def test_head_escaped_on_a_terminal_only(self):
+        # a C1 CSI (0x9b), invalid UTF-8 and a bidi override (U+202E) in the
+        # reason and a value; a tab and valid UTF-8 are kept
+        raw = b"a\x9b31mb\xe2\x80\xaec\xc3\xa9\td\xff"
+        shown = b"a\\x9b31mb\\xe2\\x80\\xaec\xc3\xa9\td\\xff"
+        data = (b"HTTP/1.1 200 O\x9bK\r\nX-Evil: %s\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: 2\r\n\r\nok" % raw)
+        with RawServer(send_raw(data)) as srv:
+            rc, term, out = self.run_pty([srv.url("/")], stderr_tty=True)
+            self.assertEqual((rc, out), (0, b"ok"))
+            self.assertIn(b"HTTP/1.1 200 O\\x9bK\r\nX-Evil: %s\r\n" % shown, term)
+            rc, term, err = self.run_pty(["-i", srv.url("/")], stdout_tty=True)
+            self.assertEqual(rc, 0, err)
+            self.assertIn(b"X-Evil: %s\r\n" % shown, term)
+            # not a terminal: byte for byte
+            p = self.run_ok([srv.url("/")])
+            self.assertIn(b"HTTP/1.1 200 O\x9bK\nX-Evil: %s\n" % raw, p.stderr)
+            p = self.run_ok(["-i", srv.url("/")])
+            self.assertIn(b"X-Evil: %s\n" % raw, p.stdout)
+        # file names lose their format characters: a U+202E in the name
+        # would show "evil\u202etxt.exe" as "evilexe.txt"
+        cd = "Content-Disposition: attachment; filename*=UTF-8''evil%E2%80%AEtxt.exe\r\n"
+        with RawServer(send_raw(response(PNG, extra=cd))) as srv:
+            self.run_ok([srv.url("/x")])
+        with RawServer(send_raw(response(PNG))) as srv:
+            self.run_ok([srv.url("/a%E2%81%A6b%E2%80%8Bc.bin")])
+        self.assertEqual(self.files(), ["a_b_c.bin", "evil_txt.exe"])
+
     def test_default_on_a_terminal(self):
         with RawServer(send_raw(response(PNG, ctype="image/png"))) as srv:
             rc, term, err = self.run_pty([srv.url("/p.png")], stdout_tty=True)

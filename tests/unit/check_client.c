@@ -344,6 +344,21 @@ static const struct name_case sanitize_cases[] = {
     {"\xed\xa0\x80", 0, "___"},      /* surrogate */
     {"\xe2\x82", 0, "__"},           /* cut sequence */
     {"\xf4\x90\x80\x80", 0, "____"}, /* above U+10FFFF */
+    /* format characters: bidi controls, zero-width, BOM, soft hyphen, tags */
+    {"evil\xe2\x80\xaetxt.exe", 0, "evil_txt.exe"}, /* U+202E RLO */
+    {"a\xe2\x80\xaa\xe2\x80\xac"
+     "b",
+     0, "a__b"}, /* U+202A, U+202C */
+    {"a\xe2\x81\xa6"
+     "b\xe2\x81\xa9"
+     "c",
+     0, "a_b_c"},                              /* U+2066, U+2069 */
+    {"\xe2\x80\x8bzw\xe2\x80\x8f", 0, "_zw_"}, /* U+200B, U+200F */
+    {"\xef\xbb\xbf"
+     "bom\xc2\xad",
+     0, "_bom_"},                                                /* U+FEFF, U+00AD */
+    {"t\xf3\xa0\x80\x81g", 0, "t_g"},                            /* U+E0001 */
+    {"\xe2\x80\x90\xe2\x81\xb0", 0, "\xe2\x80\x90\xe2\x81\xb0"}, /* U+2010, U+2070 kept */
 };
 
 START_TEST(test_fname_sanitize)
