@@ -421,9 +421,13 @@ class AgainstPyserved(unittest.TestCase):
 
     def test_open_loop_rate(self):
         d = run_json(self, ["-c", "4", "-t", "2", "-R", "400", "-d", "1s", self.url()])
-        # 400 scheduled in the second; the last few may still be in flight
-        self.assertGreaterEqual(d["requests"], 360)
-        self.assertLessEqual(d["requests"], 401)
+        # 400 scheduled in the second: each answered, or due and unanswered
+        # at the end (how many of them this server, in Python, answered in
+        # time depends on the machine's load: once 318)
+        due = d["requests"] + d["unanswered"]
+        self.assertGreaterEqual(due, 396)
+        self.assertLessEqual(due, 401)
+        self.assertGreaterEqual(d["requests"], due // 2)
         self.assertEqual(d["errors"]["total"], 0)
         self.check_dist(d["latency_uncorrected_us"])
         self.assertEqual(d["latency_uncorrected_us"]["count"], d["requests"])
