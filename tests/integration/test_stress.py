@@ -766,10 +766,12 @@ class WarmupAndCount(unittest.TestCase):
         # keep-alive connections opened in the warm-up carry the measured
         # load: their connects are in the figures, and said to be the
         # warm-up's (they were left out: "Connect (none)", 0 opened)
+        # (for a time, not -n: 20 requests once all went on one connection,
+        # the other carrying none of the measured load)
         with FakeServer(ok_handler) as srv:
-            args = ["-c", "2", "-t", "1", "--warmup", "200ms", "-d", "2s", "-n", "20", srv.url()]
+            args = ["-c", "2", "-t", "1", "--warmup", "200ms", "-d", "500ms", srv.url()]
             d = run_json(self, args)
-            self.assertEqual(d["requests"], 20)
+            self.assertGreater(d["requests"], 0)
             self.assertEqual(d["connections_opened"], 2)
             self.assertEqual(d["connections_from_warmup"], 2)
             self.assertEqual(d["connect_us"]["count"], 2)
