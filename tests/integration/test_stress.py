@@ -742,9 +742,10 @@ class RequestBudget(unittest.TestCase):
             d = run_json(self, ["-c", "3", "-t", "2", "-R", "200", "-n", "300", srv.url()])
         self.assertEqual(d["requests"], 300)
         self.assertEqual(d["errors"]["total"], 0)
+        # (2.0: room for a loaded machine's late answers, below the 2.25)
         self.assertGreater(d["duration_s"], 1.4)
-        self.assertLess(d["duration_s"], 1.85)
-        self.assertGreater(d["requests_per_s"], 300 / 1.85)
+        self.assertLess(d["duration_s"], 2.0)
+        self.assertGreater(d["requests_per_s"], 300 / 2.0)
 
 
 class WarmupAndCount(unittest.TestCase):
