@@ -604,7 +604,7 @@ int main(int argc, char **argv)
 
     /* started with stdout closed, the connection would take its number
      * and get the body written back into it */
-    if (ps_guard_std_fds() < 0)
+    if (ps_guard_std_fds(PROG) < 0)
         return PSC_EXIT_FAILURE;
     switch (cli_parse(argc, argv, &o, err, sizeof(err))) {
     case CLI_HELP: cli_usage(stdout); return fflush(stdout) == 0 ? PSC_EXIT_OK : PSC_EXIT_WRITE;

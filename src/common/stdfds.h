@@ -7,7 +7,7 @@
  * number: output meant for a closed stdout or stderr would otherwise go to
  * that socket or file. Writes to such a placeholder fail with EBADF, as
  * they would on the closed descriptor. Returns 0, or -errno when /dev/null
- * cannot be opened. */
-int ps_guard_std_fds(void);
+ * cannot be opened, having said so on stderr as prog. */
+int ps_guard_std_fds(const char *prog);
 
 #endif

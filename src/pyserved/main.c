@@ -501,7 +501,7 @@ int main(int argc, char **argv)
 
     /* a listener or a client's connection must not take the number of a
      * closed stderr, where messages go before the journal is reached */
-    if (ps_guard_std_fds() < 0)
+    if (ps_guard_std_fds("pyserved") < 0)
         return EXIT_FAILURE;
     int r = parse_args(argc, argv, &o, &done);
     if (done || r != 0)

@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 
     /* a connection must not take the number of a closed stdout: the
      * report would be sent to the server */
-    if (ps_guard_std_fds() < 0)
+    if (ps_guard_std_fds(prog) < 0)
         return EXIT_RUN_FAILED;
     urlmix_init(&mix);
     memset(&run, 0, sizeof(run));

@@ -412,7 +412,7 @@ static int guarded_child(int mask)
     for (int fd = 0; fd <= 2; fd++)
         if (mask & (1 << fd))
             close(fd);
-    if (ps_guard_std_fds() != 0)
+    if (ps_guard_std_fds("check_common") != 0)
         return 10;
     int s = socket(AF_INET, SOCK_STREAM, 0);
     if (s < 3)
