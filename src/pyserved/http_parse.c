@@ -211,21 +211,26 @@ static enum http_method classify_method(const char *p, size_t n)
 }
 
 /* uri-host [":" port] (RFC 3986 section 3.2.2): the characters of a
- * reg-name, IPv4 address or IP-literal, brackets only around the latter,
- * and a port of digits only (perhaps none). */
+ * reg-name, IPv4 address or IP-literal, brackets only around the latter, a
+ * host that is not empty when a port or brackets are there (RFC 9110
+ * section 4.2.1), and a port of digits only (perhaps none). */
 static bool valid_host(struct ps_slice h)
 {
     const char *p = h.p, *end = h.p + h.n;
     if (skip_class(p, end, C_HOST) != end)
         return false;
-    if (p < end && *p == '[') {
+    if (p == end)
+        return true; /* an empty Host, for a target without an authority */
+    if (*p == '[') {
         const char *close = memchr(p, ']', (size_t)(end - p));
-        if (!close || memchr(p + 1, '[', (size_t)(close - p - 1)))
+        if (!close || close == p + 1 || memchr(p + 1, '[', (size_t)(close - p - 1)))
             return false;
         p = close + 1;
     } else {
         while (p < end && *p != ':' && *p != '[' && *p != ']')
             p++;
+        if (p == h.p)
+            return false; /* a port without a host */
     }
     if (p < end && *p++ != ':')
         return false;
@@ -329,38 +334,50 @@ static int parse_content_length(struct ps_slice v, bool seen, uint64_t *cl)
     return seen ? 0 : -400;
 }
 
-/* Transfer-Encoding: a list whose last coding must be chunked, given once
- * (else the body's length cannot be known: 400, RFC 9112 sections 6.1 and
- * 6.3); chunked is the only coding we understand, any other before it is
- * 501 (RFC 9112 section 6.1). Empty list elements are skipped (RFC 9110
- * section 5.6.1); a list of none is 400. */
-static int check_transfer_encoding(struct ps_slice v)
+/* Transfer-Encoding: its lines make one list (RFC 9110 section 5.3), whose
+ * last coding must be chunked, given once (else the body's length cannot
+ * be known: 400, RFC 9112 sections 6.1 and 6.3); chunked is the only coding
+ * we understand, any other before it is 501 (RFC 9112 section 6.1). Empty
+ * list elements are skipped (RFC 9110 section 5.6.1). */
+struct te_list {
+    bool chunked, last_chunked, unknown;
+};
+
+/* One line's codings into l; -400 for one that is not a token, perhaps
+ * with parameters, or for chunked twice. */
+static int te_add(struct te_list *l, struct ps_slice v)
 {
     const char *p = v.p, *end = v.p + v.n;
-    bool chunked = false, last_chunked = false, unknown = false;
     while (p < end) {
         const char *e = memchr(p, ',', (size_t)(end - p));
         if (!e)
             e = end;
-        struct ps_slice el = {p, (size_t)(e - p)};
-        while (el.n && (el.p[0] == ' ' || el.p[0] == '\t'))
-            el.p++, el.n--;
-        while (el.n && (el.p[el.n - 1] == ' ' || el.p[el.n - 1] == '\t'))
-            el.n--;
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        const char *ne = skip_class(p, e, C_TCHAR), *q = ne;
+        while (q < e && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q < e && (ne == p || *q != ';'))
+            return -400; /* not a coding's name, and parameters after it */
+        if (ne > p) {
+            l->last_chunked = ps_slice_eq_lower((struct ps_slice){p, (size_t)(ne - p)},
+                                                "chunked") && q == e;
+            if (l->last_chunked && l->chunked)
+                return -400; /* chunked twice */
+            l->chunked |= l->last_chunked;
+            l->unknown |= !l->last_chunked;
+        }
         p = e < end ? e + 1 : end;
-        if (!el.n)
-            continue;
-        if (skip_class(el.p, el.p + el.n, C_TCHAR) == el.p)
-            return -400; /* not a coding's name */
-        last_chunked = ps_slice_eq_lower(el, "chunked");
-        if (last_chunked && chunked)
-            return -400; /* chunked twice */
-        chunked |= last_chunked;
-        unknown |= !last_chunked;
     }
-    if (!last_chunked)
+    return 0;
+}
+
+/* The verdict on the whole list. */
+static int te_check(const struct te_list *l)
+{
+    if (!l->last_chunked)
         return -400;
-    return unknown ? -501 : 0;
+    return l->unknown ? -501 : 0;
 }
 
 /* The line end at *pp: CRLF or a bare LF (RFC 9112 section 2.2). Returns 1
@@ -400,6 +417,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
 {
     const char *p = buf, *end = buf + len;
     bool conn_close = false, conn_keep = false, seen_cl = false, seen_te = false;
+    struct te_list te = {false, false, false};
     int r;
 
     memset(req, 0, sizeof(*req));
@@ -548,8 +566,7 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
             if (NAME_IS("if-modified-since"))
                 set_once(req, &req->if_modified_since, HTTP_REP_IF_MODIFIED_SINCE, val);
             else if (NAME_IS("transfer-encoding")) {
-                /* a second line adds to the list: chunked twice, or not last */
-                r = seen_te ? -400 : check_transfer_encoding(val);
+                r = te_add(&te, val);
                 if (r < 0)
                     return r;
                 seen_te = true;
@@ -565,6 +582,8 @@ int http_parse_request(const char *buf, size_t len, const struct http_limits *li
     }
     if ((size_t)(p - buf) > lim->max_head)
         return -431;
+    if (seen_te && (r = te_check(&te)) < 0)
+        return r;
     if (seen_cl && seen_te)
         return -400; /* request smuggling guard (RFC 9112 section 6.3) */
     if (req->version == 11 && !req->has_host_field)

@@ -234,6 +234,11 @@ static const struct ok_case ok_cases[] = {
      .method_name = "POST", .version = 11, .form = HTTP_T_ORIGIN, .target = "/", .path = "/",
      .query = "", .host = "h", .has_host_field = true, .keep_alive = true, .has_body = true,
      .nheaders = 2},
+    {.name = "Transfer-Encoding list with empty elements, and an empty second line",
+     .in = "POST / HTTP/1.1\r\n" H "Transfer-Encoding: , chunked ,\r\nTransfer-Encoding:\r\n\r\n",
+     .method = HTTP_M_POST, .method_name = "POST", .version = 11, .form = HTTP_T_ORIGIN,
+     .target = "/", .path = "/", .query = "", .host = "h", .has_host_field = true,
+     .keep_alive = true, .has_body = true, .nheaders = 3},
     {.name = "NUL-free head followed by binary body",
      LIT("PUT /b HTTP/1.1\r\n" H "Content-Length: 3\r\n\r\n\0\r\n"), .bodylen = 3,
      .method = HTTP_M_PUT, .method_name = "PUT", .version = 11, .form = HTTP_T_ORIGIN,
@@ -677,6 +682,19 @@ static const struct err_case err_cases[] = {
       400),
     E("Transfer-Encoding not a token", "POST / HTTP/1.1\r\n" H "Transfer-Encoding: (x), chunked\r\n\r\n",
       400),
+    E("Transfer-Encoding a token and more", "POST / HTTP/1.1\r\n" H
+      "Transfer-Encoding: g@zip, chunked\r\n\r\n", 400),
+    E("Transfer-Encoding two words", "POST / HTTP/1.1\r\n" H "Transfer-Encoding: x y, chunked\r\n\r\n",
+      400),
+    E("Transfer-Encoding a parameter", "POST / HTTP/1.1\r\n" H
+      "Transfer-Encoding: gzip;q=1, chunked\r\n\r\n", 501),
+    E("Transfer-Encoding chunked with a parameter", "POST / HTTP/1.1\r\n" H
+      "Transfer-Encoding: chunked;x=1\r\n\r\n", 400),
+    E("Transfer-Encoding one list over two lines", "POST / HTTP/1.1\r\n" H
+      "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
+    E("Host port without a host", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
+    E("Host empty IP literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400),
+    E("Host absolute-form port without a host", "GET http://:80/ HTTP/1.1\r\n" H "\r\n", 400),
     /* Host: uri-host [":" port] */
     E("Host port not digits", "GET / HTTP/1.1\r\nHost: x:abc\r\n\r\n", 400),
     E("Host two colons", "GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n", 400),
