@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +572,18 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
     return 0;
 }
 
+/* How long a pipe or terminal given as the file may keep us waiting. */
+#define CONF_PIPE_WAIT_MS 5000
+
+static bool readable_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r;
+    while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+        ;
+    return r > 0;
+}
+
 int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
 {
     /* O_NONBLOCK: opening a FIFO would wait for a writer */
@@ -583,10 +596,18 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
         close(fd);
         return fail(err, errsz, -e, "%s: %s", path, strerror(e));
     }
-    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) { /* /dev/null is fine */
+    /* /dev/null is fine; so is a pipe (-c <(...), or /dev/stdin), read
+     * while its writer keeps it coming */
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
         close(fd);
         return fail(err, errsz, -EINVAL, "%s: not a regular file (%s)", path,
-                    S_ISDIR(st.st_mode) ? "a directory" : "a FIFO, socket or block device");
+                    S_ISDIR(st.st_mode) ? "a directory" : "a socket or block device");
+    }
+    /* before a writer comes, a read of a FIFO says end of file */
+    if (S_ISFIFO(st.st_mode) && !readable_within(fd, CONF_PIPE_WAIT_MS)) {
+        close(fd);
+        return fail(err, errsz, -ETIMEDOUT, "%s: a FIFO with no writer for %d s", path,
+                    CONF_PIPE_WAIT_MS / 1000);
     }
 
     char *buf = malloc(CONF_MAX_FILE_SIZE + 1);
@@ -599,6 +620,14 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
         ssize_t n = read(fd, buf + len, CONF_MAX_FILE_SIZE + 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == EAGAIN && readable_within(fd, CONF_PIPE_WAIT_MS))
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            free(buf);
+            close(fd);
+            return fail(err, errsz, -ETIMEDOUT, "%s: no more data for %d s", path,
+                        CONF_PIPE_WAIT_MS / 1000);
+        }
         if (n < 0) {
             int e = errno;
             free(buf);

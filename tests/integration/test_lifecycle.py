@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -210,16 +211,32 @@ class CheckConfigTest(TempDirCase):
 
     def test_config_not_a_regular_file(self):
         # A FIFO with no writer must not hang the start (or a reload) in
-        # open(2); a directory is named as such.
+        # open(2) or read(2); a directory is named as such.
         fifo = os.path.join(self.tmp, "fifo.conf")
         os.mkfifo(fifo)
-        for path, what in ((fifo, "a FIFO, socket or block device"), (self.tmp, "a directory")):
-            with self.subTest(what=what):
-                p = h.run_pyserved(["-c", path, "--check-config"])
+        for path, why in ((fifo, "a FIFO with no writer for 5 s"),
+                          (self.tmp, "not a regular file (a directory)")):
+            with self.subTest(why=why):
+                p = h.run_pyserved(["-c", path, "--check-config"], timeout=30.0)
                 self.assertEqual(p.returncode, 1, p.stderr)
-                self.assertIn("%s: not a regular file (%s)" % (path, what), p.stderr)
+                self.assertIn("%s: %s" % (path, why), p.stderr)
         p = h.run_pyserved(["-c", "/dev/null", "--check-config", "-r", self.root])
         self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_config_from_a_pipe(self):
+        # -c /dev/stdin (a here-document, or a pipe) and -c <(...): read to
+        # its end
+        argv = [h.pyserved_path(), "-c", "/dev/stdin", "--check-config"]
+        p = subprocess.run(argv, input="root = %s\nthreads = 1\n" % self.root, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                           env=h.child_env_clean())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("configuration /dev/stdin is valid", p.stderr)
+        p = subprocess.run(argv, input="root = %s\nthreads = x\n" % self.root, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                           env=h.child_env_clean())
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("/dev/stdin:2: threads:", p.stderr)
 
 
 class StartupTest(unittest.TestCase):
