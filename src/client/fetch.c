@@ -10,6 +10,7 @@
 
 #include "exitcode.h"
 #include "net.h"
+#include "num.h"
 
 void fetch_init(struct fetch *f, int fd, uint64_t timeout_ms, bool verbose, const char *where)
 {
@@ -106,7 +107,7 @@ static void describe_bad_head(struct fetch *f, bool head_request, char *err, siz
         snprintf(err, errsz,
                  "malformed response from %s: %s Content-Length in header line %u: "
                  "\"%s\"",
-                 f->where, ps_resp_content_length(v, vl, &cl) == -EINVAL ? "bad" : "conflicting",
+                 f->where, ps_parse_content_length(v, vl, &cl) == -EINVAL ? "bad" : "conflicting",
                  line, shown);
     else if (line > 1 && field_value(h + start, ll, "transfer-encoding", &vl))
         snprintf(err, errsz,

@@ -98,3 +98,29 @@ int ps_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out)
     *out = v * mul;
     return 0;
 }
+
+int ps_parse_content_length(const char *v, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+    bool differ = false;
+    /* each element: OWS digits OWS, then ',' or the end */
+    for (unsigned k = 0; i <= n; k++) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t'))
+            i++;
+        size_t s = i;
+        while (i < n && v[i] >= '0' && v[i] <= '9')
+            i++;
+        uint64_t x;
+        if (ps_parse_u64n(v + s, i - s, (uint64_t)1 << 62, &x) < 0)
+            return -EINVAL;
+        differ |= k > 0 && x != *out;
+        *out = x;
+        while (i < n && (v[i] == ' ' || v[i] == '\t'))
+            i++;
+        if (i == n)
+            return differ ? -EDOM : 0;
+        if (v[i++] != ',')
+            return -EINVAL;
+    }
+    return -EINVAL;
+}

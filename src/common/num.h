@@ -21,6 +21,13 @@ int ps_parse_size(const char *s, uint64_t max, uint64_t *out);
  * no unit means seconds ("10" == "10s"). Returns 0, -EINVAL, -ERANGE. */
 int ps_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out);
 
+/* A Content-Length value v[0..n), of a request or a response: a decimal
+ * number, or a comma-separated list of the same number ("5, 5", read as
+ * one: RFC 9110 section 8.6).
+ * Returns 0 with *out set, -EINVAL (not such a list, or a number over
+ * 2^62) or -EDOM (a list of differing numbers). */
+int ps_parse_content_length(const char *v, size_t n, uint64_t *out);
+
 /* Value of a hexadecimal digit of either case, or -1. */
 static inline int ps_hex_digit(int c)
 {

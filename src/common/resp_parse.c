@@ -46,32 +46,6 @@ static bool list_has(const char *v, size_t n, const char *token)
     return false;
 }
 
-int ps_resp_content_length(const char *v, size_t n, uint64_t *out)
-{
-    size_t i = 0;
-    bool differ = false;
-    /* each element: OWS digits OWS, then ',' or the end */
-    for (unsigned k = 0; i <= n; k++) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t'))
-            i++;
-        size_t s = i;
-        while (i < n && v[i] >= '0' && v[i] <= '9')
-            i++;
-        uint64_t x;
-        if (ps_parse_u64n(v + s, i - s, (uint64_t)1 << 62, &x) < 0)
-            return -EINVAL;
-        differ |= k > 0 && x != *out;
-        *out = x;
-        while (i < n && (v[i] == ' ' || v[i] == '\t'))
-            i++;
-        if (i == n)
-            return differ ? -EDOM : 0;
-        if (v[i++] != ',')
-            return -EINVAL;
-    }
-    return -EINVAL;
-}
-
 /* End of the line starting at p (CRLF or bare LF): returns a pointer past
  * it and the content length in *len, or NULL when incomplete. */
 static const char *line_end(const char *p, const char *end, size_t *len, bool *bad)
@@ -152,7 +126,7 @@ int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_resp
         f->value_len = (size_t)(ve - v);
         if (eq_ci(p, k, "content-length")) {
             uint64_t cl;
-            if (ps_resp_content_length(v, f->value_len, &cl) < 0 ||
+            if (ps_parse_content_length(v, f->value_len, &cl) < 0 ||
                 (has_cl && cl != r->content_length))
                 return -EBADMSG;
             r->content_length = cl;

@@ -38,16 +38,10 @@ struct ps_response {
  * head_request: the request was HEAD (no body whatever the fields say).
  * Returns the head's length (> 0), 0 when more bytes are needed, or
  * -EBADMSG (malformed: bad status line, bad field, conflicting or bad
- * Content-Length (ps_resp_content_length says which), a transfer coding
+ * Content-Length (ps_parse_content_length says which), a transfer coding
  * other than chunked, except on a response to HEAD or a 304, which have no
  * body) or -E2BIG (more fields than max_fields). */
 int ps_resp_parse(const char *buf, size_t len, bool head_request, struct ps_response *r);
-
-/* A Content-Length value v[0..n): a decimal number, or a comma-separated
- * list of the same number ("5, 5", read as one: RFC 9110 section 8.6).
- * Returns 0 with *out set, -EINVAL (not such a list, or a number over
- * 2^62) or -EDOM (a list of differing numbers). */
-int ps_resp_content_length(const char *v, size_t n, uint64_t *out);
 
 /* The first field called name (case-insensitive), or NULL. */
 const struct ps_field *ps_resp_field(const struct ps_response *r, const char *name);

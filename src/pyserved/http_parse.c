@@ -311,27 +311,11 @@ static void scan_connection(struct ps_slice v, bool *close, bool *keep)
 /* Content-Length: digits, or a list of identical values (RFC 9110 8.6). */
 static int parse_content_length(struct ps_slice v, bool seen, uint64_t *cl)
 {
-    size_t i = 0;
-    while (i < v.n) {
-        size_t s = i;
-        while (i < v.n && v.p[i] != ',')
-            i++;
-        size_t e = i;
-        while (s < e && (v.p[s] == ' ' || v.p[s] == '\t'))
-            s++;
-        while (e > s && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
-            e--;
-        uint64_t x;
-        if (ps_parse_u64n(v.p + s, e - s, (uint64_t)1 << 62, &x) < 0)
-            return -400;
-        if (seen && x != *cl)
-            return -400;
-        *cl = x;
-        seen = true;
-        if (i < v.n)
-            i++; /* the comma */
-    }
-    return seen ? 0 : -400;
+    uint64_t x;
+    if (ps_parse_content_length(v.p, v.n, &x) < 0 || (seen && x != *cl))
+        return -400; /* not a number, or lines that differ */
+    *cl = x;
+    return 0;
 }
 
 /* Transfer-Encoding: its lines make one list (RFC 9110 section 5.3), whose

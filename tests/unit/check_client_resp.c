@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "num.h"
 #include "resp_parse.h"
 #include "check_run.h"
 
@@ -225,16 +226,16 @@ END_TEST
 START_TEST(test_content_length_values)
 {
     uint64_t v = 0;
-    ck_assert_int_eq(ps_resp_content_length("12", 2, &v), 0);
+    ck_assert_int_eq(ps_parse_content_length("12", 2, &v), 0);
     ck_assert_uint_eq(v, 12);
-    ck_assert_int_eq(ps_resp_content_length("7 , 7,7", 7, &v), 0);
+    ck_assert_int_eq(ps_parse_content_length("7 , 7,7", 7, &v), 0);
     ck_assert_uint_eq(v, 7);
-    ck_assert_int_eq(ps_resp_content_length("7, 8", 4, &v), -EDOM);
-    ck_assert_int_eq(ps_resp_content_length("7, x", 4, &v), -EINVAL);
-    ck_assert_int_eq(ps_resp_content_length("", 0, &v), -EINVAL);
-    ck_assert_int_eq(ps_resp_content_length("1,", 2, &v), -EINVAL);
-    ck_assert_int_eq(ps_resp_content_length("4611686018427387905", 19, &v), -EINVAL);
-    ck_assert_int_eq(ps_resp_content_length("12", 1, &v), 0); /* the length is respected */
+    ck_assert_int_eq(ps_parse_content_length("7, 8", 4, &v), -EDOM);
+    ck_assert_int_eq(ps_parse_content_length("7, x", 4, &v), -EINVAL);
+    ck_assert_int_eq(ps_parse_content_length("", 0, &v), -EINVAL);
+    ck_assert_int_eq(ps_parse_content_length("1,", 2, &v), -EINVAL);
+    ck_assert_int_eq(ps_parse_content_length("4611686018427387905", 19, &v), -EINVAL);
+    ck_assert_int_eq(ps_parse_content_length("12", 1, &v), 0); /* the length is respected */
     ck_assert_uint_eq(v, 1);
 }
 END_TEST
