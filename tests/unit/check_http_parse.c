@@ -619,6 +619,16 @@ static const struct err_case err_cases[] = {
     E("1.1 absolute-form without Host", "GET http://h/ HTTP/1.1\r\n\r\n", 400),
     E("1.1 two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
     E("1.1 two identical Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400),
+    /* Host: uri-host [":" port] */
+    E("Host port without a host", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
+    E("Host empty IP literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400),
+    E("Host absolute-form port without a host", "GET http://:80/ HTTP/1.1\r\n" H "\r\n", 400),
+    E("Host port not digits", "GET / HTTP/1.1\r\nHost: x:abc\r\n\r\n", 400),
+    E("Host two colons", "GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n", 400),
+    E("Host IP literal not closed", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
+    E("Host bracket in a name", "GET / HTTP/1.1\r\nHost: a]b\r\n\r\n", 400),
+    E("Host text after an IP literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400),
+    E("Host absolute-form port not digits", "GET http://x:abc/ HTTP/1.1\r\n" H "\r\n", 400),
     /* the authority of an absolute-form target is held to the Host rules */
     E("absolute-form authority with a quote", "GET http://a\"b/ HTTP/1.1\r\n" H "\r\n", 400),
     E("absolute-form authority with a brace", "GET http://a{b}/ HTTP/1.1\r\n" H "\r\n", 400),
@@ -652,6 +662,10 @@ static const struct err_case err_cases[] = {
       "POST / HTTP/1.1\r\n" H "Content-Length: 18446744073709551616\r\n\r\n", 400),
     E("two differing Content-Length",
       "POST / HTTP/1.1\r\n" H "Content-Length: 5\r\nContent-Length: 6\r\n\r\n", 400),
+    E("Content-Length list ending in a comma", "POST / HTTP/1.1\r\n" H "Content-Length: 5,\r\n\r\n",
+      400),
+    E("Content-Length empty on a second line",
+      "POST / HTTP/1.1\r\n" H "Content-Length: 5\r\nContent-Length:\r\n\r\n", 400),
     E("differing Content-Length list", "POST / HTTP/1.1\r\n" H "Content-Length: 5, 6\r\n\r\n",
       400),
     E("Content-Length and Transfer-Encoding",
@@ -692,16 +706,6 @@ static const struct err_case err_cases[] = {
       "Transfer-Encoding: chunked;x=1\r\n\r\n", 400),
     E("Transfer-Encoding one list over two lines", "POST / HTTP/1.1\r\n" H
       "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
-    E("Host port without a host", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
-    E("Host empty IP literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400),
-    E("Host absolute-form port without a host", "GET http://:80/ HTTP/1.1\r\n" H "\r\n", 400),
-    /* Host: uri-host [":" port] */
-    E("Host port not digits", "GET / HTTP/1.1\r\nHost: x:abc\r\n\r\n", 400),
-    E("Host two colons", "GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n", 400),
-    E("Host IP literal not closed", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
-    E("Host bracket in a name", "GET / HTTP/1.1\r\nHost: a]b\r\n\r\n", 400),
-    E("Host text after an IP literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400),
-    E("Host absolute-form port not digits", "GET http://x:abc/ HTTP/1.1\r\n" H "\r\n", 400),
 };
 
 START_TEST(test_err)
