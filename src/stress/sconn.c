@@ -279,9 +279,14 @@ void sconn_fill(struct sconn *c, uint64_t now)
         room = t->left;
     uint64_t n = room;
     if (open_loop(t)) {
-        n = sched_sendable(&t->sched, c->gidx, c->k, now - c->shift_ns, room);
-        if (n < room)
-            stress_timer_set(c, due_ns(c, c->k + n));
+        /* The schedule ends with the run: the events of the turn in which
+         * the end passes are still handled, and a request due after the end
+         * that went out then would count as due and unanswered. */
+        uint64_t upto = now < run->end_ns ? now : run->end_ns - 1;
+        n = sched_sendable(&t->sched, c->gidx, c->k, upto - c->shift_ns, room);
+        uint64_t next = due_ns(c, c->k + n); /* after upto when n < room */
+        if (n < room && next < run->end_ns)
+            stress_timer_set(c, next);
         else
             stress_timer_remove(c);
     }

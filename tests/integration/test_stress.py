@@ -426,7 +426,7 @@ class AgainstPyserved(unittest.TestCase):
         # time depends on the machine's load: once 318)
         due = d["requests"] + d["unanswered"]
         self.assertGreaterEqual(due, 396)
-        self.assertLessEqual(due, 401)
+        self.assertLessEqual(due, 400)
         self.assertGreaterEqual(d["requests"], due // 2)
         self.assertEqual(d["errors"]["total"], 0)
         self.check_dist(d["latency_uncorrected_us"])
@@ -434,6 +434,17 @@ class AgainstPyserved(unittest.TestCase):
         # corrected latency counts from the scheduled time: never less
         self.assertGreaterEqual(d["latency_us"]["percentiles"]["50"],
                                 d["latency_uncorrected_us"]["percentiles"]["50"] * 0.99)
+
+    def test_open_loop_schedule_ends_with_the_run(self):
+        # Requests due after the end are neither sent nor counted, even from
+        # the events handled in the loop turn in which the end passes (many
+        # busy connections on one thread make such a turn likely): at most
+        # rate x duration are due, in every run
+        for _ in range(5):
+            d = run_json(self, ["-c", "50", "-t", "1", "-R", "20000", "-d", "200ms",
+                                self.url()])
+            self.assertLessEqual(d["requests"] + d["unanswered"], 4000)
+            self.assertEqual(d["errors"]["total"], 0)
 
     def test_warmup(self):
         d = run_json(self, ["-c", "2", "--warmup", "300ms", "-d", "500ms", self.url()])
