@@ -77,9 +77,17 @@ int ps_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out)
 {
     const char *unit;
     size_t n = split_unit(s, &unit);
-    uint64_t v, mul;
+    const char *frac = unit; /* the digits after a '.', if any */
+    size_t nfrac = 0;
+    uint64_t v, f = 0, mul;
     int r;
 
+    if (unit[0] == '.') {
+        frac = unit + 1;
+        nfrac = split_unit(frac, &unit);
+        if (nfrac == 0 || nfrac > 9)
+            return -EINVAL; /* "1." and ".5" are not numbers; 1 ns is the end */
+    }
     if (unit[0] == '\0' || strcmp(unit, "s") == 0)
         mul = 1000;
     else if (strcmp(unit, "ms") == 0)
@@ -93,9 +101,18 @@ int ps_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out)
     r = ps_parse_u64n(s, n, UINT64_MAX, &v);
     if (r < 0)
         return r;
-    if (v > UINT64_MAX / mul || v * mul > max_ms)
+    if (nfrac > 0) {
+        uint64_t scale = 1;
+        for (size_t i = 0; i < nfrac; i++)
+            scale *= 10;
+        ps_parse_u64n(frac, nfrac, UINT64_MAX, &f); /* digits, below 10^9 */
+        /* f / scale of a unit in ms, rounded up: a timeout never ends
+         * early. f * mul < 10^9 * 3.6e6 fits. */
+        f = (f * mul + scale - 1) / scale;
+    }
+    if (v > (UINT64_MAX - f) / mul || v * mul + f > max_ms)
         return -ERANGE;
-    *out = v * mul;
+    *out = v * mul + f;
     return 0;
 }
 

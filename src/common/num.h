@@ -17,8 +17,10 @@ int ps_parse_u64(const char *s, uint64_t max, uint64_t *out);
  * case-insensitive), e.g. "8192", "8k", "1M". Returns 0, -EINVAL, -ERANGE. */
 int ps_parse_size(const char *s, uint64_t max, uint64_t *out);
 
-/* A duration in milliseconds: digits with an optional unit ms, s, m or h;
- * no unit means seconds ("10" == "10s"). Returns 0, -EINVAL, -ERANGE. */
+/* A duration in milliseconds: a decimal number, whole ("10") or with up to
+ * nine digits after a point ("1.5", "0.25"), with an optional unit ms, s, m
+ * or h; no unit means seconds ("10" == "10s"). A fraction of a millisecond
+ * rounds up ("0.0001" is 1 ms). Returns 0, -EINVAL, -ERANGE. */
 int ps_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out);
 
 /* A Content-Length value v[0..n), of a request or a response: a decimal

@@ -1189,7 +1189,7 @@ class TestNetworkErrors(ClientCase):
                       b"\r\nfirst")
             srv.stop.wait(30)
         with RawServer(stall) as srv:
-            p = self.run_fail(["--timeout", "300ms", srv.url("/")], 28,
+            p = self.run_fail(["--timeout", "0.3", srv.url("/")], 28,
                               r"timed out after 300 ms waiting for the body")
         self.assertEqual(p.stdout, b"first")
 
