@@ -636,7 +636,9 @@ class ShutdownTest(unittest.TestCase):
             self.assertEqual(srv.wait_exit(10.0), 0, srv.stderr_text())
 
     def test_sigterm_with_idle_connections_is_quick(self):
-        with h.Server(config={"threads": 2, "shutdown_timeout": "10s"}) as srv:
+        # Idle connections do not hold the exit until shutdown_timeout (30 s):
+        # the bound leaves room for an exit under memcheck on a busy machine
+        with h.Server(config={"threads": 2, "shutdown_timeout": "30s"}) as srv:
             srv.write_file("hello.txt", HELLO)
             conns = [srv.connect() for _ in range(3)]
             for c in conns:
@@ -647,8 +649,8 @@ class ShutdownTest(unittest.TestCase):
             self.addCleanup(silent.close)
             t0 = time.monotonic()
             srv.send_signal(signal.SIGTERM)
-            self.assertEqual(srv.wait_exit(5.0), 0, srv.stderr_text())
-            self.assertLess(time.monotonic() - t0, 3.0)
+            self.assertEqual(srv.wait_exit(15.0), 0, srv.stderr_text())
+            self.assertLess(time.monotonic() - t0, 10.0)
             self.assertIn("STOPPING=1", "\n".join(srv.notifications()).split("\n"))
             for i, c in enumerate(conns + [silent]):
                 with self.subTest(conn=i):
@@ -656,7 +658,7 @@ class ShutdownTest(unittest.TestCase):
 
     def test_sigint_exits_0(self):
         with h.Server(config={"threads": 1}) as srv:
-            self.assertEqual(srv.stop(sig=signal.SIGINT, timeout=5.0), 0, srv.stderr_text())
+            self.assertEqual(srv.stop(sig=signal.SIGINT, timeout=15.0), 0, srv.stderr_text())
 
 
 class SecurityDefaultsTest(unittest.TestCase):
