@@ -114,7 +114,8 @@ static const struct cli_err_case cli_err_cases[] = {
     {ARGS("-H", "Content-Length: 5", "http://h/"), "no request body"},
     {ARGS("-H", "transfer-encoding: chunked", "http://h/"), "no request body"},
     {ARGS("--timeout", "0", "http://h/"), "bad timeout \"0\""},
-    {ARGS("--timeout", "1.5", "http://h/"), "bad timeout"},
+    {ARGS("--timeout", "1.", "http://h/"), "bad timeout"},
+    {ARGS("--timeout", "0.0000", "http://h/"), "bad timeout"}, /* zero, with a fraction */
     {ARGS("--timeout", "25h", "http://h/"), "bad timeout"},
     {ARGS("--timeout", "-3", "http://h/"), "bad timeout"},
     {ARGS("-r", "9-1", "http://h/"), "bad range \"9-1\""},
@@ -214,6 +215,8 @@ START_TEST(test_cli_options)
     ck_assert(opts.head && opts.include && opts.quiet && opts.follow && opts.fail);
     ck_assert_int_eq(opts.family, AF_INET6);
     ck_assert_uint_eq(opts.timeout_ms, 2000);
+    ck_assert_int_eq(parse(ARGS("--timeout", "0.25", "http://h/")), CLI_RUN);
+    ck_assert_uint_eq(opts.timeout_ms, 250);
 
     ck_assert_int_eq(parse(ARGS("http://h/", "-o", "out.bin")), CLI_RUN); /* options after */
     ck_assert_int_eq(opts.out, CLI_OUT_FILE);
