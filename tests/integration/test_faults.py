@@ -1000,8 +1000,15 @@ class SlowlorisTest(FaultCase):
             note("slowloris: normal request %.1f ms median before; under attack median %.1f ms, "
                  "max %.1f ms" % (1000 * statistics.median(base),
                                   1000 * statistics.median(under), 1000 * max(under)))
-            self.assertLess(max(under) - statistics.median(base), 0.100,
-                            "a normal request was delayed by more than 100 ms")
+            # One wait in a hundred may be the machine's (the tests run side
+            # by side): a worker that the trickle holds up delays every
+            # request made meanwhile, round after round, not one of them.
+            spared = len(under) // 100
+            worst = sorted(under)[-1 - spared]
+            self.assertLess(worst - statistics.median(base), 0.100,
+                            "%d of %d normal requests were delayed by more than 100 ms"
+                            % (sum(w - statistics.median(base) >= 0.100 for w in under),
+                               len(under)))
             tool = memory_instrumented(srv.pid)
             if tool:
                 note("slowloris: RSS bound not applied under %s (shadow memory)" % tool)
