@@ -80,7 +80,7 @@ socket_count = h.socket_count
 
 
 def cpu_seconds(pid):
-    """User plus system CPU time the process has used."""
+    """User plus system CPU time the process has used (all its threads)."""
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -682,13 +682,6 @@ class FdExhaustionTest(FaultCase):
 
 
 # --- the document root disappears -----------------------------------------------------
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, all its threads, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def take_fd(pid, fd):
