@@ -555,7 +555,10 @@ class Timeouts(unittest.TestCase):
         self.assertEqual(corr["count"], d["requests"] + d["unanswered"])
         self.assertGreaterEqual(corr["percentiles"]["75"], 300000, corr)
         self.assertGreaterEqual(corr["max"], 900000, corr)
-        self.assertLess(d["latency_uncorrected_us"]["max"], 100000)  # the answered ones
+        # the answered ones only: an unanswered one there would be near 1 s
+        # (sent at 1 s, the end at 2 s); 0.5 s leaves the Python server
+        # room for a stall of the machine
+        self.assertLess(d["latency_uncorrected_us"]["max"], 500000)
         self.assertEqual(d["errors"]["total"], 0)
 
     def test_closed_loop_hides_stall(self):
