@@ -524,7 +524,6 @@ int conf_split_setting(char *s, char **key, char **value, char *joined, size_t j
     return 0;
 }
 
-
 int conf_parse(struct conf *c, const char *text, size_t len, const char *name, char *err,
                size_t errsz)
 {
