@@ -169,18 +169,40 @@ const struct ps_field *ps_resp_field(const struct ps_response *r, const char *na
 
 enum {
     CH_SIZE = 0, /* hex digits */
-    CH_EXT,      /* chunk-ext up to LF */
+    CH_SIZE_WS,  /* whitespace after them, before ';' or the line end */
+    CH_EXT,      /* chunk-ext up to the line end */
+    CH_SIZE_LF,  /* CR of the chunk-size line seen */
     CH_DATA,
     CH_DATA_CR,  /* CRLF after data */
     CH_DATA_LF,
     CH_TRAILER_START, /* start of a trailer line, or the final empty line */
-    CH_TRAILER,       /* inside a trailer line */
+    CH_TRAILER_NAME,  /* a trailer field's name, up to its colon */
+    CH_TRAILER_VALUE, /* its value, up to the line end */
+    CH_TRAILER_LF,    /* CR of a trailer line seen */
     CH_LAST_LF,       /* CR of the final line seen */
     CH_DONE,
 };
 
 #define CHUNK_LINE_MAX 4096
 
+/* A byte that may stand in a chunk extension or a trailer field's value:
+ * visible, space, tab or obs-text. */
+static bool field_byte(unsigned char ch)
+{
+    return ch >= ' ' ? ch != 0x7f : ch == '\t';
+}
+
+/* The chunk-size line ended (at its LF): on to the data, or to the trailer
+ * section after the last chunk. */
+static void chunk_size_done(struct ps_chunked *c)
+{
+    c->line_len = 0;
+    c->state = c->remaining ? CH_DATA : CH_TRAILER_START;
+}
+
+/* chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk =
+ * 1*"0" [ chunk-ext ] CRLF; then trailer field lines and CRLF (RFC 9112
+ * section 7.1). A bare LF is taken for CRLF; a bare CR is not. */
 ssize_t ps_chunked_step(struct ps_chunked *c, const char *in, size_t n, const char **data,
                         size_t *dlen, bool *done)
 {
@@ -190,6 +212,8 @@ ssize_t ps_chunked_step(struct ps_chunked *c, const char *in, size_t n, const ch
     *done = c->state == CH_DONE;
     while (i < n && c->state != CH_DONE) {
         unsigned char ch = (unsigned char)in[i];
+        if (c->state != CH_DATA && ++c->line_len > CHUNK_LINE_MAX)
+            return -EBADMSG;
         switch (c->state) {
         case CH_SIZE: {
             int d = (ch >= '0' && ch <= '9')   ? ch - '0'
@@ -197,26 +221,38 @@ ssize_t ps_chunked_step(struct ps_chunked *c, const char *in, size_t n, const ch
                     : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10
                                                : -1;
             if (d >= 0) {
-                if (c->line_len >= 15) /* 60 bits of size is plenty */
+                if (c->remaining >> 56) /* 60 bits of size is plenty */
                     return -EBADMSG;
                 c->remaining = c->remaining << 4 | (uint64_t)d;
-                c->line_len++;
-                i++;
                 break;
             }
-            if (c->line_len == 0)
+            if (c->line_len == 1) /* no digit */
                 return -EBADMSG;
-            c->state = CH_EXT; /* ';', whitespace, CR or LF */
-            break;
+            c->state = CH_SIZE_WS; /* and this byte is the first after the digits */
         }
+            /* fall through */
+        case CH_SIZE_WS:
+            if (ch == ';')
+                c->state = CH_EXT;
+            else if (ch == '\r')
+                c->state = CH_SIZE_LF;
+            else if (ch == '\n')
+                chunk_size_done(c);
+            else if (ch != ' ' && ch != '\t')
+                return -EBADMSG; /* "0x10" is not a size of 0 */
+            break;
         case CH_EXT:
-            if (ch == '\n') {
-                c->line_len = 0;
-                c->state = c->remaining ? CH_DATA : CH_TRAILER_START;
-            } else if (++c->line_len > CHUNK_LINE_MAX || (ch < ' ' && ch != '\t' && ch != '\r')) {
+            if (ch == '\r')
+                c->state = CH_SIZE_LF;
+            else if (ch == '\n')
+                chunk_size_done(c);
+            else if (!field_byte(ch))
                 return -EBADMSG;
-            }
-            i++;
+            break;
+        case CH_SIZE_LF:
+            if (ch != '\n')
+                return -EBADMSG;
+            chunk_size_done(c);
             break;
         case CH_DATA: {
             size_t take = n - i;
@@ -232,46 +268,57 @@ ssize_t ps_chunked_step(struct ps_chunked *c, const char *in, size_t n, const ch
         case CH_DATA_CR:
             if (ch == '\r') {
                 c->state = CH_DATA_LF;
-                i++;
                 break;
             }
             c->state = CH_DATA_LF; /* a bare LF is tolerated */
-            break;
+            continue;
         case CH_DATA_LF:
             if (ch != '\n')
                 return -EBADMSG;
             c->state = CH_SIZE;
             c->remaining = 0;
             c->line_len = 0;
-            i++;
             break;
         case CH_TRAILER_START:
-            if (ch == '\r') {
+            if (ch == '\r')
                 c->state = CH_LAST_LF;
-            } else if (ch == '\n') {
+            else if (ch == '\n')
                 c->state = CH_DONE;
-            } else {
-                c->state = CH_TRAILER;
-                c->line_len = 1;
-            }
-            i++;
+            else if (is_tchar(ch))
+                c->state = CH_TRAILER_NAME;
+            else
+                return -EBADMSG; /* no name, or a folded line */
             break;
-        case CH_TRAILER:
-            if (ch == '\n')
-                c->state = CH_TRAILER_START;
-            else if (++c->line_len > CHUNK_LINE_MAX)
+        case CH_TRAILER_NAME:
+            if (ch == ':')
+                c->state = CH_TRAILER_VALUE;
+            else if (!is_tchar(ch))
                 return -EBADMSG;
-            i++;
+            break;
+        case CH_TRAILER_VALUE:
+            if (ch == '\r')
+                c->state = CH_TRAILER_LF;
+            else if (ch == '\n')
+                c->state = CH_TRAILER_START;
+            else if (!field_byte(ch))
+                return -EBADMSG;
+            break;
+        case CH_TRAILER_LF:
+            if (ch != '\n')
+                return -EBADMSG;
+            c->state = CH_TRAILER_START;
             break;
         case CH_LAST_LF:
             if (ch != '\n')
                 return -EBADMSG;
             c->state = CH_DONE;
-            i++;
             break;
         default:
             return -EBADMSG;
         }
+        if (c->state == CH_TRAILER_START && ch == '\n')
+            c->line_len = 0;
+        i++;
     }
     *done = c->state == CH_DONE;
     return (ssize_t)i;

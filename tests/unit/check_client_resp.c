@@ -304,7 +304,24 @@ static const struct chunk_case chunk_cases[] = {
     {"\r\n", -EBADMSG, "", 0},
     {";ext\r\n", -EBADMSG, "", 0},
     {"5\r\nhelloX\r\n0\r\n\r\n", -EBADMSG, "hello", 0},
-    {"0000000000000001\r\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    /* leading zeros do not count toward the 60-bit limit; 16 digits that
+     * all count do */
+    {"0000000000000001\r\nx\r\n0\r\n\r\n", 1, "x", 0},
+    {"1000000000000000\r\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    /* after the digits: whitespace, ';', CR or LF, nothing else */
+    {"1 \t;e\r\nx\r\n0 \r\n\r\n", 1, "x", 0},
+    {"5\r\nhello\r\n0x10\r\n0123456789abcdef\r\n0\r\n\r\n", -EBADMSG, "hello", 0},
+    {"1g\r\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    {"1 2\r\nxx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    {"1\rX\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    {"1;e\rX\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    /* trailer lines are field lines: a name, a colon, a value */
+    {"0\r\nX-T:\r\n\r\n", 1, "", 0},
+    {"0\r\nno colon\r\n\r\n", -EBADMSG, "", 0},
+    {"0\r\n: no name\r\n\r\n", -EBADMSG, "", 0},
+    {"0\r\nX: 1\r\n folded\r\n\r\n", -EBADMSG, "", 0},
+    {"0\r\nX: 1\x01\r\n\r\n", -EBADMSG, "", 0},
+    {"0\r\nX: 1\rY\r\n\r\n", -EBADMSG, "", 0},
     {"5\r\nhello\r\n0\r\n\rX", -EBADMSG, "hello", 0},
     {"1\x01\r\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
 };
