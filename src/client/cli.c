@@ -49,7 +49,7 @@ void cli_usage(FILE *f)
             "7 cannot connect, 8 malformed response, 18 body cut short, 22 HTTP error\n"
             "with --fail, 23 write error or binary body refused to a terminal, 28 timeout,\n"
             "33 the server did not resume with --continue, 47 too many redirects,\n"
-            "56 connection reset.\n"
+            "52 empty reply, 56 connection reset.\n"
             "See pyserve-client(1).\n",
             PSC_MAX_REDIRECTS);
 }

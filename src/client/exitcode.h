@@ -6,7 +6,7 @@
 
 enum psc_exit {
     PSC_EXIT_OK = 0,
-    PSC_EXIT_FAILURE = 1,    /* local failure (out of memory), redirect to https */
+    PSC_EXIT_FAILURE = 1,    /* local failure (out of memory), redirect to a non-http scheme */
     PSC_EXIT_USAGE = 2,      /* bad command line: option, URL, port, range */
     PSC_EXIT_RESOLVE = 6,    /* the host name does not resolve */
     PSC_EXIT_CONNECT = 7,    /* connection refused or unreachable */
@@ -17,6 +17,7 @@ enum psc_exit {
     PSC_EXIT_TIMEOUT = 28,   /* --timeout expired (connect or read) */
     PSC_EXIT_RANGE = 33,     /* --continue: the server did not resume as asked */
     PSC_EXIT_REDIRECTS = 47, /* --location: more than PSC_MAX_REDIRECTS */
+    PSC_EXIT_EMPTY = 52,     /* the server closed without sending a byte */
     PSC_EXIT_NETWORK = 56,   /* the connection failed after it was made (reset) */
 };
 

@@ -170,10 +170,12 @@ int fetch_head(struct fetch *f, bool head_request, char *err, size_t errsz)
         if (got < 0)
             return recv_error(f, got, "the response", err, errsz);
         if (got == 0) {
-            if (f->len == 0 && interim == 0)
+            if (f->len == 0 && interim == 0) {
                 snprintf(err, errsz, "empty reply: %s closed the connection without a response",
                          f->where);
-            else if (f->len == 0)
+                return -PSC_EXIT_EMPTY;
+            }
+            if (f->len == 0)
                 snprintf(err, errsz,
                          "%s closed the connection after an interim %d response, with no final "
                          "response",

@@ -337,8 +337,10 @@ static int exchange(struct session *s)
             return 0;
         close(fd);
         if (hops == PSC_MAX_REDIRECTS) {
-            error("too many redirects (more than %d), the last to %.*s", PSC_MAX_REDIRECTS,
-                  (int)loc->value_len, loc->value);
+            char shown[200];
+            fetch_escape(loc->value, loc->value_len, 100, shown, sizeof(shown));
+            error("too many redirects (more than %d), the last to \"%s\"", PSC_MAX_REDIRECTS,
+                  shown);
             return PSC_EXIT_REDIRECTS;
         }
         const char *why = "malformed";
@@ -586,8 +588,9 @@ static int run(const struct client_opts *o)
     }
     if (o->fail && r->status >= 400) {
         close(f.fd);
-        error("HTTP error %d %.*s from %s for %s", r->status, (int)r->reason_len, r->reason,
-              s.where, s.url.target);
+        char reason[200];
+        fetch_escape(r->reason, r->reason_len, 60, reason, sizeof(reason));
+        error("HTTP error %d %s from %s for %s", r->status, reason, s.where, s.url.target);
         return PSC_EXIT_HTTP;
     }
     if (o->range && r->status == 200 && s.info)

@@ -445,6 +445,12 @@ class TestHttpServer(ClientCase):
                           r"127\.0\.0\.1 port \d+ for /missing\.txt$")
         self.assertEqual(p.stdout, b"")
         p = self.run_fail(["--fail", "-q", self.url("/missing.txt")], 22, r"HTTP error 404")
+        # the server's reason phrase reaches the message escaped
+        with RawServer(send_raw(b"HTTP/1.1 404 Not \x9b31mFound\xe2\x80\xae\r\n"
+                                b"Content-Length: 0\r\n\r\n")) as srv:
+            p = self.run_fail(["-f", srv.url("/x")], 22,
+                              r"HTTP error 404 Not \\x9b31mFound\\xe2\\x80\\xae from ")
+        self.assertNotIn(b"\x9b", p.stderr.splitlines()[-1])
         # without -f: exit 0 and the (textual) error page on stdout
         p = self.run_ok([self.url("/missing.txt")])
         self.assertIn(b"404", p.stdout)
@@ -856,12 +862,15 @@ class TestBadResponses(ClientCase):
              r"bad chunked body after 0 bytes", b""),
             (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n",
              r"bad chunked body after 3 bytes", b"abc"),
+            # "0x10" is no size of 0 with an extension "x10": the body is not over
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+             b"5\r\nhello\r\n0x10\r\n0123456789abcdef\r\n0\r\n\r\n",
+             r"bad chunked body after 5 bytes", b"hello"),
             (b"HTTP/1.1 200 OK\r\n" + b"X-Long: " + b"a" * 70000 + b"\r\n\r\n",
              r"head larger than 64 KiB", b""),
             (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(200)) + b"\r\n",
              r"more than 128 header fields", b""),
             (b"HTTP/1.1 101 Switching Protocols\r\n\r\n", r"unexpected 101", b""),
-            (b"", r"empty reply: %s closed the connection without a response" % where, b""),
             (b"HTTP/1.1 200 OK\r\nContent-Le", r"connection closed inside the response head", b""),
         ]
         for data, msg, out in cases:
@@ -869,6 +878,13 @@ class TestBadResponses(ClientCase):
                 p = self.bad(data, 8, msg)
                 self.assertEqual(p.stdout, out)
                 self.assertEqual(self.files(), [])
+
+    def test_empty_reply(self):
+        # curl's 52; a close after some bytes of a head stays a protocol error
+        p = self.bad(b"", 52, r"^%sempty reply: 127\.0\.0\.1 port \d+ closed the connection "
+                     r"without a response$" % PROG)
+        self.assertEqual(p.stdout, b"")
+        self.assertEqual(self.files(), [])
 
     def test_body_cut_short(self):
         body = rand_bytes(5000, seed=3)
@@ -956,8 +972,20 @@ class TestRedirects(ClientCase):
         def loop(srv, c, head):
             c.sendall(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n")
         with RawServer(loop) as srv:
-            self.run_fail(["-L", srv.url("/")], 47, r"too many redirects \(more than 10\)")
+            self.run_fail(["-L", srv.url("/")], 47,
+                          r"too many redirects \(more than 10\), the last to \"/again\"$")
             self.assertEqual(len(srv.requests), 11)
+
+    def test_bounded_message_is_escaped(self):
+        # the server's Location reaches the message escaped, as the head does
+        def loop(srv, c, head):
+            c.sendall(b"HTTP/1.1 302 Found\r\nLocation: /a\x9b31m\xe2\x80\xae\r\n"
+                      b"Content-Length: 0\r\n\r\n")
+        with RawServer(loop) as srv:
+            p = self.run_fail(["-L", srv.url("/")], 47,
+                              r"the last to \"/a\\x9b31m\\xe2\\x80\\xae\"$")
+        # (the head itself goes out as it came: stderr is not a terminal)
+        self.assertNotIn(b"\x9b", p.stderr.splitlines()[-1])
 
     def test_to_https_and_bad_location(self):
         for loc, code, msg in (("https://example.invalid/", 1, r"redirect to https"),
