@@ -152,7 +152,14 @@ static int set_url(struct client_opts *o, const char *arg, char *err, size_t err
     /* a scheme ends the part before the first '/', '?' or '#': a "://" in
      * the path or query ("h/p?next=http://x/") is no scheme */
     size_t lead = strcspn(arg, "/?#");
-    if (!(lead > 0 && arg[lead - 1] == ':' && strncmp(arg + lead, "//", 2) == 0)) {
+    bool colon = lead > 0 && arg[lead - 1] == ':';
+    if (colon && strncmp(arg + lead, "//", 2) != 0 &&
+        ((lead == 5 && strncasecmp(arg, "http", 4) == 0) ||
+         (lead == 6 && strncasecmp(arg, "https", 5) == 0)))
+        /* "http:/h/" would otherwise be the host "http" with an empty port */
+        return fail(err, errsz, "bad URL \"%s\": \"%.*s\" must be followed by \"//\"", arg,
+                    (int)lead, arg);
+    if (!(colon && strncmp(arg + lead, "//", 2) == 0)) {
         /* host[:port]/path without a scheme, as curl takes it */
         if (strlen(arg) + 8 > sizeof(buf))
             return fail(err, errsz, "URL too long");

@@ -57,6 +57,7 @@ struct session {
     uint64_t offset;
     uint64_t span;     /* the 206's Content-Range length; UINT64_MAX: no limit */
     char span_cr[100]; /* that Content-Range, escaped, for messages */
+    bool out_ended_line; /* the last byte written was a line feed */
     /* output */
     int out_fd;
     bool out_is_file;
@@ -193,6 +194,8 @@ static int out_write(struct session *s, const char *p, size_t n)
     if (over)
         n = (size_t)(s->span - s->written);
     if (s->out_tty && sniff_bytes_binary((const unsigned char *)p, n, s->out_ctype)) {
+        if (s->written > 0 && !s->out_ended_line && isatty(STDERR_FILENO) == 1)
+            fputc('\n', stderr); /* the message on a line of its own, not after the text */
         error("%s sent binary data (a NUL or control byte) after %llu bytes of text: not writing "
               "it to a terminal; use -o FILE or -O",
               s->where, (unsigned long long)s->written);
@@ -207,6 +210,8 @@ static int out_write(struct session *s, const char *p, size_t n)
         return -PSC_EXIT_WRITE;
     }
     s->written += n;
+    if (n > 0)
+        s->out_ended_line = p[n - 1] == '\n';
     progress_draw(s, false);
     if (over) {
         error("%s sent a 206 body longer than its Content-Range \"%s\" (%llu bytes): "
@@ -294,17 +299,17 @@ static int exchange(struct session *s)
     for (unsigned hops = 0;; hops++) {
         snprintf(s->where, sizeof(s->where), s->url.ipv6_literal ? "[%s] port %u" : "%s port %u",
                  s->url.host, s->url.port);
+        /* built first: a head too long is a usage error, whatever the network does */
+        int n = request_build(req, sizeof(req), method, &s->url, o, s->offset,
+                              same_origin(&s->url, &o->url));
+        if (n < 0) {
+            error("request head longer than %d bytes", REQUEST_MAX);
+            return PSC_EXIT_USAGE;
+        }
         int fd = net_connect(&s->url, o->family, o->timeout_ms, o->verbose, err, sizeof(err));
         if (fd < 0) {
             error("%s", err);
             return -fd;
-        }
-        int n = request_build(req, sizeof(req), method, &s->url, o, s->offset,
-                              same_origin(&s->url, &o->url));
-        if (n < 0) {
-            close(fd);
-            error("request head longer than %d bytes", REQUEST_MAX);
-            return PSC_EXIT_USAGE;
         }
         if (o->verbose)
             print_request(req, (size_t)n);
@@ -329,8 +334,8 @@ static int exchange(struct session *s)
         const struct ps_response *resp = &s->f->resp;
         if (o->include || o->head)
             print_head(stdout, "", resp);
-        else if (s->info)
-            print_head(stderr, o->verbose ? "< " : "", resp);
+        if (o->verbose || (s->info && !o->include && !o->head))
+            print_head(stderr, o->verbose ? "< " : "", resp); /* -v: with -i or -I too, as curl */
 
         const struct ps_field *loc = ps_resp_field(resp, "location");
         if (!o->follow || !redirect_status(resp->status) || !loc)
@@ -509,14 +514,18 @@ static int body(struct session *s)
         rc = -PSC_EXIT_PARTIAL;
     }
     if (rc < 0) {
-        error("%s", err);
+        /* the error line names the incomplete file, even with -q */
+        if (s->out_is_file && s->written + s->offset > 0)
+            error("%s; %llu bytes are in %s", err, (unsigned long long)(s->offset + s->written),
+                  s->out_name);
+        else
+            error("%s", err);
         /* -C asks for the rest of the whole resource: no hint after a -r part */
         if (s->out_is_file && s->written + s->offset > 0 && s->info && !o->range) {
             char host[PS_URL_HOST_MAX + 16], url[sizeof(host) + PS_URL_TARGET_MAX + 8];
             ps_url_host_header(&s->url, host, sizeof(host));
             snprintf(url, sizeof(url), "http://%s%s", host, s->url.target);
-            fprintf(stderr, "%llu bytes are in %s; to resume: " PROG " -C -o ",
-                    (unsigned long long)(s->offset + s->written), s->out_name);
+            fputs("to resume: " PROG " -C -o ", stderr);
             /* -o - would be standard output */
             put_sh_word(stderr, strcmp(s->out_name, "-") == 0 ? "./-" : s->out_name);
             fputc(' ', stderr);
@@ -528,9 +537,17 @@ static int body(struct session *s)
     if (d == DEST_DISCARD && s->info)
         fprintf(stderr, "binary body (%s, %llu bytes) of the %d response not shown\n", ctype,
                 (unsigned long long)f->received, r->status);
-    if (s->out_is_file && s->info)
-        fprintf(stderr, "%s %llu bytes to %s\n", d == DEST_APPEND ? "appended" : "saved",
-                (unsigned long long)s->written, s->out_name);
+    if (s->out_is_file && s->info) {
+        /* a -r part under the resource's name says it is one */
+        const struct ps_field *cr = o->range && r->status == 206 ? ps_resp_field(r, "content-range")
+                                                                 : NULL;
+        char part[100] = "";
+        if (cr)
+            fetch_escape(cr->value, cr->value_len, 80, part, sizeof(part));
+        fprintf(stderr, "%s %llu bytes %s%s%sto %s\n", d == DEST_APPEND ? "appended" : "saved",
+                (unsigned long long)s->written, cr ? "(a part: Content-Range \"" : "", part,
+                cr ? "\") " : "", s->out_name);
+    }
     if (d == DEST_APPEND && s->progress_total != UINT64_MAX &&
         s->offset + s->written < s->progress_total) {
         error("%s is still incomplete: %llu of %llu bytes; run again with -C", s->out_name,

@@ -62,17 +62,25 @@ int ps_url_parse(const char *s, struct ps_url *u, const char **why)
     if (!has_port)
         u->port = 80;
     u->ipv6_literal = auth[0] == '[';
+    /* The target as it goes on a request line: a byte above 0x7f (UTF-8
+     * typed in a path) percent-encoded, as a browser or curl does. */
     const char *t = a + alen;
     size_t tlen = strcspn(t, "#");
-    if (tlen + 2 > sizeof(u->target)) {
-        *why = "URL path too long";
-        return -ERANGE;
-    }
     size_t o = 0;
     if (tlen == 0 || t[0] != '/')
         u->target[o++] = '/';
-    memcpy(u->target + o, t, tlen);
-    u->target[o + tlen] = '\0';
+    for (size_t i = 0; i < tlen; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (o + (c > 0x7f ? 3 : 1) >= sizeof(u->target)) {
+            *why = "URL path too long";
+            return -ERANGE;
+        }
+        if (c > 0x7f)
+            o += (size_t)snprintf(u->target + o, 4, "%%%02X", c);
+        else
+            u->target[o++] = (char)c;
+    }
+    u->target[o] = '\0';
     return 0;
 }
 

@@ -439,6 +439,11 @@ class TestHttpServer(ClientCase):
             self.assertIn("> User-Agent: pyserve-client/", err)
             self.assertRegex(err, r"(?m)^< HTTP/1\.[01] 200 OK$")
             self.assertEqual(p.stdout, HELLO)
+        # with -i (or -I) the head goes to stdout, and -v still shows it on stderr
+        for opt in ("-i", "-I"):
+            p = self.run_ok(["-v", opt, self.url("/hello.txt")])
+            self.assertRegex(p.stderr.decode(), r"(?m)^< HTTP/1\.[01] 200 OK$")
+            self.assertRegex(p.stdout.decode(), r"^HTTP/1\.[01] 200 OK\r?\n")
 
     def test_fail_on_404(self):
         p = self.run_fail(["-f", self.url("/missing.txt")], 22, r"HTTP error 404 .* from "
@@ -889,10 +894,15 @@ class TestBadResponses(ClientCase):
     def test_body_cut_short(self):
         body = rand_bytes(5000, seed=3)
         data = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n" + body
-        p = self.bad(data, 18, r"closed the connection after 5000 of 10000 body bytes",
-                     args=["-o", "part.bin"])
+        p = self.bad(data, 18, r"closed the connection after 5000 of 10000 body bytes; "
+                     r"5000 bytes are in part\.bin$", args=["-o", "part.bin"])
         self.assertEqual(self.read("part.bin"), body)  # what arrived is kept
-        self.assertIn(b"to resume: pyserve-client -C -o 'part.bin' 'http://", p.stderr)
+        self.assertIn(b"\nto resume: pyserve-client -C -o 'part.bin' 'http://", p.stderr)
+        # with -q the error line alone names the file left incomplete
+        os.unlink(os.path.join(self.cwd, "part.bin"))
+        p = self.bad(data, 18, r"after 5000 of 10000 body bytes; 5000 bytes are in part\.bin$",
+                     args=["-q", "-o", "part.bin"])
+        self.assertNotIn(b"to resume", p.stderr)
         chunked = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n"
                    b"\r\n5\r\nhello\r\n")
         p = self.bad(chunked, 18, r"inside the chunked body after 5 bytes")
@@ -908,7 +918,7 @@ class TestBadResponses(ClientCase):
             url = srv.url("/d?x=';>PWNED2;'")  # no spaces in a URL
             p = self.run_fail(["-O", url], 18, r"after 5000 of 10000 body bytes")
         self.assertEqual(self.read(name), body)
-        hint = re.search(r"; to resume: pyserve-client (.*)$", p.stderr.decode(), re.M)
+        hint = re.search(r"^to resume: pyserve-client (.*)$", p.stderr.decode(), re.M)
         self.assertIsNotNone(hint, p.stderr)
         # pasted into sh, the hint gives these words and runs nothing else
         sh = subprocess.run(["sh", "-c", "printf '%s\\n' " + hint.group(1)], cwd=self.cwd,
@@ -925,7 +935,7 @@ class TestBadResponses(ClientCase):
             (cut if len(srv.requests) == 1 else whole)(srv, c, head)
         with RawServer(handler) as srv:
             p = self.run_fail(["-O", srv.url("/-")], 18, r"after 4000 of 10000 body bytes")
-            hint = re.search(r"; to resume: pyserve-client (.*)$", p.stderr.decode(), re.M)
+            hint = re.search(r"^to resume: pyserve-client (.*)$", p.stderr.decode(), re.M)
             self.assertIsNotNone(hint, p.stderr)
             sh = subprocess.run(["sh", "-c", "printf '%s\\n' " + hint.group(1)], cwd=self.cwd,
                                 capture_output=True, timeout=RUN_TIMEOUT)
@@ -1054,6 +1064,9 @@ class TestRanges(ClientCase):
             p = self.run_ok(["--range=-500", "-o", "tail.bin", srv.url("/f.bin")])
             self.assertEqual(self.read("tail.bin"), self.CONTENT[-500:])
             self.assertEqual(srv.request_field(1, "Range"), "bytes=-500")
+            # the note says the file holds a part
+            self.assertIn(b"saved 500 bytes (a part: Content-Range \"bytes 199500-199999/200000\")"
+                          b" to tail.bin\n", p.stderr)
 
     def test_range_cut_gives_no_resume_hint(self):
         # -C would append the rest of the whole resource to the part
@@ -1176,7 +1189,8 @@ class TestRanges(ClientCase):
                     p = self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 18,
                                       r"ended the 206 body after 3 of the 5 bytes of its "
                                       r"Content-Range \"bytes 5-9/10\"")
-                self.assertIn(b"8 bytes are in f.bin; to resume: pyserve-client -C -o", p.stderr)
+                self.assertIn(b"\"bytes 5-9/10\"; 8 bytes are in f.bin\nto resume: "
+                              b"pyserve-client -C -o", p.stderr)
                 self.assertEqual(self.read("f.bin"), b"01234567")
                 # exact
                 self.write("f.bin", b"01234")
@@ -1195,6 +1209,17 @@ class TestNetworkErrors(ClientCase):
             self.run_fail(["http://127.0.0.1:%d/" % port], 7, r"cannot connect to 127\.0\.0\.1 "
                           r"port %d \(127\.0\.0\.1\): Connection refused" % port)
             self.run_fail(["127.0.0.1", str(port), "/"], 7, r"Connection refused")
+        finally:
+            s.close()
+
+    def test_request_head_too_long_before_any_connection(self):
+        # exit 2 for what the command line asked, not 7 from the network
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        try:
+            big = ["-H", "X-A: " + "a" * 9000, "-H", "X-B: " + "b" * 9000]
+            self.run_fail(big + ["http://127.0.0.1:%d/" % s.getsockname()[1]], 2,
+                          r"request head longer than 16384 bytes$")
         finally:
             s.close()
 
@@ -1336,6 +1361,22 @@ class TestTerminal(ClientCase):
                 self.assertEqual(errlines(err), [
                     PROG + "127.0.0.1 port %d sent binary data (a NUL or control byte) after 11 "
                     "bytes of text: not writing it to a terminal; use -o FILE or -O" % srv.port])
+        # with both on the terminal, the message starts a line of its own
+        shown = threading.Event()
+
+        def unfinished(srv, c, head):
+            c.sendall(b"HTTP/1.1 200 OK\r\n\r\nno line feed yet")
+            shown.wait(RUN_TIMEOUT)
+            c.sendall(b"\x00\x01")
+        with RawServer(unfinished) as srv:
+            try:
+                rc, term, _ = self.run_pty(["--timeout", "%d" % RUN_TIMEOUT, srv.url("/")],
+                                           stdout_tty=True, stderr_tty=True,
+                                           seen=lambda out: b"yet" in out and shown.set())
+            finally:
+                shown.set()
+        self.assertEqual(rc, 23, term)
+        self.assertIn(b"no line feed yet\r\n" + PROG.encode() + b"127.0.0.1 port", term)
         # past the first 4 KiB of a piece that arrives in one go
         body = b"a" * 5000 + b"\x00PNG" + b"b" * 100
         with RawServer(send_raw(response(body, ctype="text/plain"))) as srv:

@@ -94,6 +94,8 @@ static const struct cli_err_case cli_err_cases[] = {
     {ARGS("http://h:99999/"), "bad URL"},
     {ARGS("http://h:0/"), "port 0"},
     {ARGS("http://h::/"), "bad URL"},
+    {ARGS("http:/h/"), "bad URL \"http:/h/\": \"http:\" must be followed by \"//\""},
+    {ARGS("HTTPS:/h"), "\"HTTPS:\" must be followed by \"//\""},
     {ARGS("http://:/"), "bad URL"},
     {ARGS("http://[::1]::/"), "bad URL"},
     {ARGS("http://u@h/"), "user names"},
@@ -171,6 +173,9 @@ START_TEST(test_cli_url_forms)
         {"http://h:?q", "h", "/?q", 80},
         {"h:/p", "h", "/p", 80},
         {"http://[::1]:/x", "::1", "/x", 80},
+        /* bytes above 0x7f go on the request line percent-encoded */
+        {"http://h/caf\xc3\xa9?q=\xe2\x82\xac", "h", "/caf%C3%A9?q=%E2%82%AC", 80},
+        {"h/\xff", "h", "/%FF", 80},
     };
     for (size_t i = 0; i < NELEMS(forms); i++) {
         ck_assert_msg(parse(ARGS(forms[i].arg)) == CLI_RUN, "%s: %s", forms[i].arg, err);
