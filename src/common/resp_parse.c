@@ -200,6 +200,13 @@ static void chunk_size_done(struct ps_chunked *c)
     c->state = c->remaining ? CH_DATA : CH_TRAILER_START;
 }
 
+/* A trailer line ended (at its LF): another one, or the final empty line. */
+static void trailer_line_done(struct ps_chunked *c)
+{
+    c->line_len = 0;
+    c->state = CH_TRAILER_START;
+}
+
 /* chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk =
  * 1*"0" [ chunk-ext ] CRLF; then trailer field lines and CRLF (RFC 9112
  * section 7.1). A bare LF is taken for CRLF; a bare CR is not. */
@@ -299,14 +306,14 @@ ssize_t ps_chunked_step(struct ps_chunked *c, const char *in, size_t n, const ch
             if (ch == '\r')
                 c->state = CH_TRAILER_LF;
             else if (ch == '\n')
-                c->state = CH_TRAILER_START;
+                trailer_line_done(c);
             else if (!field_byte(ch))
                 return -EBADMSG;
             break;
         case CH_TRAILER_LF:
             if (ch != '\n')
                 return -EBADMSG;
-            c->state = CH_TRAILER_START;
+            trailer_line_done(c);
             break;
         case CH_LAST_LF:
             if (ch != '\n')
@@ -316,8 +323,6 @@ ssize_t ps_chunked_step(struct ps_chunked *c, const char *in, size_t n, const ch
         default:
             return -EBADMSG;
         }
-        if (c->state == CH_TRAILER_START && ch == '\n')
-            c->line_len = 0;
         i++;
     }
     *done = c->state == CH_DONE;
