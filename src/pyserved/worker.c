@@ -281,20 +281,33 @@ static void listener_broken(struct worker *w, unsigned idx, int err)
     /* io_uring: the multishot accept ended with the error; it is not taken up again */
 }
 
-static void shed_one(struct worker *w, int lfd)
+/* An accept on lfd failed for want of descriptors or memory. The error may
+ * be stale (an io_uring completion handled after connections closed), so
+ * accept again first: a connection that comes is returned, to be served.
+ * Else shed one queued connection with the reserve descriptor. When none
+ * was shed (the queue is empty, or another thread took the descriptor we
+ * freed), stop accepting for a moment: an io_uring accept would fail at
+ * once again, and so would a level-triggered listener; the queue waits in
+ * the kernel meanwhile. */
+static int shed_one(struct worker *w, int lfd)
 {
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0)
+        return fd;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return -1; /* descriptors to spare, and nobody waiting */
+    bool shed = false;
     if (w->reserve_fd >= 0) {
         close(w->reserve_fd);
         w->reserve_fd = -1;
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0)
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
             close(fd);
+            shed = true;
+        }
         w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    if (w->reserve_fd < 0 && !w->accept_paused_until) {
-        /* Another thread took the descriptor we freed: nothing left to shed
-         * with, and the level-triggered listener would spin. Stop watching
-         * it for a moment; the queue waits in the kernel meanwhile. */
+    if ((!shed || w->reserve_fd < 0) && !w->accept_paused_until) {
         w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
         watch_listeners(w, false);
     }
@@ -303,15 +316,18 @@ static void shed_one(struct worker *w, int lfd)
         log_msg(LOG_WARNING, "out of file descriptors: refusing new connections "
                              "(raise LimitNOFILE= or lower max_connections)");
     }
+    return -1;
 }
 
-/* An accept on listener idx failed with err (either loop). */
-static void accept_failed(struct worker *w, unsigned idx, int err)
+/* An accept on listener idx failed with err (either loop). Returns a
+ * connection accepted after all (see shed_one), or -1. */
+static int accept_failed(struct worker *w, unsigned idx, int err)
 {
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
-        shed_one(w, w->srv->ls[idx].fd);
-    else if (accept_error_lasts(err))
+        return shed_one(w, w->srv->ls[idx].fd);
+    if (accept_error_lasts(err))
         listener_broken(w, idx, err);
+    return -1;
 }
 
 static bool is_listener(const struct worker *w, uint64_t u)
@@ -331,11 +347,13 @@ static void on_listen(struct worker *w, unsigned idx)
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            accept_failed(w, idx, errno);
-            break; /* or EAGAIN: another worker took it, or the queue is empty */
+            /* or EAGAIN: another worker took it, or the queue is empty */
+            if ((fd = accept_failed(w, idx, errno)) < 0)
+                break;
+            sl = 0; /* the peer's address comes from the connection */
         }
         unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
-        struct conn *c = conn_accept(w, fd, (struct sockaddr *)&ss, sl,
+        struct conn *c = conn_accept(w, fd, sl ? (struct sockaddr *)&ss : NULL, sl,
                                      n >= w->conf->max_connections);
         if (c)
             fresh[nfresh++] = c;
@@ -578,10 +596,8 @@ void worker_flush(struct worker *w)
 
 static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
 {
-    if (res < 0) {
-        accept_failed(w, idx, -res);
+    if (res < 0 && (res = accept_failed(w, idx, -res)) < 0)
         return;
-    }
     if (shutting) {
         close(res);
         return;

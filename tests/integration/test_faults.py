@@ -624,6 +624,14 @@ class FdExhaustionTest(FaultCase):
         self.assertGreater(outcome["served"], 0)
         self.assertGreater(outcome["503"] + outcome["closed"], 0, "nothing was shed")
         self.assertLess(cpu, 0.5 * wall + 0.2, "pyserved spins while out of descriptors")
+        # Held at the limit with nothing queued, for a second: the workers
+        # wait. (An io_uring accept re-armed at once after its EMFILE kept
+        # a core busy here: 0.7-1.0 s of CPU a second.)
+        cpu0 = cpu_seconds(srv.pid)
+        time.sleep(1.0)  # the window measured, not a wait for readiness
+        idle_cpu = cpu_seconds(srv.pid) - cpu0
+        note("at the limit, idle for 1 s: %.2f s of CPU" % idle_cpu)
+        self.assertLess(idle_cpu, 0.3, "pyserved spins at the descriptor limit")
         srv.wait_for_log(r"out of file descriptors", since=mark)
         # The connections it kept still work.
         kept = [c for c in conns if not h.is_closed_now(c)]
