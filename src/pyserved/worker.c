@@ -291,6 +291,11 @@ static void listener_broken(struct worker *w, unsigned idx, int err)
  * the kernel meanwhile. */
 static int shed_one(struct worker *w, int lfd)
 {
+    if (w->now_ms - w->last_emfile_log_ms >= 1000) {
+        w->last_emfile_log_ms = w->now_ms;
+        log_msg(LOG_WARNING, "out of file descriptors: refusing new connections "
+                             "(raise LimitNOFILE= or lower max_connections)");
+    }
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0)
         return fd;
@@ -310,11 +315,6 @@ static int shed_one(struct worker *w, int lfd)
     if ((!shed || w->reserve_fd < 0) && !w->accept_paused_until) {
         w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
         watch_listeners(w, false);
-    }
-    if (w->now_ms - w->last_emfile_log_ms >= 1000) {
-        w->last_emfile_log_ms = w->now_ms;
-        log_msg(LOG_WARNING, "out of file descriptors: refusing new connections "
-                             "(raise LimitNOFILE= or lower max_connections)");
     }
     return -1;
 }
