@@ -123,8 +123,8 @@ void conf_init(struct conf *c)
     c->threads = 0;
     c->access_log = false;
     c->dotfiles = CONF_DOTFILES_DENY;
-    c->max_head_size = 8 * KIB;
-    c->max_uri_length = 4 * KIB;
+    c->max_head_size = 16 * KIB;
+    c->max_uri_length = 8 * KIB;
     c->max_headers = 100;
     c->max_connections = 16384;
     c->header_timeout_ms = 10000;

@@ -1070,8 +1070,8 @@ class Torture:
     """Random valid and invalid requests from many client threads; every
     valid response is checked byte for byte against the files."""
 
-    MAX_HEAD = 8192
-    MAX_URI = 4096
+    MAX_HEAD = 16384
+    MAX_URI = 8192
 
     def __init__(self, srv, files, seconds, seed):
         self.srv = srv

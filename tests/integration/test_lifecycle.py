@@ -166,7 +166,7 @@ class CheckConfigTest(TempDirCase):
         # a check across keys that fails on a value from the command line
         # names both places
         conf = self.write("ok.conf", "root = %s\n" % self.root)
-        p = h.run_pyserved(["-c", conf, "--check-config", "-o", "max_uri_length=8k"])
+        p = h.run_pyserved(["-c", conf, "--check-config", "-o", "max_uri_length=16k"])
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("%s and command line: max_uri_length:" % conf, p.stderr)
 

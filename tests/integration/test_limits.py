@@ -431,7 +431,8 @@ class LongLocationTest(LimitCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = h.Server(config={"threads": 1})
+        # the query lengths below are chosen for this head size
+        cls.srv = h.Server(config={"threads": 1, "max_uri_length": "4k"})
         cls.addClassCleanup(cls.srv.close)
         cls.srv.write_file("hello.txt", HELLO)
         cls.srv.mkdir("/".join([cls.NAME] * 3))

@@ -65,8 +65,8 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(v.threads, 0);
     ck_assert(!v.access_log);
     ck_assert_uint_eq(v.dotfiles, CONF_DOTFILES_DENY);
-    ck_assert_uint_eq(v.max_head_size, 8192);
-    ck_assert_uint_eq(v.max_uri_length, 4096);
+    ck_assert_uint_eq(v.max_head_size, 16384);
+    ck_assert_uint_eq(v.max_uri_length, 8192);
     ck_assert_uint_eq(v.max_headers, 100);
     ck_assert_uint_eq(v.max_connections, 16384);
     ck_assert_uint_eq(v.header_timeout_ms, 10000);
@@ -87,7 +87,7 @@ START_TEST(test_empty_text)
     conf_init(&c);
     ck_assert_int_eq(parse_text(&c, "", 0, err, sizeof(err)), 0);
     ck_assert_int_eq(parse_str(&c, "\n\n# only comments\n   \n\t\n", err), 0);
-    ck_assert_uint_eq(c.max_head_size, 8192);
+    ck_assert_uint_eq(c.max_head_size, 16384);
     ck_assert_ptr_null(c.root);
     conf_clear(&c);
 }
