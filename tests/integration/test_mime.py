@@ -56,6 +56,16 @@ LATIN1 = ("Le c\u00e9l\u00e8bre po\u00e8te fran\u00e7ais \u00e9crivait \u00e0 c\
           "l'\u00e9cole pr\u00e8s du ch\u00e2teau, o\u00f9 l'on ma\u00eetrisait tr\u00e8s "
           "bien la na\u00efvet\u00e9 et la r\u00eaverie d'un \u00e9t\u00e9 d\u00e9j\u00e0 "
           "pass\u00e9.\n").encode("latin-1")
+# uchardet 0.0.7 calls these KOI8-R and ISO-8859-13; their bytes say better
+KOI8U = ("\u0426\u0435 \u0443\u043a\u0440\u0430\u0457\u043d\u0441\u044c\u043a\u0430 "
+         "\u043c\u043e\u0432\u0430: \u0457\u0457 \u043b\u0456\u0442\u0435\u0440\u0438 "
+         "\u0454, \u0456, \u0457 \u0442\u0430 \u0491. \u0407\u0436\u0430\u043a "
+         "\u0457\u0441\u0442\u044c \u044f\u0431\u043b\u0443\u043a\u043e, \u0430 "
+         "\u0491\u0443\u0434\u0437\u0438\u043a \u043b\u0435\u0436\u0438\u0442\u044c "
+         "\u043d\u0430 \u0441\u0442\u043e\u043b\u0456.\n").encode("koi8-u")
+CP1257 = ("\u201eLabas rytas\u201c, \u2013 tar\u0117 jis. \u0160iandien \u0105\u017euolai "
+          "\u017ealiuoja, o \u0117riukai \u0161okin\u0117ja pievoje. \u016akininkas "
+          "d\u017eiaugiasi derliumi.\n").encode("cp1257")
 UTF16LE = b"\xff\xfe" + "hello \u00e9 world\n".encode("utf-16le")
 # Deterministic bytes that match no file signature (libmagic:
 # application/octet-stream).
@@ -80,6 +90,8 @@ FILES = {
     "page.html": (HTML_UTF8, "text/html; charset=utf-8"),
     # uchardet 0.0.7 calls this ISO-8859-1 (no byte in 0x80-0x9f)
     "latin1.txt": (LATIN1, "text/plain; charset=iso-8859-1"),
+    "ukrainian.txt": (KOI8U, "text/plain; charset=koi8-u"),
+    "lithuanian.txt": (CP1257, "text/plain; charset=windows-1257"),
     "utf16.txt": (UTF16LE, "text/plain; charset=utf-16le"),
     "empty.txt": (b"", UTF8_TEXT),
     "README": (b"This is a plain text file without an extension.\n", UTF8_TEXT),

@@ -113,6 +113,19 @@ static const char latin1_text[] =
     "du ch\xe2teau, o\xf9 l'on ma\xee" "trisait tr\xe8s bien la na\xef" "vet\xe9 et "
     "la r\xea" "verie d'un \xe9t\xe9 d\xe9j\xe0 pass\xe9.\n";
 
+/* Legacy text uchardet 0.0.7 names wrongly (KOI8-R, ISO-8859-13, ISO-8859-2)
+ * and the bytes put right: Ukrainian, Lithuanian, Polish. */
+static const char koi8u_text[] =
+    "\xe3\xc5 \xd5\xcb\xd2\xc1\xa7\xce\xd3\xd8\xcb\xc1 \xcd\xcf\xd7\xc1: \xa7\xa7 \xcc"
+    "\xa6\xd4\xc5\xd2\xc9 \xa4, \xa6, \xa7 \xd4\xc1 \xad. \xe4\xcf\xc2\xd2\xc9\xca \xc4"
+    "\xc5\xce\xd8, \xd1\xcb \xd3\xd1 \xcd\xc1\xa4\xd4\xc5? \xb7\xd6\xc1\xcb \xa7\xd3\xd4"
+    "\xd8 \xd1\xc2\xcc\xd5\xcb\xcf, \xc1 \xad\xd5\xc4\xda\xc9\xcb \xcc\xc5\xd6\xc9\xd4"
+    "\xd8 \xce\xc1 \xd3\xd4\xcf\xcc\xa6.\n";
+static const char cp1257_text[] =
+    "\x84Labas rytas\x93, \x96 tar\xeb jis. \xd0iandien \xe0\xfeuolai \xfe" "aliuoja, o "
+    "\xebriukai \xf0okin\xebja pievoje. \xdbkininkas d\xfeiaugiasi derliumi.\n";
+static const char cp1250_text[] = "\x8fr\xf3" "d\xb3o nie istnieje.\n";
+
 static const char html_utf8[] = "<!DOCTYPE html>\n<html><head><title>Caf\xc3\xa9</title></head>"
                                 "<body><p>hello</p></body></html>\n";
 
@@ -356,6 +369,9 @@ static const struct file_case file_cases[] = {
     {"page.html", TEXT(html_utf8), "text/html; charset=utf-8"},
     /* uchardet 0.0.7 calls this text ISO-8859-1 (it has no byte in 0x80-0x9f) */
     {"latin1.txt", TEXT(latin1_text), "text/plain; charset=iso-8859-1"},
+    {"ukrainian.txt", TEXT(koi8u_text), "text/plain; charset=koi8-u"},
+    {"lithuanian.txt", TEXT(cp1257_text), "text/plain; charset=windows-1257"},
+    {"polish.txt", TEXT(cp1250_text), "text/plain; charset=windows-1250"},
     {"utf16.txt", TEXT("\xff\xfeh\0" "e\0l\0l\0o\0 \0\xe9\0\n\0"), "text/plain; charset=utf-16le"},
     {"empty.txt", S_DATA, "", 0, "text/plain; charset=utf-8"},
     {"README", TEXT("This is a plain text file without an extension.\n"),
@@ -1140,13 +1156,47 @@ START_TEST(test_charset)
     ck_assert_ptr_null(mime_charset(&def, LATIN1, true, &hooks));
     ck_assert_ptr_null(mime_charset(&def, LATIN1, true, NULL));
     /* invalid UTF-8: overlong, surrogate, beyond U+10FFFF, stray continuation */
-    f.chardet = "ISO-8859-2";
-    ck_assert_str_eq(mime_charset(&def, B("\xc0\xaf"), true, &hooks), "iso-8859-2");
-    ck_assert_str_eq(mime_charset(&def, B("\xed\xa0\x80"), true, &hooks), "iso-8859-2");
-    ck_assert_str_eq(mime_charset(&def, B("\xf4\x90\x80\x80"), true, &hooks), "iso-8859-2");
-    ck_assert_str_eq(mime_charset(&def, B("a\x80" "b"), true, &hooks), "iso-8859-2");
+    f.chardet = "WINDOWS-1250";
+    ck_assert_str_eq(mime_charset(&def, B("\xc0\xaf"), true, &hooks), "windows-1250");
+    ck_assert_str_eq(mime_charset(&def, B("\xed\xa0\x80"), true, &hooks), "windows-1250");
+    ck_assert_str_eq(mime_charset(&def, B("\xf4\x90\x80\x80"), true, &hooks), "windows-1250");
+    ck_assert_str_eq(mime_charset(&def, B("a\x80" "b"), true, &hooks), "windows-1250");
     /* valid 4-byte UTF-8 */
     ck_assert_str_eq(mime_charset(&w, B("\xf0\x9f\x98\x80"), true, &hooks), "utf-8");
+}
+END_TEST
+
+/* An ISO 8859 guess for text with C1 bytes is the Windows code page of the
+ * script; a KOI8-R guess with a KOI8-U letter beside a Cyrillic one is KOI8-U. */
+static const struct {
+    const char *guess, *text, *label;
+} refine_cases[] = {
+    {"ISO-8859-13", "\x84Labas\x93 \xe0\xfe", "windows-1257"},
+    {"ISO-8859-13", "Labas \xe0\xfe\xa5", "iso-8859-13"},
+    {"iso-8859-13", "x\x9fy\xe0", "windows-1257"},
+    {"ISO-8859-2", "\x8fr\xf3" "d\xb3o", "windows-1250"},
+    {"ISO-8859-2", "\xa9koda \xbe\xe1" "ba", "iso-8859-2"},
+    {"ISO-8859-7", "\xa2\xe8\xe7\xed\xe1 \x93x\x94", "windows-1253"},
+    {"ISO-8859-8", "\xf9\xec\xe5\xed\x85", "windows-1255"},
+    {"ISO-8859-5", "\x80\xd0\xd1", "iso-8859-5"},
+    {"KOI8-R", "\xd7\xa6\xd4\xc1\xce\xce\xd1", "koi8-u"},  /* "вітання" */
+    {"KOI8-R", "\xa7\xd6\xc1\xcb", "koi8-u"},              /* "їжак" */
+    {"KOI8-R", "\xd0\xd2\xc9\xd7\xc5\xd4\xa0\xa4\x80\x80\xa7", "koi8-r"},
+    {"KOI8-R", "\xd0\xd2\xc9\xd7\xc5\xd4 \xa3\xd6", "koi8-r"},
+    {"WINDOWS-1251", "\xcf\xf0\xe8\xe2\xe5\xf2 \x97 \xec\xe8\xf0", "windows-1251"},
+};
+
+START_TEST(test_charset_refined)
+{
+    struct mime_policy def = policy(P_DEFAULT);
+    struct fake f = {NULL, refine_cases[_i].guess, 0, 0};
+    struct mime_hooks hooks = {fake_magic, fake_chardet, &f};
+    const char *t = refine_cases[_i].text;
+    const char *got = mime_charset(&def, (const unsigned char *)t, strlen(t), true, &hooks);
+    ck_assert_msg(got && strcmp(got, refine_cases[_i].label) == 0,
+                  "case %d (%s): got %s, expected %s", (int)_i, refine_cases[_i].guess,
+                  got ? got : "NULL", refine_cases[_i].label);
+    ck_assert_uint_eq(f.chardet_calls, 1);
 }
 END_TEST
 
@@ -1234,6 +1284,7 @@ static Suite *mime_suite(void)
     tcase_add_test(tc, test_decide_nospace);
     tcase_add_test(tc, test_decide_name_len);
     tcase_add_test(tc, test_charset);
+    tcase_add_loop_test(tc, test_charset_refined, 0, NELEMS(refine_cases));
     tcase_add_test(tc, test_whatwg_label);
     tcase_add_test(tc, test_by_extension);
     suite_add_tcase(s, tc);
