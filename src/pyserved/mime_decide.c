@@ -71,7 +71,8 @@ static const char *extension(const char *name, size_t len, char buf[EXT_MAX], si
     if (!dot)
         return NULL;
     size_t n = slen - (size_t)(dot - seg);
-    if (n == 0 || n >= EXT_MAX) {
+    /* a NUL would end the comparisons with the tables early */
+    if (n == 0 || n >= EXT_MAX || memchr(dot, '\0', n)) {
         *elen = 0;
         buf[0] = '\0';
         return buf; /* an extension, just not one we know */
@@ -88,7 +89,7 @@ static const char *extension(const char *name, size_t len, char buf[EXT_MAX], si
 const char *mime_by_extension(const char *ext, size_t len, bool *textual)
 {
     char low[EXT_MAX];
-    if (len == 0 || len >= EXT_MAX)
+    if (len == 0 || len >= EXT_MAX || memchr(ext, '\0', len))
         return NULL;
     for (size_t i = 0; i < len; i++)
         low[i] = (ext[i] >= 'A' && ext[i] <= 'Z') ? (char)(ext[i] | 0x20) : ext[i];

@@ -1127,6 +1127,12 @@ START_TEST(test_decide_name_len)
     ck_assert_int_ge(mime_decide(&pol, "a.cssXYZ", 5, B("p{}\n"), true, &hooks, out, sizeof(out)),
                      0);
     ck_assert_str_eq(out, "text/css; charset=utf-8");
+    /* a NUL inside the extension is part of it: "html\0x" is not html */
+    static const char nul_name[] = "a.html\0x";
+    ck_assert_int_ge(mime_decide(&pol, nul_name, sizeof(nul_name) - 1, B("<p>x</p>\n"), true,
+                                 &hooks, out, sizeof(out)),
+                     0);
+    ck_assert_str_eq(out, "text/plain; charset=utf-8");
 }
 END_TEST
 
@@ -1262,6 +1268,7 @@ START_TEST(test_by_extension)
     ck_assert_ptr_null(mime_by_extension("zzz", 3, &textual));
     ck_assert_ptr_null(mime_by_extension("", 0, &textual));
     ck_assert_ptr_null(mime_by_extension("c", 1, &textual));
+    ck_assert_ptr_null(mime_by_extension("css\0x", 5, &textual));
     /* every text extension the manual lists is textual */
     static const char *const text_exts[] = {"html", "htm", "xhtml", "css",  "js",
                                             "mjs",  "json", "map", "svg", "xml",
