@@ -617,6 +617,17 @@ static int run(const struct client_opts *o)
     return rc;
 }
 
+/* The exit status after --help or --version: 23 when standard output took
+ * it not (with a message, unless the reader went away). */
+static int info_written(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return PSC_EXIT_OK;
+    if (errno != EPIPE)
+        fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));
+    return PSC_EXIT_WRITE;
+}
+
 int main(int argc, char **argv)
 {
     static struct client_opts o;
@@ -624,19 +635,17 @@ int main(int argc, char **argv)
 
     /* started with stdout closed, the connection would take its number
      * and get the body written back into it */
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported as such */
     if (ps_guard_std_fds(PROG) < 0)
         return PSC_EXIT_FAILURE;
     switch (cli_parse(argc, argv, &o, err, sizeof(err))) {
-    case CLI_HELP: cli_usage(stdout); return fflush(stdout) == 0 ? PSC_EXIT_OK : PSC_EXIT_WRITE;
-    case CLI_VERSION:
-        printf(PROG " %s\n", PACKAGE_VERSION);
-        return fflush(stdout) == 0 ? PSC_EXIT_OK : PSC_EXIT_WRITE;
+    case CLI_HELP: cli_usage(stdout); return info_written();
+    case CLI_VERSION: printf(PROG " %s\n", PACKAGE_VERSION); return info_written();
     case CLI_ERROR:
         fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
         return PSC_EXIT_USAGE;
     default: break;
     }
-    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, reported as such */
     int rc = run(&o);
     if (fflush(stdout) != 0 && stdout_errno == 0)
         stdout_errno = errno;

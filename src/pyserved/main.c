@@ -88,6 +88,16 @@ static int add_override(struct opts *o, const char *key, size_t keylen, const ch
     return 0;
 }
 
+/* EXIT_SUCCESS when what went to standard output got there, else a message
+ * and EXIT_FAILURE (a full disk, a closed pipe or descriptor). */
+static int stdout_written(const char *what)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return EXIT_SUCCESS;
+    fprintf(stderr, "pyserved: cannot write %s to standard output: %s\n", what, strerror(errno));
+    return EXIT_FAILURE;
+}
+
 /* Returns 0 to go on, or an exit status (EXIT_SUCCESS for --help). */
 static int parse_args(int argc, char **argv, struct opts *o, bool *done)
 {
@@ -143,11 +153,11 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *done)
         case 'h':
             usage(stdout);
             *done = true;
-            return EXIT_SUCCESS;
+            return stdout_written("the help");
         case 'V':
             printf("pyserved %s\n", PACKAGE_VERSION);
             *done = true;
-            return EXIT_SUCCESS;
+            return stdout_written("the version");
         case ':':
             fprintf(stderr, "pyserved: option %s needs an argument\n", argv[optind - 1]);
             return EXIT_USAGE;
@@ -503,6 +513,7 @@ int main(int argc, char **argv)
      * closed stderr, where messages go before the journal is reached */
     if (ps_guard_std_fds("pyserved") < 0)
         return EXIT_FAILURE;
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error */
     int r = parse_args(argc, argv, &o, &done);
     if (done || r != 0)
         return r;
@@ -531,7 +542,6 @@ int main(int argc, char **argv)
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
-    signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
     if (sfd < 0) {
         log_msg(LOG_ERR, "signalfd: %s", strerror(errno));

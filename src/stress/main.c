@@ -217,6 +217,8 @@ int main(int argc, char **argv)
      * report would be sent to the server */
     if (ps_guard_std_fds(prog) < 0)
         return EXIT_RUN_FAILED;
+    /* a closed pipe is a write error, reported as such (--help, the report) */
+    signal(SIGPIPE, SIG_IGN);
     urlmix_init(&mix);
     memset(&run, 0, sizeof(run));
     if (stress_opts_parse(argc, argv, &o, err, sizeof(err)) < 0) {
@@ -287,7 +289,6 @@ int main(int argc, char **argv)
 
     /* SIGINT/SIGTERM end the run early with a report: blocked in every
      * thread, taken by the main thread with sigtimedwait. */
-    signal(SIGPIPE, SIG_IGN);
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);

@@ -136,6 +136,23 @@ def child_env_clean():
     return env
 
 
+def run_unwritable(argv, how, timeout=30.0):
+    """Run argv to completion with a standard output it cannot write to:
+    how is "pipe" (a pipe whose reader has gone) or "full" (/dev/full).
+    Returns a CompletedProcess with text stderr."""
+    kw = dict(stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+              errors="replace", timeout=timeout, env=child_env_clean())
+    if how == "pipe":
+        rd, wr = os.pipe()
+        os.close(rd)
+        try:
+            return subprocess.run(argv, stdout=wr, **kw)
+        finally:
+            os.close(wr)
+    with open("/dev/full", "wb") as full:
+        return subprocess.run(argv, stdout=full, **kw)
+
+
 def run_pyserved(args, timeout=10.0, env_extra=None):
     """Run pyserved to completion (for --help, --check-config...). Returns a
     CompletedProcess with text stdout/stderr. Raises on timeout (after

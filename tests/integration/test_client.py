@@ -1318,6 +1318,19 @@ class TestUsage(ClientCase):
         if version:
             self.assertEqual(p.stdout.decode(), "pyserve-client %s\n" % version)
 
+    def test_help_and_version_not_written(self):
+        # exit 23: with the reason on a full disk, quietly when the reader
+        # of a pipe went away (as for a body)
+        for arg in ("--help", "--version"):
+            with self.subTest(arg=arg, stdout="full"):
+                p = h.run_unwritable([CLIENT, arg], "full")
+                self.assertEqual(p.returncode, 23, p.stderr)
+                self.assertEqual(p.stderr, "pyserve-client: cannot write to standard output: "
+                                 "No space left on device\n")
+            with self.subTest(arg=arg, stdout="pipe"):
+                p = h.run_unwritable([CLIENT, arg], "pipe")
+                self.assertEqual((p.returncode, p.stderr), (23, ""))
+
 
 class TestTerminal(ClientCase):
     BIG = rand_bytes(2 * 1024 * 1024 + 12345, seed=5)

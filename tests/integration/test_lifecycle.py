@@ -47,6 +47,17 @@ class CommandLineTest(TempDirCase):
         p2 = h.run_pyserved(["-h"])
         self.assertEqual((p2.returncode, p2.stdout), (0, p.stdout))
 
+    def test_help_and_version_not_written(self):
+        # a full disk or a reader gone away is an error with its reason, not
+        # a silent success or death by SIGPIPE
+        for arg, what in (("--help", "help"), ("--version", "version")):
+            for how, reason in (("pipe", "Broken pipe"), ("full", "No space left on device")):
+                with self.subTest(arg=arg, stdout=how):
+                    p = h.run_unwritable([h.pyserved_path(), arg], how)
+                    self.assertEqual(p.returncode, 1, p.stderr)
+                    self.assertIn("pyserved: cannot write the %s to standard output: %s"
+                                  % (what, reason), p.stderr)
+
     def test_version(self):
         for arg in ("--version", "-V"):
             with self.subTest(arg=arg):

@@ -1192,10 +1192,13 @@ class UnwritableOutput(unittest.TestCase):
                                       "output: " + self.REASONS[how], r.stderr)
 
     def test_help_not_written(self):
-        r = self.run_to("full", ["--help"])
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("cannot write the help to standard output: No space left on device",
-                      r.stderr)
+        for arg, what in (("--help", "help"), ("--version", "version")):
+            for how, reason in (("pipe", "Broken pipe"), ("full", "No space left on device")):
+                with self.subTest(arg=arg, stdout=how):
+                    r = h.run_unwritable([STRESS, arg], how)
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertIn("pyserve-stress: cannot write the %s to standard output: %s"
+                                  % (what, reason), r.stderr)
 
 
 class ManPage(unittest.TestCase):
