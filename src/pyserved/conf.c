@@ -169,6 +169,9 @@ void conf_clear(struct conf *c)
     if (c->root_fd >= 0)
         close(c->root_fd);
     c->root_fd = -1;
+    free(c->source);
+    c->source = NULL;
+    c->source_len = 0;
 }
 
 static int fail(char *err, size_t errsz, int code, const char *fmt, ...)
@@ -583,7 +586,7 @@ static bool readable_within(int fd, int ms)
     return r > 0;
 }
 
-int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
+int conf_read_file(const char *path, char **text, size_t *text_len, char *err, size_t errsz)
 {
     /* O_NONBLOCK: opening a FIFO would wait for a writer */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -644,8 +647,24 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
         }
     }
     close(fd);
-    int r = conf_parse(c, buf, len, path, err, errsz);
-    free(buf);
+    char *fit = realloc(buf, len + 1); /* kept while the configuration runs */
+    if (fit)
+        buf = fit;
+    buf[len] = '\0';
+    *text = buf;
+    *text_len = len;
+    return 0;
+}
+
+int conf_load(struct conf *c, const char *path, char *err, size_t errsz)
+{
+    char *text;
+    size_t len;
+    int r = conf_read_file(path, &text, &len, err, errsz);
+    if (r < 0)
+        return r;
+    r = conf_parse(c, text, len, path, err, errsz);
+    free(text);
     return r;
 }
 

@@ -67,6 +67,9 @@ struct conf {
 
     /* Set by the daemon when the snapshot goes live, not by the parser. */
     int root_fd;
+    atomic_bool root_gone; /* the root's path names nothing: requests get 404 */
+    char *source;          /* the file's text it was parsed from (NULL: none) */
+    size_t source_len;
     uint64_t generation; /* distinguishes snapshots in shared caches */
     atomic_uint refs;
 };
@@ -74,7 +77,7 @@ struct conf {
 /* Fill c with the built-in defaults (no root, no listen). */
 void conf_init(struct conf *c);
 
-/* Release what c owns (strings, root_fd if >= 0); c can be conf_init'ed again. */
+/* Release what c owns (strings, source, root_fd if >= 0); c can be conf_init'ed again. */
 void conf_clear(struct conf *c);
 
 /* Forget the listen addresses (a command-line --listen replaces the file's). */
@@ -107,6 +110,11 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
 /* Read and parse FILE (at most CONF_MAX_FILE_SIZE bytes) on top of c.
  * Errors name the file ("FILE: No such file or directory"). */
 int conf_load(struct conf *c, const char *path, char *err, size_t errsz);
+
+/* The whole text of the file at path (a regular file, a character device,
+ * or a FIFO read while its writer keeps it coming, as conf_load does), NUL
+ * terminated, in *text for the caller to free. 0 or -errno with err set. */
+int conf_read_file(const char *path, char **text, size_t *text_len, char *err, size_t errsz);
 
 /* Cross-key checks after every source was applied (root set, URI limit
  * below head limit...). Returns 0 or -EINVAL with a message in err. */

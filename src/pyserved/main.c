@@ -198,7 +198,11 @@ static const char *config_source(const struct opts *o)
 /* Build a complete snapshot: file, then command line, then checks, then
  * the root directory opened. On failure returns NULL, *status says which
  * exit status fits and err says why. */
-static struct conf *build_conf(const struct opts *o, int *status, char *err, size_t errsz)
+/* A configuration from the file (like NULL), or from the text like was
+ * parsed from (to reopen the root: what the file says now, edits nobody
+ * signalled yet, neither stops it nor goes live), then the command line. */
+static struct conf *build_conf(const struct opts *o, const struct conf *like, int *status,
+                               char *err, size_t errsz)
 {
     char sub[CONF_ERR_SIZE];
     struct conf *c = malloc(sizeof(*c));
@@ -212,13 +216,24 @@ static struct conf *build_conf(const struct opts *o, int *status, char *err, siz
     c->generation = ++generation;
     *status = EXIT_CONFIG;
 
-    int r = conf_load(c, o->config, err, errsz);
-    if (r == -ENOENT && !o->config_given) {
-        conf_clear(c);
-        conf_init(c); /* no file at the default place: built-in defaults */
-    } else if (r < 0) {
-        goto fail;
+    int r = 0;
+    if (like && like->source) {
+        c->source = malloc(like->source_len + 1);
+        if (!c->source) {
+            snprintf(err, errsz, "out of memory");
+            goto fail;
+        }
+        memcpy(c->source, like->source, like->source_len + 1);
+        c->source_len = like->source_len;
+    } else if (!like) {
+        r = conf_read_file(o->config, &c->source, &c->source_len, err, errsz);
+        if (r == -ENOENT && !o->config_given)
+            r = 0; /* no file at the default place: built-in defaults */
     }
+    if (r == 0 && c->source)
+        r = conf_parse(c, c->source, c->source_len, o->config, err, errsz);
+    if (r < 0)
+        goto fail;
     bool listen_cleared = false;
     for (unsigned i = 0; i < o->nov; i++) {
         char *key = (char *)o->ov[i].key, *value = (char *)o->ov[i].value;
@@ -319,31 +334,44 @@ static bool same_name(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static void reload(const struct opts *o, struct server *srv, struct conf **cur)
+/* Keys a running process cannot change, compared with what it started with
+ * (boot): each reload says which of them the file now sets otherwise. */
+static void restart_notices(const struct conf *c, const struct conf *boot)
+{
+    if (!same_listen(c, boot) || c->defer_accept_ms != boot->defer_accept_ms)
+        log_msg(LOG_NOTICE, "listen, defer_accept: changes take effect after a restart");
+    if (thread_count(c) != thread_count(boot))
+        log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
+    if (c->io_uring != boot->io_uring)
+        log_msg(LOG_NOTICE, "io_uring: changes take effect after a restart");
+    if (!same_name(c->user, boot->user) || !same_name(c->group, boot->group))
+        log_msg(LOG_NOTICE, "user, group: changes take effect after a restart");
+    if (c->mime_cache_entries != boot->mime_cache_entries)
+        log_msg(LOG_NOTICE, "mime_cache_entries: changes take effect after a restart");
+}
+
+static void go_live(struct server *srv, struct conf **cur, struct conf *c)
+{
+    if (worker_pool_set_conf(srv, c, 2000) < 0)
+        log_msg(LOG_WARNING, "a worker did not take the new configuration within 2 s; "
+                             "it will when it gets to it");
+    conf_unref(*cur);
+    *cur = c;
+}
+
+static void reload(const struct opts *o, struct server *srv, struct conf **cur,
+                   const struct conf *boot)
 {
     char err[CONF_ERR_SIZE + 64];
     int status;
 
     notify_reloading();
-    struct conf *c = build_conf(o, &status, err, sizeof(err));
+    struct conf *c = build_conf(o, NULL, &status, err, sizeof(err));
     if (!c) {
         log_msg(LOG_ERR, "reload failed, the running configuration stays: %s", err);
     } else {
-        if (!same_listen(c, *cur) || c->defer_accept_ms != (*cur)->defer_accept_ms)
-            log_msg(LOG_NOTICE, "listen, defer_accept: changes take effect after a restart");
-        if (thread_count(c) != thread_count(*cur))
-            log_msg(LOG_NOTICE, "threads: changes take effect after a restart");
-        if (c->io_uring != (*cur)->io_uring)
-            log_msg(LOG_NOTICE, "io_uring: changes take effect after a restart");
-        if (!same_name(c->user, (*cur)->user) || !same_name(c->group, (*cur)->group))
-            log_msg(LOG_NOTICE, "user, group: changes take effect after a restart");
-        if (c->mime_cache_entries != (*cur)->mime_cache_entries)
-            log_msg(LOG_NOTICE, "mime_cache_entries: changes take effect after a restart");
-        if (worker_pool_set_conf(srv, c, 2000) < 0)
-            log_msg(LOG_WARNING, "reload: a worker did not take the new configuration within "
-                                 "2 s; it will when it gets to it");
-        conf_unref(*cur);
-        *cur = c;
+        restart_notices(c, boot);
+        go_live(srv, cur, c);
         log_msg(LOG_INFO, "configuration reloaded from %s", config_source(o));
     }
     notify_ready();
@@ -426,44 +454,79 @@ static int poll_timeout(const struct watchdog *wd)
     return wd->next_ms <= now ? 0 : (int)(wd->next_ms - now < 5000 ? wd->next_ms - now : 5000);
 }
 
-/* The document root replaced (mv new www) or removed and created again:
- * root_fd still names the old directory, so requests would see the old or
- * an empty tree. Once a second the path is compared with the open fd; when
- * it names another directory, an internal reload reopens it. While the root
- * is gone, requests get 404 and this says so once. A path this process may
- * not look up (a parent the user of a privilege drop cannot search) is no
- * sign of either: requests are still served through root_fd, and only a
- * replacement goes unnoticed, which is said once. */
+/* The document root replaced (mv new www), removed and created again, or
+ * moved away: root_fd still names the old directory, so requests would see
+ * the old tree. Once a second the path is compared with the open fd. When it
+ * names another directory, the root is reopened with the running
+ * configuration's text. While it names nothing (or the replacement cannot be
+ * opened), requests get 404 (conf.root_gone), and this says so once. A path
+ * this process may not look up (a parent the user of a privilege drop
+ * cannot search) is no sign of either: requests are still served through
+ * root_fd, and only a replacement goes unnoticed, which is said once. */
 enum root_state { ROOT_OK, ROOT_GONE, ROOT_UNCHECKED };
 
-static bool root_replaced(const struct conf *c, enum root_state *state)
+struct root_check {
+    enum root_state state;
+    dev_t failed_dev; /* the last replacement that could not be opened */
+    ino_t failed_ino;
+};
+
+static void root_gone(struct conf *c, bool gone)
 {
+    atomic_store_explicit(&c->root_gone, gone, memory_order_relaxed);
+}
+
+static void check_root(const struct opts *o, struct server *srv, struct conf **cur,
+                       struct root_check *rc)
+{
+    struct conf *c = *cur;
     struct stat open_st, path_st;
     if (fstat(c->root_fd, &open_st) < 0)
-        return false;
+        return;
     int e = stat(c->root, &path_st) < 0 ? errno : S_ISDIR(path_st.st_mode) ? 0 : ENOTDIR;
     if (e == EACCES || e == EPERM) {
-        if (*state != ROOT_UNCHECKED)
+        if (rc->state != ROOT_UNCHECKED)
             log_msg(LOG_WARNING, "document root %s: %s; a replacement of it is not noticed "
                                  "(its path must be searchable by the user pyserved runs as)",
                     c->root, strerror(e));
-        *state = ROOT_UNCHECKED;
-        return false;
+        rc->state = ROOT_UNCHECKED;
+        root_gone(c, false);
+        return;
     }
     if (e) {
-        if (*state != ROOT_GONE)
+        if (rc->state != ROOT_GONE)
             log_msg(LOG_ERR, "document root %s: %s; requests get 404 until it is back", c->root,
                     strerror(e));
-        *state = ROOT_GONE;
-        return false;
+        rc->state = ROOT_GONE;
+        root_gone(c, true);
+        return;
     }
-    bool replaced = open_st.st_dev != path_st.st_dev || open_st.st_ino != path_st.st_ino;
-    if (*state == ROOT_GONE && !replaced)
-        log_msg(LOG_NOTICE, "document root %s is back", c->root);
-    *state = ROOT_OK;
-    if (replaced)
-        log_msg(LOG_NOTICE, "document root %s was replaced; reopening it", c->root);
-    return replaced;
+    if (open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino) {
+        if (rc->state == ROOT_GONE)
+            log_msg(LOG_NOTICE, "document root %s is back", c->root);
+        rc->state = ROOT_OK;
+        root_gone(c, false);
+        return;
+    }
+    char err[CONF_ERR_SIZE + 64];
+    int status;
+    struct conf *n = build_conf(o, c, &status, err, sizeof(err));
+    if (!n) {
+        if (rc->failed_dev != path_st.st_dev || rc->failed_ino != path_st.st_ino)
+            log_msg(LOG_ERR, "document root %s was replaced, and the new one cannot be opened "
+                             "(%s); requests get 404 until it can",
+                    c->root, err);
+        rc->failed_dev = path_st.st_dev;
+        rc->failed_ino = path_st.st_ino;
+        rc->state = ROOT_GONE;
+        root_gone(c, true);
+        return;
+    }
+    log_msg(LOG_NOTICE, "document root %s was replaced; serving the new one", c->root);
+    rc->state = ROOT_OK;
+    rc->failed_dev = 0;
+    rc->failed_ino = 0;
+    go_live(srv, cur, n);
 }
 
 /* Started as root: become the configured user now that the sockets are
@@ -519,7 +582,7 @@ int main(int argc, char **argv)
         return r;
     log_init();
 
-    struct conf *cur = build_conf(&o, &status, err, sizeof(err));
+    struct conf *cur = build_conf(&o, NULL, &status, err, sizeof(err));
     if (!cur) {
         log_msg(LOG_ERR, "%s", err);
         return status;
@@ -608,7 +671,8 @@ int main(int argc, char **argv)
     struct watchdog wd;
     watchdog_init(&wd, &srv);
     uint64_t next_status = mono_now_ms() + 5000, next_root = mono_now_ms() + 1000;
-    enum root_state root_state = ROOT_OK;
+    struct root_check root_check = {ROOT_OK, 0, 0};
+    struct conf *boot = conf_ref(cur); /* what a restart would change */
     for (;;) {
         struct pollfd p = {.fd = sfd, .events = POLLIN};
         int timeout = poll_timeout(&wd);
@@ -621,8 +685,7 @@ int main(int argc, char **argv)
         }
         if (now >= next_root) {
             next_root = now + 1000;
-            if (root_replaced(cur, &root_state))
-                reload(&o, &srv, &cur);
+            check_root(&o, &srv, &cur, &root_check);
         }
         if (n == 0)
             continue;
@@ -636,7 +699,7 @@ int main(int argc, char **argv)
         if (read(sfd, &si, sizeof(si)) != sizeof(si))
             continue;
         if (si.ssi_signo == SIGHUP) {
-            reload(&o, &srv, &cur);
+            reload(&o, &srv, &cur, boot);
             continue;
         }
         log_msg(LOG_INFO, "%s: stopping (in-flight responses get up to %llu ms)",
@@ -644,6 +707,7 @@ int main(int argc, char **argv)
         break;
     }
     notify_stopping();
+    conf_unref(boot);
     free(wd.seen);
     free(wd.stalled);
     worker_pool_stop(&srv);

@@ -634,6 +634,11 @@ void respond_request(struct conn *c, const struct http_request *r)
         respond_error(c, -st, head_only, NULL, 0);
         return;
     }
+    /* the root's path names nothing now (moved away): nothing is served */
+    if (atomic_load_explicit(&cf->root_gone, memory_order_relaxed)) {
+        respond_error(c, 404, head_only, NULL, 0);
+        return;
+    }
     bool use_cache = cf->file_cache_entries > 0 && !cf->precompressed;
     if (use_cache) {
         struct fcache_entry *e = fcache_get(w->fcache, cf->root_fd, rel, pr.len, w->now_ms,

@@ -801,6 +801,67 @@ class RootFaultTest(FaultCase):
                 self.assertEqual(bad, [])
             self.old_bodies.append(b"v%d\n" % gen)
 
+    def test_root_moved_away_and_back(self):
+        # mv www www.off takes the site down (404, as the log says), from the
+        # cache too; mv back brings it up again
+        srv = self.server({"threads": 2}, files={"hello.txt": b"v1\n"})
+        self.old_bodies = [b"v1\n"]
+        for _ in range(2):  # cached too
+            self.assertEqual(try_get(srv, "/hello.txt"), (200, b"v1\n"))
+        mark = srv.log_mark()
+        away = os.path.join(srv.base, "off")
+        os.rename(srv.root, away)
+        answers = []
+
+        def taken_down():
+            answers.append(try_get(srv, "/hello.txt"))
+            return answers[-1][0] == 404
+        self.assertTrue(h.poll_until(taken_down, self.BOUND, 0.05),
+                        "a root moved away is still served")
+        self.assertEqual([a for a in answers if a not in ((200, b"v1\n"),) and a[0] != 404], [])
+        bad = []
+        srv.wait_for_log(r"document root .*: No such file or directory; requests get 404",
+                         timeout=self.BOUND, since=mark)
+        for target in ("/hello.txt", "/", "/nothing"):
+            with self.subTest(while_away=target):
+                self.assertEqual(try_get(srv, target)[0], 404)
+        os.rename(away, srv.root)
+        ok, _ = self.watch(srv, "/hello.txt", (200, b"v1\n"), bad)
+        self.assertTrue(ok, "the root moved back is not served within %.0f s" % self.BOUND)
+        srv.wait_for_log(r"document root .* is back", timeout=self.BOUND, since=mark)
+
+    def test_root_reopened_with_the_running_configuration(self):
+        # A replaced root is reopened with the configuration that runs, not
+        # with what the file says now: an edit in progress (invalid) does not
+        # stop it, and an edit nobody signalled (valid) does not go live.
+        srv = self.server({"threads": 1}, files={"hello.txt": b"v1\n"})
+        self.old_bodies = [b"v1\n"]
+        self.assertEqual(srv.get("/hello.txt").get("Content-Type"), "text/plain; charset=utf-8")
+        with open(srv.conf_path, encoding="utf-8") as f:
+            base_text = f.read()
+        for gen, extra in ((2, "bogus = 1\n"), (3, "type = .txt application/x-unsignalled\n")):
+            with self.subTest(file_says=extra.strip()):
+                mark = srv.log_mark()
+                srv.write_config_text(base_text + extra)
+                new = os.path.join(srv.base, "new%d" % gen)
+                os.mkdir(new)
+                with open(os.path.join(new, "hello.txt"), "wb") as f:
+                    f.write(b"v%d\n" % gen)
+                os.rename(srv.root, os.path.join(srv.base, "old%d" % gen))
+                os.rename(new, srv.root)
+                bad = []
+                ok, seen = self.watch(srv, "/hello.txt", (200, b"v%d\n" % gen), bad)
+                self.assertTrue(ok, "replaced root not served (answers: %r)" % seen)
+                self.assertEqual(bad, [])
+                r = srv.get("/hello.txt")
+                self.assertEqual(r.get("Content-Type"), "text/plain; charset=utf-8")
+                srv.wait_for_log(r"document root .* was replaced; serving the new one",
+                                 since=mark)
+                log = srv.stderr_text()[mark:]
+                self.assertNotIn("reload", log)
+                self.assertNotIn("bogus", log)
+                self.old_bodies.append(b"v%d\n" % gen)
+
     def test_root_symlink_switched(self):
         """root = a symlink switched atomically to another release."""
         srv = h.Server(config={"threads": 2})

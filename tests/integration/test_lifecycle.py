@@ -509,6 +509,20 @@ class ReloadTest(unittest.TestCase):
         r = srv.get("/.env")
         self.assertEqual((r.status, r.body), (200, b"dot\n"))
 
+    def test_restart_keys_compared_with_what_runs(self):
+        # each reload says whether the file's value differs from the running
+        # one, not from the previous file's
+        srv = self.make_server({"threads": 2})
+        notice = "threads: changes take effect after a restart"
+        for threads, expect in ((3, True), (3, True), (2, False)):
+            with self.subTest(threads=threads):
+                mark = srv.log_mark()
+                srv.write_config({"threads": threads})
+                self.reload(srv)
+                srv.wait_for_log(r"configuration reloaded from", since=mark)
+                self.assertEqual(notice in srv.stderr_text()[mark:], expect,
+                                 srv.stderr_text()[mark:])
+
     def test_reload_keeps_command_line_overrides(self):
         srv = self.make_server({"threads": 1}, args=["-o", "index=home.html"])
         self.assertEqual(srv.get("/d/").body, self.B)
