@@ -763,6 +763,20 @@ class RootFaultTest(FaultCase):
         ok = h.poll_until(check, self.BOUND, 0.05)
         return ok, seen
 
+    def replace_root(self, srv, gen):
+        """mv root old<gen>; mv new<gen> root, the new one holding
+        hello.txt = "v<gen>"; then watch for it: (ok, statuses seen)."""
+        new = os.path.join(srv.base, "new%d" % gen)
+        os.mkdir(new)
+        with open(os.path.join(new, "hello.txt"), "wb") as f:
+            f.write(b"v%d\n" % gen)
+        os.rename(srv.root, os.path.join(srv.base, "old%d" % gen))
+        os.rename(new, srv.root)
+        bad = []
+        ok, seen = self.watch(srv, "/hello.txt", (200, b"v%d\n" % gen), bad)
+        self.assertEqual(bad, [])
+        return ok, seen
+
     def test_root_removed_and_recreated(self):
         srv = self.server({"threads": 2}, files={"hello.txt": b"v1\n", "sub/a.txt": b"a\n"})
         self.old_bodies = [b"v1\n"]
@@ -786,19 +800,10 @@ class RootFaultTest(FaultCase):
         srv = self.server({"threads": 2}, files={"hello.txt": b"v1\n"})
         self.old_bodies = [b"v1\n"]
         for gen in (2, 3):
-            new = os.path.join(srv.base, "new%d" % gen)
-            os.mkdir(new)
-            with open(os.path.join(new, "hello.txt"), "wb") as f:
-                f.write(b"v%d\n" % gen)
-            # mv root old; mv new root
-            os.rename(srv.root, os.path.join(srv.base, "old%d" % gen))
-            os.rename(new, srv.root)
-            bad = []
-            ok, seen = self.watch(srv, "/hello.txt", (200, b"v%d\n" % gen), bad)
             with self.subTest(generation=gen):
+                ok, seen = self.replace_root(srv, gen)
                 self.assertTrue(ok, "root replaced by rename not picked up within %.0f s "
                                 "(answers: %r)" % (self.BOUND, sorted(set(seen), key=str)))
-                self.assertEqual(bad, [])
             self.old_bodies.append(b"v%d\n" % gen)
 
     def test_root_moved_away_and_back(self):
@@ -843,16 +848,8 @@ class RootFaultTest(FaultCase):
             with self.subTest(file_says=extra.strip()):
                 mark = srv.log_mark()
                 srv.write_config_text(base_text + extra)
-                new = os.path.join(srv.base, "new%d" % gen)
-                os.mkdir(new)
-                with open(os.path.join(new, "hello.txt"), "wb") as f:
-                    f.write(b"v%d\n" % gen)
-                os.rename(srv.root, os.path.join(srv.base, "old%d" % gen))
-                os.rename(new, srv.root)
-                bad = []
-                ok, seen = self.watch(srv, "/hello.txt", (200, b"v%d\n" % gen), bad)
+                ok, seen = self.replace_root(srv, gen)
                 self.assertTrue(ok, "replaced root not served (answers: %r)" % seen)
-                self.assertEqual(bad, [])
                 r = srv.get("/hello.txt")
                 self.assertEqual(r.get("Content-Type"), "text/plain; charset=utf-8")
                 srv.wait_for_log(r"document root .* was replaced; serving the new one",
