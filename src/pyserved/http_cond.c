@@ -11,8 +11,10 @@
 
 size_t http_etag(const struct stat *st, char out[HTTP_ETAG_MAX])
 {
-    unsigned long long ns = (unsigned long long)st->st_mtim.tv_sec * 1000000000ull +
-                            (unsigned long long)st->st_mtim.tv_nsec;
+    /* the change time, not the modification time: a write whose old mtime
+     * is put back (cp -p, rsync -t) still moves it, as a strong tag must */
+    unsigned long long ns = (unsigned long long)st->st_ctim.tv_sec * 1000000000ull +
+                            (unsigned long long)st->st_ctim.tv_nsec;
     int n = snprintf(out, HTTP_ETAG_MAX, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_ino,
                      (unsigned long long)st->st_size, ns);
     return n > 0 && n < HTTP_ETAG_MAX ? (size_t)n : 0;

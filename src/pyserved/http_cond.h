@@ -14,8 +14,9 @@
 
 #define HTTP_ETAG_MAX 64
 
-/* Strong entity-tag of a file version, quoted: "inode-size-mtime_ns" in
- * hex. Returns its length. */
+/* Strong entity-tag of a file version, quoted: "inode-size-ctime_ns" in
+ * hex (the change time moves with every write, also one whose old mtime is
+ * put back). Returns its length. */
 size_t http_etag(const struct stat *st, char out[HTTP_ETAG_MAX]);
 
 /* Evaluate If-Match, If-Unmodified-Since, If-None-Match and

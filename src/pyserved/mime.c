@@ -121,7 +121,9 @@ const char *mime_content_type(struct mime_ctx *m, const struct conf *c, int fd,
     struct mime_key k = {
         .dev = (uint64_t)st->st_dev,
         .ino = (uint64_t)st->st_ino,
-        .mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec,
+        /* the change time: it moves with every write, even one whose old
+         * mtime is put back (cp -p), and cannot be set back */
+        .ctime_ns = (uint64_t)st->st_ctim.tv_sec * 1000000000ull + (uint64_t)st->st_ctim.tv_nsec,
         .size = (uint64_t)st->st_size,
         .name_hash = ext_hash(name, len),
         .gen = c->generation,

@@ -22,7 +22,7 @@ void mime_ctx_free(struct mime_ctx *m);
 
 /* The Content-Type field value for the open regular file fd (st is its
  * fstat; name is the path or file name it was asked for). From the cache
- * when (dev, inode, mtime, size, extension, config generation) is known;
+ * when (dev, inode, ctime, size, extension, config generation) is known;
  * otherwise reads a prefix and decides, and *detected is set. The string
  * lives as long as the cache (or until the next call when the cache is
  * full). */

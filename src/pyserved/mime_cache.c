@@ -43,7 +43,7 @@ static uint64_t mix(uint64_t x)
 
 static uint64_t key_hash(const struct mime_key *k)
 {
-    return mix(k->dev * 31 + mix(k->ino) + k->mtime_ns * 7 + k->size + k->name_hash + k->gen);
+    return mix(k->dev * 31 + mix(k->ino) + k->ctime_ns * 7 + k->size + k->name_hash + k->gen);
 }
 
 struct mime_cache *mime_cache_new(unsigned entries)
@@ -89,7 +89,7 @@ static void key_words(const struct mime_key *k, uint64_t w[6])
 {
     w[0] = k->dev;
     w[1] = k->ino;
-    w[2] = k->mtime_ns;
+    w[2] = k->ctime_ns;
     w[3] = k->size;
     w[4] = k->name_hash;
     w[5] = k->gen;

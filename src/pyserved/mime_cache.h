@@ -1,5 +1,5 @@
 /* Content-Type cache shared by the workers, keyed by file identity
- * (device, inode, mtime with nanoseconds, size) plus the name's extension
+ * (device, inode, change time with nanoseconds, size) plus the name's extension
  * and the configuration generation. Lookups take no lock: each slot is a
  * seqlock, read optimistically and retried as a miss when a writer raced.
  * Inserts lock one stripe. Values are interned strings that live as long as
@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 struct mime_key {
-    uint64_t dev, ino, mtime_ns, size, name_hash, gen;
+    uint64_t dev, ino, ctime_ns, size, name_hash, gen;
 };
 
 struct mime_cache;

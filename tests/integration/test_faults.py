@@ -332,6 +332,30 @@ class CacheInvalidationTest(FaultCase):
         os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # the old mtime back
         self.assertEqual(self.get("/a/f.txt"), (200, b"two\n"))
 
+    def test_rewritten_as_another_type_same_size_same_mtime(self):
+        # cp -p, rsync --inplace -t: the validator and the Content-Type must
+        # follow the bytes (RFC 9110 section 8.8.3: a strong tag changes with
+        # the content), and the inode's change time always moves
+        png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x10\x00\x00\x00\x10"
+               b"\x08\x06\x00\x00\x00\x1f\xf3\xffa")
+        text = b"plain text, as long as the png!!\n"
+        self.assertEqual(len(text), len(png))
+        p = self.srv.write_file("a/blob", text)
+        seen = []
+        for _ in range(2):  # cached too
+            h.request(self.c, h.build_request("GET", "/a/blob"))
+            seen.append(h.read_response(self.c))
+        self.assertEqual(seen[0].get("Content-Type"), "text/plain; charset=utf-8")
+        st = os.stat(p)
+        with open(p, "r+b") as f:
+            f.write(png)
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+        h.request(self.c, h.build_request("GET", "/a/blob"))
+        r = h.read_response(self.c)
+        self.assertEqual((r.status, r.body, r.get("Content-Type")), (200, png, "image/png"))
+        self.assertNotEqual(r.get("ETag"), seen[0].get("ETag"))
+        self.assertEqual(r.get("Last-Modified"), seen[0].get("Last-Modified"))
+
     def test_parent_directory_renamed_and_replaced(self):
         self.srv.write_file("top/a/b/f.txt", b"old\n")
         self.cached("/top/a/b/f.txt", (200, b"old\n"))

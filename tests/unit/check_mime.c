@@ -711,7 +711,7 @@ static struct mime_key key_of(unsigned i)
     struct mime_key k = {
         .dev = 0x100000u + i,
         .ino = 0x200000u + i * 3u,
-        .mtime_ns = 1700000000000000000ull + i * 7ull,
+        .ctime_ns = 1700000000000000000ull + i * 7ull,
         .size = 1000u + i,
         .name_hash = 0x9e3779b97f4a7c15ull ^ i,
         .gen = 1u + i,
@@ -757,7 +757,7 @@ START_TEST(test_cache_put_get)
     /* each key word matters */
     for (int w = 0; w < 6; w++) {
         struct mime_key m = k;
-        uint64_t *words[6] = {&m.dev, &m.ino, &m.mtime_ns, &m.size, &m.name_hash, &m.gen};
+        uint64_t *words[6] = {&m.dev, &m.ino, &m.ctime_ns, &m.size, &m.name_hash, &m.gen};
         (*words[w])++;
         ck_assert_msg(mime_cache_get(mc, &m) == NULL, "key word %d ignored", w);
     }
