@@ -340,6 +340,19 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
     return e;
 }
 
+void fcache_sweep(struct fcache *fc, int root_fd, uint64_t now_ms)
+{
+    for (struct fcache_entry *e = fc->lru_head, *next; e; e = next) {
+        next = e->lru_next;
+        if (e->watched || e->listing || now_ms - e->checked_ms < RECHECK_MS)
+            continue;
+        if (still_valid(root_fd, e))
+            e->checked_ms = now_ms;
+        else
+            remove_entry(fc, e);
+    }
+}
+
 /* Put e in the table in place of an older entry for its key, making room
  * (the least recently used go); e has a reference for the table and one
  * for the caller. */

@@ -19,7 +19,8 @@
  * mapping, network file systems), a hit costs one fstatat() that confirms
  * the path still names the same unchanged file (device, inode, size, mtime,
  * ctime). The worker also reads the events when its epoll reports them,
- * so an idle cache lets go of changed files. */
+ * and confirms unwatched entries once a second (fcache_sweep), so an idle
+ * cache lets go of changed files. */
 #ifndef PS_FCACHE_H
 #define PS_FCACHE_H
 
@@ -120,6 +121,13 @@ int fcache_watch_error(const struct fcache *fc);
 
 /* The inotify descriptor the worker polls (EPOLLIN), or -1 without one. */
 int fcache_event_fd(const struct fcache *fc);
+
+/* Once a second, from the worker's loop: confirm each entry that is not
+ * watched and was not confirmed for a second, hit or not, and drop those
+ * whose path names another file now; so the descriptor of a file removed or
+ * replaced behind a symbolic link is closed (and its disk space freed)
+ * within about two seconds, not when the path is asked for again. */
+void fcache_sweep(struct fcache *fc, int root_fd, uint64_t now_ms);
 
 /* Read the pending events (the descriptor is non-blocking); any change
  * empties the cache. now_seq is the caller's count of socket reads so far:

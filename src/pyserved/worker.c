@@ -73,6 +73,7 @@ static void size_buffers(struct worker *w)
 #define BUFPOOL_CAP 1024
 #define BUFPOOL_KEEP 16
 #define BUFPOOL_TRIM_MS 1000
+#define FCACHE_SWEEP_MS 1000 /* fcache_sweep: unwatched entries confirmed this often */
 #define BUFPOOL_TRIM_MOST 64 /* madvise calls a trim makes: 10-20 us each, flushing TLBs */
 
 char *worker_buf_get(struct worker *w)
@@ -495,6 +496,10 @@ static bool end_turn(struct worker *w, bool *shutting)
     if (w->now_ms >= w->bufpool_trim_at) {
         bufpool_trim(&w->bufpool, BUFPOOL_KEEP, BUFPOOL_TRIM_MOST);
         w->bufpool_trim_at = w->now_ms + BUFPOOL_TRIM_MS;
+    }
+    if (w->now_ms >= w->fcache_sweep_at) {
+        fcache_sweep(w->fcache, w->conf->root_fd, w->now_ms);
+        w->fcache_sweep_at = w->now_ms + FCACHE_SWEEP_MS;
     }
     if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
         w->accept_paused_until = 0;

@@ -73,6 +73,7 @@ struct worker {
     /* Pools, so the steady state allocates nothing. */
     struct bufpool bufpool;
     uint64_t bufpool_trim_at;
+    uint64_t fcache_sweep_at;
     size_t in_cap, out_cap, head_cap; /* sizes of new I/O buffers (from the conf) */
     uint64_t boundary_seq, boundary_seed; /* multipart boundaries */
     struct conn *connpool;

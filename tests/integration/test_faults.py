@@ -332,6 +332,24 @@ class CacheInvalidationTest(FaultCase):
         os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # the old mtime back
         self.assertEqual(self.get("/a/f.txt"), (200, b"two\n"))
 
+    def test_file_behind_a_symlink_let_go_when_removed(self):
+        # A path through a symbolic link is not watched; its entry is
+        # confirmed once a second even when nobody asks for it, so a removed
+        # file's descriptor (and disk space) does not stay with the cache.
+        big = b"x" * (256 * 1024)  # above file_cache_max_file: held as a descriptor
+        p = self.srv.write_file("real/big.bin", big)
+        os.symlink("real", self.srv.path("ln"))
+        self.cached("/ln/big.bin", (200, big))
+
+        def held():
+            return any(t.startswith(p) for t in h.fd_targets(self.srv.pid))
+        self.assertTrue(held(), "the cache does not hold the file: nothing to test")
+        os.unlink(p)
+        self.assertTrue(h.poll_until(lambda: not held(), 5.0, 0.05),
+                        "the removed file is still open: %r"
+                        % [t for t in h.fd_targets(self.srv.pid) if t.startswith(p)])
+        self.assertEqual(self.get("/ln/big.bin")[0], 404)
+
     def test_rewritten_as_another_type_same_size_same_mtime(self):
         # cp -p, rsync --inplace -t: the validator and the Content-Type must
         # follow the bytes (RFC 9110 section 8.8.3: a strong tag changes with
