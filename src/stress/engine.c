@@ -142,7 +142,9 @@ static void tick(struct stress_thread *t, uint64_t now)
     if (start >= t->run->measure_ns) {
         uint64_t done = t->st.requests - t->tick_requests;
         uint64_t el = now - start;
-        ps_hist_record(&t->st.rps, done * 1000000000u / (el ? el : 1));
+        /* rounded to the nearest: cut down, a 5-request window of 100.1 ms
+         * would read 49, and low rates would all read low */
+        ps_hist_record(&t->st.rps, (done * 1000000000u + el / 2) / (el ? el : 1));
     }
     t->tick_requests = t->st.requests;
     atomic_store_explicit(&t->live_requests, t->st.requests, memory_order_relaxed);
@@ -288,16 +290,18 @@ int stress_thread_init(struct stress_thread *t, struct stress_run *run, unsigned
             maxreq = run->req_len[i];
 
     t->epfd = epoll_create1(EPOLL_CLOEXEC);
+    int e = t->epfd < 0 ? errno : ENOMEM;
     t->rbuf = malloc(SCONN_RBUF_SIZE);
     t->conns = calloc(n, sizeof(*t->conns));
     t->heap = calloc(n, sizeof(*t->heap));
+    /* before anything can fail: stress_thread_free closes fds >= 0, and
+     * calloc's are 0, standard input */
+    for (unsigned i = 0; t->conns && i < n; i++)
+        t->conns[i].fd = -1;
     if (t->epfd < 0 || !t->rbuf || !t->conns || !t->heap) {
-        int e = errno ? errno : ENOMEM;
         snprintf(err, errsz, "thread %u: %s", id, strerror(e));
         return -e;
     }
-    for (unsigned i = 0; i < n; i++)
-        t->conns[i].fd = -1; /* before anything can fail: free closes fds >= 0 */
     for (unsigned i = 0; i < n; i++) {
         struct sconn *c = &t->conns[i];
         c->t = t;

@@ -30,44 +30,66 @@
 
 static const char prog[] = "pyserve-stress";
 
+/* The whole --urls file: a regular file, or what a pipe, a terminal or
+ * "-" (standard input) gives until its end; at most URLS_FILE_MAX bytes. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    const char *name = is_stdin ? "standard input" : path;
     struct stat st;
     char *buf = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
 
     if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        snprintf(err, errsz, "%s: %s", name, strerror(errno));
         goto fail;
     }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > URLS_FILE_MAX) {
-        snprintf(err, errsz, "%s: not a regular file of at most %u bytes", path, URLS_FILE_MAX);
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "%s: %s", name, strerror(EISDIR));
         goto fail;
     }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        snprintf(err, errsz, "%s: out of memory", path);
-        goto fail;
-    }
-    while (n < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+    for (;;) {
+        if (n == cap) {
+            if (cap > URLS_FILE_MAX) {
+                snprintf(err, errsz, "%s: larger than %u bytes", name, URLS_FILE_MAX);
+                goto fail;
+            }
+            size_t want = cap ? cap * 2 : 64 * 1024;
+            cap = want > (size_t)URLS_FILE_MAX + 1 ? (size_t)URLS_FILE_MAX + 1 : want;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                snprintf(err, errsz, "%s: out of memory", name);
+                goto fail;
+            }
+            buf = nb;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            snprintf(err, errsz, "%s: %s", path, strerror(errno));
+            snprintf(err, errsz, "%s: %s", name, strerror(errno));
             goto fail;
         }
         if (r == 0)
             break;
         n += (size_t)r;
     }
-    close(fd);
+    if (n > URLS_FILE_MAX) {
+        snprintf(err, errsz, "%s: larger than %u bytes", name, URLS_FILE_MAX);
+        goto fail;
+    }
+    if (!is_stdin)
+        close(fd);
+    if (!buf && !(buf = malloc(1))) {
+        snprintf(err, errsz, "%s: out of memory", name);
+        return NULL;
+    }
     buf[n] = '\0';
     *len = n;
     return buf;
 fail:
-    if (fd >= 0)
+    if (fd >= 0 && !is_stdin)
         close(fd);
     free(buf);
     return NULL;

@@ -29,7 +29,7 @@ void stress_usage(FILE *f)
             "  -d, --duration=TIME     measure for TIME (10s, 500ms, 2m; default 10s)\n"
             "  -n, --requests=N        stop after N requests\n"
             "      --warmup=TIME       run TIME before measuring, then start counting\n"
-            "                          (needs -d)\n"
+            "                          (with -n only when -d is given too)\n"
             "  -k, --keep-alive        reuse connections (the default)\n"
             "      --no-keep-alive     a new connection for every request\n"
             "  -p, --pipeline=DEPTH    keep up to DEPTH requests in flight per connection\n"

@@ -419,6 +419,24 @@ class AgainstPyserved(unittest.TestCase):
         self.assertEqual(d["non_2xx_3xx"], 100)
         self.assertEqual(d["parameters"]["mix_entries"], 2)
 
+    def test_mix_from_standard_input_and_a_pipe(self):
+        text = "# mix\n3 %s\n/missing\n" % self.url("/small.txt")
+        r = subprocess.run([STRESS, "-c", "2", "-n", "40", "--json", "--urls", "-"],
+                           input=text, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"]["codes"], {"200": 30, "404": 10})
+        rd, wr = os.pipe()
+        with os.fdopen(wr, "w") as w:
+            w.write(text)  # fits in the pipe's buffer: no writer needed after
+        try:
+            r = subprocess.run([STRESS, "-c", "2", "-n", "40", "--json", "--urls",
+                                "/dev/fd/%d" % rd], stdin=subprocess.DEVNULL, pass_fds=(rd,),
+                               capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        finally:
+            os.close(rd)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"]["codes"], {"200": 30, "404": 10})
+
     def test_open_loop_rate(self):
         d = run_json(self, ["-c", "4", "-t", "2", "-R", "400", "-d", "1s", self.url()])
         # 400 scheduled in the second: each answered, or due and unanswered
@@ -1128,7 +1146,7 @@ class Lifecycle(unittest.TestCase):
             (["http://127.0.0.1:1/", "http://127.0.0.2:1/"], "same host and port"),
             ([], "no URL given"),
             (["--urls", "/nonexistent/file"], "--urls: /nonexistent/file: No such file"),
-            (["--urls", "/"], "--urls: /: not a regular file"),
+            (["--urls", "/"], "--urls: /: Is a directory"),
             (["--urls", bad.name], "--urls: %s:2: weight 0 is not in 1..1000" % bad.name),
         ]
         for args, msg in cases:
