@@ -507,6 +507,44 @@ START_TEST(test_symlink_dir)
 }
 END_TEST
 
+/* fcache_sweep confirms unwatched entries a second after their last
+ * confirmation, hit or not, and lets go of those whose file is gone; it
+ * leaves watched entries to the event queue. */
+START_TEST(test_sweep)
+{
+    mkd("real");
+    wfile("real/big.txt", "held by its descriptor");
+    wfile("real/kept.txt", "still there");
+    wfile("plain.txt", "watched");
+    ck_assert_int_eq(symlinkat("real", root_fd, "ln"), 0);
+    struct fcache *fc = fcache_new(8, 1); /* every file held as a descriptor */
+    struct fcache_entry *big = put(fc, "ln/big.txt", 0);
+    struct fcache_entry *kept = put(fc, "ln/kept.txt", 0);
+    ck_assert_ptr_nonnull(big);
+    ck_assert_ptr_nonnull(kept);
+    ck_assert(!big->watched && !kept->watched);
+    int fd = big->fd;
+    ck_assert_int_ge(fd, 0);
+    fcache_release(fc, big);
+    fcache_release(fc, kept);
+    struct fcache_entry *w = put_watched(fc, "plain.txt", 0);
+
+    ck_assert_int_eq(unlinkat(root_fd, "real/big.txt", 0), 0);
+    append("plain.txt", "+changed");
+    fcache_sweep(fc, root_fd, 999); /* not due */
+    ck_assert(fd_open(fd));
+    fcache_sweep(fc, root_fd, 1000);
+    ck_assert_msg(!fd_open(fd), "the removed file's descriptor is still open");
+    ck_assert_uint_eq(kept->checked_ms, 1000); /* confirmed */
+    ck_assert_uint_eq(w->checked_ms, 0);       /* not the sweep's */
+    ck_assert_ptr_null(get(fc, "ln/big.txt", 1000, 1, 1));
+    struct fcache_entry *g = get(fc, "ln/kept.txt", 1000, 1, 1);
+    ck_assert_ptr_eq(g, kept);
+    fcache_release(fc, g);
+    fcache_free(fc);
+}
+END_TEST
+
 /* Once a second (RECHECK_MS, 1000) a watched entry is confirmed with
  * fstatat even when the queue is not read. */
 START_TEST(test_recheck)
@@ -975,6 +1013,7 @@ static Suite *fcache_suite(void)
     tcase_add_loop_test(tc, test_events, 0, NCHANGES);
     tcase_add_test(tc, test_events_again);
     tcase_add_test(tc, test_symlink_dir);
+    tcase_add_test(tc, test_sweep);
     tcase_add_test(tc, test_recheck);
     tcase_add_test(tc, test_index);
     tcase_add_test(tc, test_root_index);
