@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "listen.h"
@@ -574,16 +575,32 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
     return 0;
 }
 
-/* How long a pipe or terminal given as the file may keep us waiting. */
+/* How long a pipe or terminal given as the file may keep us waiting, in
+ * all: the main thread, which reads it on a reload, has signals and the
+ * watchdog to see to. */
 #define CONF_PIPE_WAIT_MS 5000
 
-static bool readable_within(int fd, int ms)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Readable before the monotonic deadline (ms)? */
+static bool readable_by(int fd, int64_t deadline)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    int r;
-    while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
-        ;
-    return r > 0;
+    for (;;) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0)
+            return false;
+        int r = poll(&p, 1, (int)left);
+        if (r > 0)
+            return true;
+        if (r == 0 || errno != EINTR)
+            return false;
+    }
 }
 
 int conf_read_file(const char *path, char **text, size_t *text_len, char *err, size_t errsz)
@@ -606,7 +623,8 @@ int conf_read_file(const char *path, char **text, size_t *text_len, char *err, s
                     S_ISDIR(st.st_mode) ? "a directory" : "a socket or block device");
     }
     /* before a writer comes, a read of a FIFO says end of file */
-    if (S_ISFIFO(st.st_mode) && !readable_within(fd, CONF_PIPE_WAIT_MS)) {
+    int64_t deadline = mono_ms() + CONF_PIPE_WAIT_MS;
+    if (S_ISFIFO(st.st_mode) && !readable_by(fd, deadline)) {
         close(fd);
         return fail(err, errsz, -ETIMEDOUT, "%s: a FIFO with no writer for %d s", path,
                     CONF_PIPE_WAIT_MS / 1000);
@@ -622,12 +640,12 @@ int conf_read_file(const char *path, char **text, size_t *text_len, char *err, s
         ssize_t n = read(fd, buf + len, CONF_MAX_FILE_SIZE + 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && errno == EAGAIN && readable_within(fd, CONF_PIPE_WAIT_MS))
+        if (n < 0 && errno == EAGAIN && readable_by(fd, deadline))
             continue;
         if (n < 0 && errno == EAGAIN) {
             free(buf);
             close(fd);
-            return fail(err, errsz, -ETIMEDOUT, "%s: no more data for %d s", path,
+            return fail(err, errsz, -ETIMEDOUT, "%s: not read to its end within %d s", path,
                         CONF_PIPE_WAIT_MS / 1000);
         }
         if (n < 0) {

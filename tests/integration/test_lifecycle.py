@@ -234,6 +234,38 @@ class CheckConfigTest(TempDirCase):
         p = h.run_pyserved(["-c", "/dev/null", "--check-config", "-r", self.root])
         self.assertEqual(p.returncode, 0, p.stderr)
 
+    def test_config_pipe_that_never_ends(self):
+        # A writer that trickles a comment line now and then must not keep
+        # the start (or a reload, on the main thread) reading for ever: the
+        # whole read has 5 s.
+        fifo = os.path.join(self.tmp, "trickle.conf")
+        os.mkfifo(fifo)
+        stop = threading.Event()
+
+        def trickle():
+            try:
+                with open(fifo, "w") as w:  # waits for pyserved to open it
+                    w.write("root = %s\n" % self.root)
+                    w.flush()
+                    while not stop.wait(0.3):
+                        w.write("# more\n")
+                        w.flush()
+            except OSError:  # the reader went away
+                pass
+        t = threading.Thread(target=trickle, daemon=True)
+        t.start()
+        try:
+            t0 = time.monotonic()
+            p = h.run_pyserved(["-c", fifo, "--check-config"], timeout=30.0)
+            elapsed = time.monotonic() - t0
+        finally:
+            stop.set()
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))  # frees a writer in open()
+            t.join(5)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("%s: not read to its end within 5 s" % fifo, p.stderr)
+        self.assertLess(elapsed, 15.0)
+
     def test_config_from_a_pipe(self):
         # -c /dev/stdin (a here-document, or a pipe) and -c <(...): read to
         # its end
