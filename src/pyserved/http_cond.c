@@ -133,7 +133,8 @@ int http_conditional(const struct http_request *r, const char *etag, size_t etag
     return 200;
 }
 
-bool http_if_range(struct ps_slice v, const char *etag, size_t etag_len, time_t last_modified)
+bool http_if_range(struct ps_slice v, const char *etag, size_t etag_len, time_t last_modified,
+                   bool date_strong)
 {
     time_t t;
     if (v.n == 0)
@@ -142,7 +143,9 @@ bool http_if_range(struct ps_slice v, const char *etag, size_t etag_len, time_t 
         /* a weak tag never matches here (section 13.1.5) */
         return v.p[0] == '"' && v.n == etag_len && memcmp(v.p, etag, etag_len) == 0;
     }
-    return parse_date(v, &t) && t == last_modified;
+    /* a date that is not a strong validator makes the condition false
+     * (section 13.1.5): the whole representation is sent */
+    return date_strong && parse_date(v, &t) && t == last_modified;
 }
 
 static int cmp_range(const void *a, const void *b)

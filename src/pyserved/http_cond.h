@@ -27,9 +27,10 @@ int http_conditional(const struct http_request *r, const char *etag, size_t etag
                      time_t last_modified);
 
 /* If-Range (section 13.1.5): true when absent or when it still matches
- * (strong comparison of an entity-tag, or an exactly equal date). */
+ * (strong comparison of an entity-tag, or an exactly equal date while
+ * date_strong: the date may stand for the bytes, see respond.c). */
 bool http_if_range(struct ps_slice if_range, const char *etag, size_t etag_len,
-                   time_t last_modified);
+                   time_t last_modified, bool date_strong);
 
 struct byte_range {
     uint64_t first, last; /* inclusive */

@@ -423,9 +423,14 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
     enum range_result rr = RANGE_NONE;
     /* Range and If-Range hold one value: several lines of either make it
      * invalid, and the whole representation is sent. */
+    /* A date stands for the bytes (RFC 9110 8.8.2.2) only while the inode
+     * changed last in the second of its mtime: a write that put an older
+     * mtime back (cp -p, rsync -t), or a later chmod, moved the change time
+     * on, and a range of the new bytes must not be spliced onto the old. */
+    bool date_strong = rep->st->st_ctim.tv_sec == rep->st->st_mtim.tv_sec;
     if (r->method == HTTP_M_GET && r->range.n &&
         !(r->repeated & (HTTP_REP_RANGE | HTTP_REP_IF_RANGE)) &&
-        http_if_range(r->if_range, rep->etag, rep->etag_len, lm))
+        http_if_range(r->if_range, rep->etag, rep->etag_len, lm, date_strong))
         rr = http_range_parse(r->range, size, rg, (unsigned)cf->max_ranges, &nr);
     if (rr == RANGE_OK && nr > 1 && cf->multiple_ranges == CONF_MULTI_FIRST)
         nr = 1;
