@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 #define RECHECK_MS 1000 /* a watched entry is still confirmed this often */
+/* One fcache_sweep call looks at this many entries at most, and confirms
+ * this many (an fstatat is 1-2 us): the loop is never held long. */
+#define SWEEP_LOOK 1024
+#define SWEEP_CHECK 32
 /* Watched on each directory from the root down: a name appearing, going,
  * moving (which may change what a path resolves to), a permission change,
  * and the directory itself going away. Data changes of other files in it
@@ -36,6 +40,7 @@ struct fcache {
     unsigned count, max_entries;
     size_t max_file;
     struct fcache_entry *lru_head, *lru_tail; /* head: most recent */
+    struct fcache_entry *sweep_next; /* where fcache_sweep goes on; NULL: the tail */
     int ino_fd;    /* -1: no inotify, every hit is confirmed with fstatat */
     int *wds;      /* watches added since the cache was last emptied */
     unsigned nwds, wds_cap;
@@ -108,6 +113,8 @@ void fcache_release(struct fcache *fc, struct fcache_entry *e)
 
 static void lru_unlink(struct fcache *fc, struct fcache_entry *e)
 {
+    if (fc->sweep_next == e)
+        fc->sweep_next = e->lru_prev;
     if (e->lru_prev)
         e->lru_prev->lru_next = e->lru_next;
     else
@@ -340,17 +347,24 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
     return e;
 }
 
-void fcache_sweep(struct fcache *fc, int root_fd, uint64_t now_ms)
+bool fcache_sweep(struct fcache *fc, int root_fd, uint64_t now_ms)
 {
-    for (struct fcache_entry *e = fc->lru_head, *next; e; e = next) {
-        next = e->lru_next;
-        if (e->watched || e->listing || now_ms - e->checked_ms < RECHECK_MS)
-            continue;
-        if (still_valid(root_fd, e))
-            e->checked_ms = now_ms;
-        else
-            remove_entry(fc, e);
+    unsigned looked = 0, checked = 0;
+    struct fcache_entry *e = fc->sweep_next ? fc->sweep_next : fc->lru_tail;
+    while (e && looked < SWEEP_LOOK && checked < SWEEP_CHECK) {
+        struct fcache_entry *older_first = e->lru_prev; /* from the tail to the head */
+        looked++;
+        if (!e->watched && !e->listing && now_ms - e->checked_ms >= RECHECK_MS) {
+            checked++;
+            if (still_valid(root_fd, e))
+                e->checked_ms = now_ms;
+            else
+                remove_entry(fc, e);
+        }
+        e = older_first;
     }
+    fc->sweep_next = e;
+    return e == NULL;
 }
 
 /* Put e in the table in place of an older entry for its key, making room

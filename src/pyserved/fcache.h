@@ -122,12 +122,14 @@ int fcache_watch_error(const struct fcache *fc);
 /* The inotify descriptor the worker polls (EPOLLIN), or -1 without one. */
 int fcache_event_fd(const struct fcache *fc);
 
-/* Once a second, from the worker's loop: confirm each entry that is not
- * watched and was not confirmed for a second, hit or not, and drop those
- * whose path names another file now; so the descriptor of a file removed or
- * replaced behind a symbolic link is closed (and its disk space freed)
- * within about two seconds, not when the path is asked for again. */
-void fcache_sweep(struct fcache *fc, int root_fd, uint64_t now_ms);
+/* From the worker's loop: confirm entries that are not watched and were not
+ * confirmed for a second, hit or not, and drop those whose path names
+ * another file now; so the descriptor of a file removed or replaced behind a
+ * symbolic link is closed (and its disk space freed) soon, not when the path
+ * is asked for again. A call does a bounded part of a pass over the cache
+ * and returns true when the pass is complete (call again at once while it
+ * returns false, and a second after it returned true). */
+bool fcache_sweep(struct fcache *fc, int root_fd, uint64_t now_ms);
 
 /* Read the pending events (the descriptor is non-blocking); any change
  * empties the cache. now_seq is the caller's count of socket reads so far:

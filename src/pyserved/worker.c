@@ -436,6 +436,8 @@ static int next_timeout(struct worker *w)
     if (w->ready_list.head)
         return 0;
     uint64_t first = w->accept_paused_until ? w->accept_paused_until : UINT64_MAX;
+    if (w->fcache_sweep_at < first)
+        first = w->fcache_sweep_at; /* a sweep's pass goes on at once */
     if (w->stop_deadline && w->stop_deadline < first)
         first = w->stop_deadline; /* in-flight responses get that long, not a second more */
     struct conn_list *lists[5];
@@ -497,10 +499,9 @@ static bool end_turn(struct worker *w, bool *shutting)
         bufpool_trim(&w->bufpool, BUFPOOL_KEEP, BUFPOOL_TRIM_MOST);
         w->bufpool_trim_at = w->now_ms + BUFPOOL_TRIM_MS;
     }
-    if (w->now_ms >= w->fcache_sweep_at) {
-        fcache_sweep(w->fcache, w->conf->root_fd, w->now_ms);
-        w->fcache_sweep_at = w->now_ms + FCACHE_SWEEP_MS;
-    }
+    if (w->now_ms >= w->fcache_sweep_at &&
+        fcache_sweep(w->fcache, w->conf->root_fd, w->now_ms))
+        w->fcache_sweep_at = w->now_ms + FCACHE_SWEEP_MS; /* else on at the next turn */
     if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
         w->accept_paused_until = 0;
         if (w->reserve_fd < 0)

@@ -531,9 +531,9 @@ START_TEST(test_sweep)
 
     ck_assert_int_eq(unlinkat(root_fd, "real/big.txt", 0), 0);
     append("plain.txt", "+changed");
-    fcache_sweep(fc, root_fd, 999); /* not due */
+    ck_assert(fcache_sweep(fc, root_fd, 999)); /* not due; a pass of three entries */
     ck_assert(fd_open(fd));
-    fcache_sweep(fc, root_fd, 1000);
+    ck_assert(fcache_sweep(fc, root_fd, 1000));
     ck_assert_msg(!fd_open(fd), "the removed file's descriptor is still open");
     ck_assert_uint_eq(kept->checked_ms, 1000); /* confirmed */
     ck_assert_uint_eq(w->checked_ms, 0);       /* not the sweep's */
@@ -541,6 +541,45 @@ START_TEST(test_sweep)
     struct fcache_entry *g = get(fc, "ln/kept.txt", 1000, 1, 1);
     ck_assert_ptr_eq(g, kept);
     fcache_release(fc, g);
+    fcache_free(fc);
+}
+END_TEST
+
+/* A sweep's pass is done in slices (at most 32 confirmations a call), and
+ * goes on where it stopped, whatever the hits do to the LRU order. */
+START_TEST(test_sweep_slices)
+{
+    mkd("real");
+    ck_assert_int_eq(symlinkat("real", root_fd, "ln"), 0);
+    struct fcache *fc = fcache_new(256, 1);
+    char rel[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(rel, sizeof(rel), "real/f%d", i);
+        wfile(rel, "x");
+        snprintf(rel, sizeof(rel), "ln/f%d", i);
+        struct fcache_entry *e = put(fc, rel, 0);
+        ck_assert_ptr_nonnull(e);
+        fcache_release(fc, e);
+    }
+    unsigned calls = 0;
+    bool done = false;
+    while (!done && calls < 100) {
+        done = fcache_sweep(fc, root_fd, 1000);
+        calls++;
+        /* a hit in the middle of a pass moves an entry to the head */
+        struct fcache_entry *g = get(fc, "ln/f50", 1000, 1, 1);
+        ck_assert_ptr_nonnull(g);
+        fcache_release(fc, g);
+    }
+    ck_assert(done);
+    ck_assert_uint_eq(calls, 4); /* 100 due entries, 32 a call */
+    for (int i = 0; i < 100; i++) {
+        snprintf(rel, sizeof(rel), "ln/f%d", i);
+        struct fcache_entry *g = get(fc, rel, 1000, 1, 1);
+        ck_assert_ptr_nonnull(g);
+        ck_assert_msg(g->checked_ms == 1000, "%s was not confirmed", rel);
+        fcache_release(fc, g);
+    }
     fcache_free(fc);
 }
 END_TEST
@@ -1014,6 +1053,7 @@ static Suite *fcache_suite(void)
     tcase_add_test(tc, test_events_again);
     tcase_add_test(tc, test_symlink_dir);
     tcase_add_test(tc, test_sweep);
+    tcase_add_test(tc, test_sweep_slices);
     tcase_add_test(tc, test_recheck);
     tcase_add_test(tc, test_index);
     tcase_add_test(tc, test_root_index);
