@@ -350,6 +350,34 @@ static void restart_notices(const struct conf *c, const struct conf *boot)
         log_msg(LOG_NOTICE, "mime_cache_entries: changes take effect after a restart");
 }
 
+/* A copy of the keys restart_notices compares, as the process started with
+ * them: not a reference to that configuration, whose root descriptor would
+ * keep the first root (and its file system) busy for good. NULL on ENOMEM
+ * (no notices then). */
+static struct conf *restart_snapshot(const struct conf *c)
+{
+    struct conf *s = malloc(sizeof(*s));
+    if (!s)
+        return NULL;
+    conf_init(s);
+    bool ok = true;
+    for (unsigned i = 0; i < c->nlisten; i++)
+        ok &= (s->listen[s->nlisten++] = strdup(c->listen[i])) != NULL;
+    s->defer_accept_ms = c->defer_accept_ms;
+    s->threads = c->threads;
+    s->io_uring = c->io_uring;
+    s->mime_cache_entries = c->mime_cache_entries;
+    if (c->user)
+        ok &= (s->user = strdup(c->user)) != NULL;
+    if (c->group)
+        ok &= (s->group = strdup(c->group)) != NULL;
+    if (!ok) {
+        conf_unref(s);
+        return NULL;
+    }
+    return s;
+}
+
 static void go_live(struct server *srv, struct conf **cur, struct conf *c)
 {
     if (worker_pool_set_conf(srv, c, 2000) < 0)
@@ -359,7 +387,8 @@ static void go_live(struct server *srv, struct conf **cur, struct conf *c)
     *cur = c;
 }
 
-static void reload(const struct opts *o, struct server *srv, struct conf **cur,
+/* Returns whether a new configuration went live. */
+static bool reload(const struct opts *o, struct server *srv, struct conf **cur,
                    const struct conf *boot)
 {
     char err[CONF_ERR_SIZE + 64];
@@ -370,11 +399,13 @@ static void reload(const struct opts *o, struct server *srv, struct conf **cur,
     if (!c) {
         log_msg(LOG_ERR, "reload failed, the running configuration stays: %s", err);
     } else {
-        restart_notices(c, boot);
+        if (boot)
+            restart_notices(c, boot);
         go_live(srv, cur, c);
         log_msg(LOG_INFO, "configuration reloaded from %s", config_source(o));
     }
     notify_ready();
+    return c != NULL;
 }
 
 /* WATCHDOG=1 only while every worker makes progress. Each check wakes
@@ -484,11 +515,15 @@ static void check_root(const struct opts *o, struct server *srv, struct conf **c
     if (fstat(c->root_fd, &open_st) < 0)
         return;
     int e = stat(c->root, &path_st) < 0 ? errno : S_ISDIR(path_st.st_mode) ? 0 : ENOTDIR;
-    if (e == EACCES || e == EPERM) {
+    if (e && e != ENOENT && e != ENOTDIR && e != ELOOP) {
+        /* no sign that the root went (EACCES, or EIO, ENOMEM, ESTALE...):
+         * what is open goes on being served */
+        bool perm = e == EACCES || e == EPERM;
         if (rc->state != ROOT_UNCHECKED)
-            log_msg(LOG_WARNING, "document root %s: %s; a replacement of it is not noticed "
-                                 "(its path must be searchable by the user pyserved runs as)",
-                    c->root, strerror(e));
+            log_msg(LOG_WARNING, "document root %s: %s; %s", c->root, strerror(e),
+                    perm ? "a replacement of it is not noticed (its path must be searchable "
+                           "by the user pyserved runs as)"
+                         : "not checked this time");
         rc->state = ROOT_UNCHECKED;
         root_gone(c, false);
         return;
@@ -505,6 +540,8 @@ static void check_root(const struct opts *o, struct server *srv, struct conf **c
         if (rc->state == ROOT_GONE)
             log_msg(LOG_NOTICE, "document root %s is back", c->root);
         rc->state = ROOT_OK;
+        rc->failed_dev = 0;
+        rc->failed_ino = 0;
         root_gone(c, false);
         return;
     }
@@ -672,7 +709,7 @@ int main(int argc, char **argv)
     watchdog_init(&wd, &srv);
     uint64_t next_status = mono_now_ms() + 5000, next_root = mono_now_ms() + 1000;
     struct root_check root_check = {ROOT_OK, 0, 0};
-    struct conf *boot = conf_ref(cur); /* what a restart would change */
+    struct conf *boot = restart_snapshot(cur); /* what a restart would change */
     for (;;) {
         struct pollfd p = {.fd = sfd, .events = POLLIN};
         int timeout = poll_timeout(&wd);
@@ -699,7 +736,8 @@ int main(int argc, char **argv)
         if (read(sfd, &si, sizeof(si)) != sizeof(si))
             continue;
         if (si.ssi_signo == SIGHUP) {
-            reload(&o, &srv, &cur, boot);
+            if (reload(&o, &srv, &cur, boot))
+                root_check = (struct root_check){ROOT_OK, 0, 0}; /* a new root_fd */
             continue;
         }
         log_msg(LOG_INFO, "%s: stopping (in-flight responses get up to %llu ms)",

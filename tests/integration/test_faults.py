@@ -847,6 +847,14 @@ class RootFaultTest(FaultCase):
                 self.assertTrue(ok, "root replaced by rename not picked up within %.0f s "
                                 "(answers: %r)" % (self.BOUND, sorted(set(seen), key=str)))
             self.old_bodies.append(b"v%d\n" % gen)
+        # the old roots are let go, the first one too: an old release's file
+        # system can be unmounted, a removed one's space is freed
+        old = os.path.join(srv.base, "old")
+
+        def old_roots_held():
+            return [t for t in h.fd_targets(srv.pid) if t.startswith(old)]
+        self.assertTrue(h.poll_until(lambda: not old_roots_held(), self.BOUND, 0.05),
+                        "old roots still open: %r" % old_roots_held())
 
     def test_root_moved_away_and_back(self):
         # mv www www.off takes the site down (404, as the log says), from the
@@ -876,6 +884,27 @@ class RootFaultTest(FaultCase):
         ok, _ = self.watch(srv, "/hello.txt", (200, b"v1\n"), bad)
         self.assertTrue(ok, "the root moved back is not served within %.0f s" % self.BOUND)
         srv.wait_for_log(r"document root .* is back", timeout=self.BOUND, since=mark)
+
+    def test_reload_to_another_root_while_gone(self):
+        # a reload that names another root starts the root check afresh: the
+        # new root is not "back", it was never gone
+        srv = self.server({"threads": 1}, files={"hello.txt": b"v1\n"})
+        mark = srv.log_mark()
+        shutil.rmtree(srv.root)
+        srv.wait_for_log(r"document root .*404", timeout=self.BOUND, since=mark)
+        other = os.path.join(srv.base, "other")
+        os.mkdir(other)
+        with open(os.path.join(other, "hello.txt"), "wb") as f:
+            f.write(b"other\n")
+        srv.write_config(dict(srv.config, root=other))
+        srv.reload()
+        srv.wait_for_log(r"configuration reloaded", timeout=self.BOUND, since=mark)
+        self.assertEqual(try_get(srv, "/hello.txt"), (200, b"other\n"))
+        # the next root check's word on the new root marks that one ran
+        os.rename(other, other + ".off")
+        srv.wait_for_log(r"document root %s: No such file" % re.escape(other),
+                         timeout=self.BOUND, since=mark)
+        self.assertNotRegex(srv.stderr_text()[mark:], r"(?m)document root \S+ is back$")
 
     def test_root_reopened_with_the_running_configuration(self):
         # A replaced root is reopened with the configuration that runs, not
