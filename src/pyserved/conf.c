@@ -665,6 +665,13 @@ int conf_read_file(const char *path, char **text, size_t *text_len, char *err, s
         }
     }
     close(fd);
+    if (len == 0 && S_ISFIFO(st.st_mode)) {
+        /* a spent pipe (-c <(...) read again on a reload): not the empty
+         * configuration of the built-in defaults */
+        free(buf);
+        return fail(err, errsz, -ENODATA, "%s: a pipe that gave nothing (a pipe is read once; "
+                    "reloads need a file)", path);
+    }
     char *fit = realloc(buf, len + 1); /* kept while the configuration runs */
     if (fit)
         buf = fit;

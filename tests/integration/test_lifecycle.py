@@ -234,6 +234,15 @@ class CheckConfigTest(TempDirCase):
         p = h.run_pyserved(["-c", "/dev/null", "--check-config", "-r", self.root])
         self.assertEqual(p.returncode, 0, p.stderr)
 
+    def test_config_pipe_that_gives_nothing(self):
+        # -c <(...) read again on a reload: the pipe is spent; that is an
+        # error, not the built-in defaults
+        p = subprocess.run([h.pyserved_path(), "-c", "/dev/stdin", "--check-config", "-r",
+                            self.root], input="", text=True, capture_output=True,
+                           timeout=30, env=h.child_env_clean())
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("/dev/stdin: a pipe that gave nothing", p.stderr)
+
     def test_config_pipe_that_never_ends(self):
         # A writer that trickles a comment line now and then must not keep
         # the start (or a reload, on the main thread) reading for ever: the
