@@ -6,6 +6,8 @@
  * not O(n^2). */
 #include "http_parse.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "num.h"
@@ -210,6 +212,32 @@ static enum http_method classify_method(const char *p, size_t n)
     return HTTP_M_UNKNOWN;
 }
 
+/* IP-literal's inside (RFC 3986 section 3.2.2): an IPv6address, or
+ * IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ). */
+static bool valid_ip_literal(const char *p, size_t n)
+{
+    if (n > 0 && (p[0] == 'v' || p[0] == 'V')) {
+        size_t i = 1;
+        while (i < n && ((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' &&
+                                                          (p[i] | 0x20) <= 'f')))
+            i++;
+        if (i == 1 || i + 1 >= n || p[i] != '.')
+            return false;
+        for (i++; i < n; i++)
+            if (!(((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z') ||
+                  (p[i] >= '0' && p[i] <= '9') || strchr("-._~!$&'()*+,;=:", p[i])))
+                return false;
+        return true;
+    }
+    char buf[INET6_ADDRSTRLEN];
+    struct in6_addr a;
+    if (n >= sizeof(buf))
+        return false;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
 /* uri-host [":" port] (RFC 3986 section 3.2.2): the characters of a
  * reg-name, IPv4 address or IP-literal, brackets only around the latter, a
  * host that is not empty when a port or brackets are there (RFC 9110
@@ -223,7 +251,7 @@ static bool valid_host(struct ps_slice h)
         return true; /* an empty Host, for a target without an authority */
     if (*p == '[') {
         const char *close = memchr(p, ']', (size_t)(end - p));
-        if (!close || close == p + 1 || memchr(p + 1, '[', (size_t)(close - p - 1)))
+        if (!close || !valid_ip_literal(p + 1, (size_t)(close - p - 1)))
             return false;
         p = close + 1;
     } else {
