@@ -41,6 +41,7 @@ struct fcache {
     size_t max_file;
     struct fcache_entry *lru_head, *lru_tail; /* head: most recent */
     struct fcache_entry *sweep_next; /* where fcache_sweep goes on; NULL: the tail */
+    unsigned unwatched; /* entries in the table fcache_sweep confirms */
     int ino_fd;    /* -1: no inotify, every hit is confirmed with fstatat */
     int *wds;      /* watches added since the cache was last emptied */
     unsigned nwds, wds_cap;
@@ -149,6 +150,7 @@ static void remove_entry(struct fcache *fc, struct fcache_entry *e)
     lru_unlink(fc, e);
     e->in_table = false;
     fc->count--;
+    fc->unwatched -= !e->watched && !e->listing;
     if (e->listing)
         fc->listing_bytes -= (size_t)e->st.st_size;
     fcache_release(fc, e);
@@ -349,6 +351,10 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
 
 bool fcache_sweep(struct fcache *fc, int root_fd, uint64_t now_ms)
 {
+    if (fc->unwatched == 0) {
+        fc->sweep_next = NULL; /* inotify sees to every entry: nothing to walk */
+        return true;
+    }
     unsigned looked = 0, checked = 0;
     struct fcache_entry *e = fc->sweep_next ? fc->sweep_next : fc->lru_tail;
     while (e && looked < SWEEP_LOOK && checked < SWEEP_CHECK) {
@@ -386,6 +392,7 @@ static void insert(struct fcache *fc, struct fcache_entry *e)
     e->in_table = true;
     e->refs = 2; /* the table's and the caller's */
     fc->count++;
+    fc->unwatched += !e->watched && !e->listing;
     lru_push_front(fc, e);
 }
 

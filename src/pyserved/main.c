@@ -195,12 +195,11 @@ static const char *config_source(const struct opts *o)
     return both;
 }
 
-/* Build a complete snapshot: file, then command line, then checks, then
- * the root directory opened. On failure returns NULL, *status says which
- * exit status fits and err says why. */
-/* A configuration from the file (like NULL), or from the text like was
- * parsed from (to reopen the root: what the file says now, edits nobody
- * signalled yet, neither stops it nor goes live), then the command line. */
+/* Build a complete snapshot: the file (like NULL) or the text like was
+ * parsed from (to reopen the root: edits nobody signalled yet neither stop
+ * it nor go live), then the command line, then checks, then the root
+ * directory opened. On failure returns NULL, *status says which exit
+ * status fits and err says why. */
 static struct conf *build_conf(const struct opts *o, const struct conf *like, int *status,
                                char *err, size_t errsz)
 {
