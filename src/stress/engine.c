@@ -141,10 +141,7 @@ static void tick(struct stress_thread *t, uint64_t now)
     uint64_t start = t->next_tick_ns - TICK_NS;
     if (start >= t->run->measure_ns) {
         uint64_t done = t->st.requests - t->tick_requests;
-        uint64_t el = now - start;
-        /* rounded to the nearest: cut down, a 5-request window of 100.1 ms
-         * would read 49, and low rates would all read low */
-        ps_hist_record(&t->st.rps, (done * 1000000000u + el / 2) / (el ? el : 1));
+        ps_hist_record(&t->st.rps, stress_rate_per_s(done, now - start));
     }
     t->tick_requests = t->st.requests;
     atomic_store_explicit(&t->live_requests, t->st.requests, memory_order_relaxed);

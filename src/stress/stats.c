@@ -62,3 +62,10 @@ uint64_t stress_stats_non_2xx_3xx(const struct stress_stats *s)
             n += s->status_class[i];
     return n;
 }
+
+uint64_t stress_rate_per_s(uint64_t count, uint64_t ns)
+{
+    if (!ns)
+        ns = 1;
+    return (count * 1000000000u + ns / 2) / ns;
+}

@@ -32,6 +32,11 @@ void stress_stats_init(struct stress_stats *s);
 void stress_stats_merge(struct stress_stats *dst, const struct stress_stats *src);
 void stress_stats_status(struct stress_stats *s, int status);
 
+/* COUNT events in NS nanoseconds as a rate per second, rounded to the
+ * nearest (cut down, 5 requests in 100.1 ms would read 49, and low rates
+ * would all read low). 0 ns counts as 1. */
+uint64_t stress_rate_per_s(uint64_t count, uint64_t ns);
+
 /* Connect, read, write, timeout, bad and verify errors together. */
 uint64_t stress_stats_errors(const struct stress_stats *s);
 

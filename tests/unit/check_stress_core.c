@@ -582,6 +582,21 @@ START_TEST(test_stats_merge)
 }
 END_TEST
 
+/* The Req/Sec samples: 100 ms windows that run a little long must not
+ * read low (5 in 100.1 ms is 49.95/s: 50, not 49). */
+START_TEST(test_rate_rounded)
+{
+    ck_assert_uint_eq(stress_rate_per_s(5, 100100000u), 50);
+    ck_assert_uint_eq(stress_rate_per_s(5, 100000000u), 50);
+    ck_assert_uint_eq(stress_rate_per_s(1, 3000000000u), 0);  /* 0.33/s */
+    ck_assert_uint_eq(stress_rate_per_s(2, 3000000000u), 1);  /* 0.67/s */
+    ck_assert_uint_eq(stress_rate_per_s(3, 2000000000u), 2);  /* 1.5/s: half up */
+    ck_assert_uint_eq(stress_rate_per_s(12345, 100000000u), 123450);
+    ck_assert_uint_eq(stress_rate_per_s(0, 100000000u), 0);
+    ck_assert_uint_eq(stress_rate_per_s(7, 0), 7000000000u); /* no division by zero */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("stress_core");
@@ -619,6 +634,7 @@ static Suite *suite(void)
 
     tc = tcase_create("stats");
     tcase_add_test(tc, test_stats_merge);
+    tcase_add_test(tc, test_rate_rounded);
     suite_add_tcase(s, tc);
     return s;
 }
