@@ -526,8 +526,7 @@ static int body(struct session *s)
             ps_url_host_header(&s->url, host, sizeof(host));
             snprintf(url, sizeof(url), "http://%s%s", host, s->url.target);
             fputs("to resume: " PROG " -C -o ", stderr);
-            /* -o - would be standard output */
-            put_sh_word(stderr, strcmp(s->out_name, "-") == 0 ? "./-" : s->out_name);
+            put_sh_word(stderr, s->out_name); /* never "-": -o - is no file, nor a saved name */
             fputc(' ', stderr);
             put_sh_word(stderr, url);
             fputc('\n', stderr);

@@ -5,10 +5,12 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "num.h"
+#include "url.h"
 #define EXT_MAX 16 /* an extension longer than this is not kept when cutting */
 
 /* Unicode format characters (general category Cf, and U+180E): they show
@@ -56,6 +58,29 @@ size_t utf8_char_len(const unsigned char *s, size_t n, bool *format)
     return len;
 }
 
+/* Appends the sanitised s[0..n) to tmp[o..cap), whole characters only.
+ * Returns the new length. */
+static size_t sanitize_into(const unsigned char *s, size_t n, char *tmp, size_t o, size_t cap,
+                            bool *only_dots)
+{
+    for (size_t i = 0; i < n && o + 4 < cap;) {
+        bool format;
+        size_t l = utf8_char_len(s + i, n - i, &format);
+        if (l == 0 || format) { /* a byte, or a whole format character */
+            tmp[o++] = '_';
+            i += l ? l : 1;
+            *only_dots = false;
+            continue;
+        }
+        if (!(l == 1 && s[i] == '.'))
+            *only_dots = false;
+        memcpy(tmp + o, s + i, l);
+        o += l;
+        i += l;
+    }
+    return o;
+}
+
 size_t fname_sanitize(const char *name, size_t n, char *out, size_t outsz)
 {
     const unsigned char *s = (const unsigned char *)name;
@@ -72,35 +97,28 @@ size_t fname_sanitize(const char *name, size_t n, char *out, size_t outsz)
     while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
 
+    /* An extension is sanitised on its own, after the stem, so that a
+     * name too long to take in whole keeps it. */
+    size_t ext_at = n;
+    const unsigned char *dot = memrchr(s, '.', n);
+    if (dot && dot > s && (size_t)(s + n - dot) <= EXT_MAX)
+        ext_at = (size_t)(dot - s);
     char tmp[FNAME_BUF * 4];
-    size_t o = 0;
     bool only_dots = true;
-    for (size_t i = 0; i < n && o + 4 < sizeof(tmp);) {
-        bool format;
-        size_t l = utf8_char_len(s + i, n - i, &format);
-        if (l == 0 || format) { /* a byte, or a whole format character */
-            tmp[o++] = '_';
-            i += l ? l : 1;
-            only_dots = false;
-            continue;
-        }
-        if (!(l == 1 && s[i] == '.'))
-            only_dots = false;
-        memcpy(tmp + o, s + i, l);
-        o += l;
-        i += l;
-    }
+    size_t o = sanitize_into(s, ext_at, tmp, 0, sizeof(tmp) - EXT_MAX * 4, &only_dots);
+    o = sanitize_into(s + ext_at, n - ext_at, tmp, o, sizeof(tmp), &only_dots);
     if (o == 0 || only_dots) {
         snprintf(out, outsz, "%s", FNAME_FALLBACK);
         return strlen(out);
     }
     for (size_t i = 0; i < o && tmp[i] == '.'; i++)
         tmp[i] = '_'; /* no hidden files, no ".." */
+    if (tmp[0] == '-')
+        tmp[0] = '_'; /* not an option to a command it is given to */
 
     if (o > FNAME_MAX) {
-        const char *dot = memrchr(tmp, '.', o);
-        size_t ext =
-            dot && dot > tmp && (size_t)(tmp + o - dot) <= EXT_MAX ? (size_t)(tmp + o - dot) : 0;
+        const char *d = memrchr(tmp, '.', o);
+        size_t ext = d && d > tmp && (size_t)(tmp + o - d) <= EXT_MAX ? (size_t)(tmp + o - d) : 0;
         size_t stem = FNAME_MAX - ext;
         while (stem > 0 && ((unsigned char)tmp[stem] & 0xc0) == 0x80)
             stem--; /* do not cut a UTF-8 sequence */
@@ -139,7 +157,7 @@ size_t fname_from_target(const char *target, char *out, size_t outsz)
     size_t start = plen;
     while (start > 0 && target[start - 1] != '/')
         start--;
-    char dec[FNAME_BUF * 4];
+    char dec[PS_URL_TARGET_MAX]; /* the whole segment: a long name keeps its extension */
     size_t n = pct_decode(target + start, plen - start, dec, sizeof(dec));
     return fname_sanitize(dec, n, out, outsz);
 }
@@ -152,7 +170,7 @@ static bool is_tchar(unsigned char c)
 
 /* RFC 8187 ext-value: charset "'" [language] "'" value-chars. Decoded
  * (to UTF-8) into out; false for another charset or a malformed value. */
-static bool ext_value(const char *v, size_t n, char *out, size_t cap, size_t *olen)
+static bool ext_value(const char *v, size_t n, char *raw, char *out, size_t cap, size_t *olen)
 {
     const char *q1 = memchr(v, '\'', n);
     if (!q1)
@@ -165,8 +183,7 @@ static bool ext_value(const char *v, size_t n, char *out, size_t cap, size_t *ol
     bool latin1 = cs == 10 && strncasecmp(v, "iso-8859-1", 10) == 0;
     if (!utf8 && !latin1)
         return false;
-    char raw[FNAME_BUF * 2];
-    size_t r = pct_decode(q2 + 1, (size_t)(v + n - q2 - 1), raw, sizeof(raw));
+    size_t r = pct_decode(q2 + 1, (size_t)(v + n - q2 - 1), raw, n);
     size_t o = 0;
     for (size_t i = 0; i < r && o + 2 <= cap; i++) {
         unsigned char c = (unsigned char)raw[i];
@@ -183,7 +200,12 @@ static bool ext_value(const char *v, size_t n, char *out, size_t cap, size_t *ol
 
 bool fname_from_disposition(const char *v, size_t n, char *out, size_t outsz)
 {
-    char plain[FNAME_BUF * 2], ext[FNAME_BUF * 2];
+    /* values taken whole (a long name keeps its extension): each fits in n
+     * bytes, and the ISO-8859-1 filename* in 2n once in UTF-8 */
+    char *mem = malloc(5 * n + 1);
+    if (!mem)
+        return false;
+    char *plain = mem, *val = mem + n, *raw = mem + 2 * n, *ext = mem + 3 * n;
     size_t plain_len = 0, ext_len = 0;
     bool have_plain = false, have_ext = false;
     size_t i = 0;
@@ -209,7 +231,6 @@ bool fname_from_disposition(const char *v, size_t n, char *out, size_t outsz)
         i++;
         while (i < n && (v[i] == ' ' || v[i] == '\t'))
             i++;
-        char val[FNAME_BUF * 2];
         size_t vl = 0;
         if (i < n && v[i] == '"') {
             bool closed = false;
@@ -221,17 +242,13 @@ bool fname_from_disposition(const char *v, size_t n, char *out, size_t outsz)
                 }
                 if (v[i] == '\\' && i + 1 < n)
                     i++;
-                if (vl < sizeof(val))
-                    val[vl++] = v[i];
+                val[vl++] = v[i];
             }
             if (!closed)
                 vl = 0;
         } else {
-            while (i < n && v[i] != ';' && v[i] != ' ' && v[i] != '\t') {
-                if (vl < sizeof(val))
-                    val[vl++] = v[i];
-                i++;
-            }
+            while (i < n && v[i] != ';' && v[i] != ' ' && v[i] != '\t')
+                val[vl++] = v[i++];
         }
         while (i < n && v[i] != ';')
             i++;
@@ -240,18 +257,15 @@ bool fname_from_disposition(const char *v, size_t n, char *out, size_t outsz)
             plain_len = vl;
             have_plain = true;
         } else if (nl == 9 && strncasecmp(v + ns, "filename*", 9) == 0 && !have_ext) {
-            have_ext = ext_value(val, vl, ext, sizeof(ext), &ext_len) && ext_len > 0;
+            have_ext = ext_value(val, vl, raw, ext, 2 * n + 1, &ext_len) && ext_len > 0;
         }
     }
-    if (have_ext) {
+    if (have_ext)
         fname_sanitize(ext, ext_len, out, outsz);
-        return true;
-    }
-    if (have_plain) {
+    else if (have_plain)
         fname_sanitize(plain, plain_len, out, outsz);
-        return true;
-    }
-    return false;
+    free(mem);
+    return have_ext || have_plain;
 }
 
 int fname_numbered(const char *base, unsigned k, char *out, size_t outsz)

@@ -23,9 +23,10 @@ size_t utf8_char_len(const unsigned char *s, size_t n, bool *format);
 /* Sanitise name[0..n) (any bytes) into out (outsz >= FNAME_BUF): the part
  * after the last '/' or '\\'; each byte of a control character, C1 control
  * or invalid UTF-8 becomes '_', and so does each format character (as one
- * '_'); surrounding spaces are dropped; leading dots become
- * '_'; a name of dots only or nothing becomes FNAME_FALLBACK; longer than
- * FNAME_MAX is cut (keeping a short extension). Returns the length. */
+ * '_'); surrounding spaces are dropped; leading dots become '_', and so
+ * does a leading '-'; a name of dots only or nothing becomes
+ * FNAME_FALLBACK; longer than FNAME_MAX is cut (keeping an extension of up
+ * to 16 bytes, however long name is). Returns the length. */
 size_t fname_sanitize(const char *name, size_t n, char *out, size_t outsz);
 
 /* The sanitised, percent-decoded last segment of an origin-form target

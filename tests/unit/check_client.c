@@ -333,6 +333,9 @@ static const struct name_case sanitize_cases[] = {
     {"/", 0, FNAME_FALLBACK},
     {"   ", 0, FNAME_FALLBACK},
     {".bashrc", 0, "_bashrc"},
+    {"-rf", 0, "_rf"}, /* not an option to the command it is given to */
+    {"--", 0, "_-"},
+    {"a-b", 0, "a-b"},
     {"..x", 0, "__x"},
     {"a..b", 0, "a..b"},
     {"a\nb", 0, "a_b"},
@@ -388,6 +391,7 @@ static void assert_safe_name(const char *s)
     ck_assert_uint_gt(n, 0);
     ck_assert_uint_le(n, FNAME_MAX);
     ck_assert_msg(s[0] != '.', "\"%s\" starts with a dot", s);
+    ck_assert_msg(s[0] != '-', "\"%s\" starts with a dash", s);
     ck_assert_msg(!strchr(s, '/'), "\"%s\" has a slash", s);
     for (size_t i = 0; i < n; i++)
         ck_assert_msg((unsigned char)s[i] >= 0x20 && s[i] != 0x7f, "\"%s\": control byte at %zu", s,
@@ -426,6 +430,24 @@ START_TEST(test_fname_long)
     n = fname_sanitize(in, strlen(in), out, sizeof(out));
     ck_assert_uint_eq(n, FNAME_MAX);
     ck_assert_int_eq(out[0], 'b');
+
+    /* too long to be taken in whole: the extension is still kept */
+    static char big[1600];
+    memset(big, 'L', 1500);
+    strcpy(big + 1500, ".png");
+    n = fname_sanitize(big, strlen(big), out, sizeof(out));
+    ck_assert_uint_eq(n, FNAME_MAX);
+    ck_assert_str_eq(out + n - 4, ".png");
+    o = 0;
+    for (int i = 0; i < 400; i++) { /* U+20AC, 3 bytes each */
+        memcpy(big + o, "\xe2\x82\xac", 3);
+        o += 3;
+    }
+    strcpy(big + o, ".png");
+    n = fname_sanitize(big, strlen(big), out, sizeof(out));
+    ck_assert_uint_le(n, FNAME_MAX);
+    ck_assert_str_eq(out + n - 4, ".png");
+    ck_assert_uint_eq((n - 4) % 3, 0); /* whole characters */
 
     /* every byte value alone, and around a dot */
     for (int c = 0; c < 256; c++) {
@@ -519,6 +541,34 @@ START_TEST(test_fname_disposition_none)
     /* the length is respected: the filename parameter is past n */
     const char *v = "attachment; filename=x.png";
     ck_assert(!fname_from_disposition(v, 10, out, sizeof(out)));
+}
+END_TEST
+
+/* Names far longer than a file name may be keep their extension, from a
+ * URL path and from Content-Disposition (plain, quoted and RFC 8187). */
+START_TEST(test_fname_long_sources)
+{
+    static char in[6000];
+    char out[FNAME_BUF];
+    int o = snprintf(in, sizeof(in), "/dir/");
+    memset(in + o, 'L', 1500);
+    strcpy(in + o + 1500, ".png?x=1");
+    size_t n = fname_from_target(in, out, sizeof(out));
+    ck_assert_uint_eq(n, FNAME_MAX);
+    ck_assert_str_eq(out + n - 4, ".png");
+
+    static const char *const forms[] = {"attachment; filename=", "attachment; filename=\"",
+                                        "attachment; filename*=UTF-8''"};
+    for (size_t f = 0; f < NELEMS(forms); f++) {
+        o = snprintf(in, sizeof(in), "%s", forms[f]);
+        for (int i = 0; i < 1000; i++)
+            o += snprintf(in + o, sizeof(in) - (size_t)o, f == 2 ? "%%C3%%A9" : "M");
+        o += snprintf(in + o, sizeof(in) - (size_t)o, f == 1 ? ".tar\"" : ".tar");
+        ck_assert(fname_from_disposition(in, (size_t)o, out, sizeof(out)));
+        n = strlen(out);
+        ck_assert_msg(n > 4 && strcmp(out + n - 4, ".tar") == 0, "form %zu: \"%s\"", f, out);
+        assert_safe_name(out);
+    }
 }
 END_TEST
 
@@ -1037,6 +1087,7 @@ static Suite *client_suite(void)
     tcase_add_loop_test(tc, test_fname_target, 0, NELEMS(target_cases));
     tcase_add_loop_test(tc, test_fname_disposition, 0, NELEMS(cd_cases));
     tcase_add_test(tc, test_fname_disposition_none);
+    tcase_add_test(tc, test_fname_long_sources);
     tcase_add_test(tc, test_fname_numbered);
     suite_add_tcase(s, tc);
 
