@@ -431,7 +431,10 @@ static enum step do_read(struct conn *c)
 {
     struct worker *w = c->w;
 
-    if (atomic_load_explicit(&w->srv->stopping, memory_order_relaxed) && c->in_len == 0) {
+    /* stopping: an idle kept-alive connection goes, a new one is served
+     * (conn_on_shutdown) */
+    if (atomic_load_explicit(&w->srv->stopping, memory_order_relaxed) && c->in_len == 0 &&
+        c->requests > 0) {
         conn_close(c);
         return STEP_CLOSED;
     }
@@ -962,9 +965,9 @@ void conn_on_timeout(struct conn *c)
     conn_close(c);
 }
 
-void conn_on_shutdown(struct conn *c)
+void conn_on_shutdown(struct conn *c, bool first_done)
 {
-    if (c->state == CONN_READ && c->in_len == 0) {
+    if (c->state == CONN_READ && c->in_len == 0 && (c->requests > 0 || first_done)) {
         conn_close(c);
         return;
     }

@@ -163,8 +163,11 @@ void conn_resume(struct conn *c);
 /* c's deadline passed (it is at the head of a timer list). */
 void conn_on_timeout(struct conn *c);
 
-/* Graceful stop: close c if it is idle; else make its response the last. */
-void conn_on_shutdown(struct conn *c);
+/* Graceful stop: close c if it is idle after a response; else make its
+ * response the last. A connection that has not had its first request yet
+ * is idle too once first_done: until then its request may be on its way
+ * (or in the socket, unread), and it is served. */
+void conn_on_shutdown(struct conn *c, bool first_done);
 
 /* Close and free c. */
 void conn_close(struct conn *c);

@@ -138,10 +138,13 @@ void uring_poll_multishot(struct uring *u, int fd, uint64_t ud)
     io_uring_sqe_set_data64(sqe, ud);
 }
 
-void uring_accept_multishot(struct uring *u, int fd, uint64_t ud)
+void uring_accept(struct uring *u, int fd, uint64_t ud, bool multishot)
 {
     struct io_uring_sqe *sqe = uring_sqe(u);
-    io_uring_prep_multishot_accept(sqe, fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (multishot)
+        io_uring_prep_multishot_accept(sqe, fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    else
+        io_uring_prep_accept(sqe, fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     io_uring_sqe_set_data64(sqe, ud);
 }
 

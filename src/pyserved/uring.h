@@ -60,8 +60,9 @@ void uring_sendmsg(struct uring *u, int fd, const struct msghdr *msg, int flags,
 void uring_poll(struct uring *u, int fd, unsigned events, uint64_t ud);
 /* Queue a poll that stays armed (completions with IORING_CQE_F_MORE). */
 void uring_poll_multishot(struct uring *u, int fd, uint64_t ud);
-/* Queue an accept that stays armed. */
-void uring_accept_multishot(struct uring *u, int fd, uint64_t ud);
+/* Queue an accept: one that stays armed (multishot), or one for a single
+ * connection. */
+void uring_accept(struct uring *u, int fd, uint64_t ud, bool multishot);
 /* Queue the cancellation of the request with this user_data. */
 void uring_cancel(struct uring *u, uint64_t ud);
 

@@ -73,6 +73,11 @@ static void size_buffers(struct worker *w)
 #define BUFPOOL_CAP 1024
 #define BUFPOOL_KEEP 16
 #define BUFPOOL_TRIM_MS 1000
+/* Stopping: how long a connection accepted without its first request yet
+ * gets for it. A client sends its request as soon as it is connected, so
+ * it is there or on its way; one that sends nothing (a browser's
+ * speculative connection) must not hold the stop for header_timeout. */
+#define STOP_FIRST_REQUEST_MS 1000
 #define FCACHE_SWEEP_MS 1000 /* fcache_sweep: unwatched entries confirmed this often */
 #define BUFPOOL_TRIM_MOST 64 /* madvise calls a trim makes: 10-20 us each, flushing TLBs */
 
@@ -231,6 +236,16 @@ void worker_pool_stop(struct server *srv)
  * queue and close it, so the queue does not spin epoll; then re-arm. */
 #define ACCEPT_PAUSE_MS 100
 
+/* io_uring: a multishot accept takes each connection as it comes, however
+ * many; at max_connections the accept takes one at a time instead, so that
+ * the rest wait in the listen queue (count_accepted). */
+static void arm_accept(struct worker *w, unsigned l)
+{
+    bool full = atomic_load_explicit(&w->srv->nconns, memory_order_relaxed) >=
+                (unsigned)w->conf->max_connections;
+    uring_accept(w->uring, w->srv->ls[l].fd, UR_UD_LISTEN(l), !full);
+}
+
 /* Stop or resume watching the listening sockets in this worker. */
 static void watch_listeners(struct worker *w, bool on)
 {
@@ -239,7 +254,7 @@ static void watch_listeners(struct worker *w, bool on)
             continue;
         if (w->uring) {
             if (on)
-                uring_accept_multishot(w->uring, w->srv->ls[l].fd, UR_UD_LISTEN(l));
+                arm_accept(w, l);
             else
                 uring_cancel(w->uring, UR_UD_LISTEN(l));
             continue;
@@ -320,6 +335,36 @@ static int shed_one(struct worker *w, int lfd)
     return -1;
 }
 
+/* Connections over max_connections are answered 503 (conn_accept), at most
+ * OVER_LIMIT_MAX beyond it at once: past that this worker stops accepting
+ * for a moment, and new connections wait in the listen queue, as nginx
+ * leaves them at worker_connections. Without the bound a flood would be
+ * accepted as fast as it comes, each 503 holding a descriptor while it
+ * lingers, until none is left for the connections within the limit. */
+#define OVER_LIMIT_MAX 64
+
+/* Counts a connection just accepted; returns whether it is over the
+ * limit. multishot: it came from an io_uring accept that takes every
+ * connection as it comes, which must stop now (arm_accept takes it up
+ * again, one connection at a time). */
+static bool count_accepted(struct worker *w, bool multishot)
+{
+    unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
+    unsigned max = (unsigned)w->conf->max_connections; /* at most 1000000 */
+    if (n < max)
+        return false;
+    if ((multishot || n + 1 >= max + OVER_LIMIT_MAX) && !w->accept_paused_until) {
+        if (w->now_ms - w->last_limit_log_ms >= 1000) {
+            w->last_limit_log_ms = w->now_ms;
+            log_msg(LOG_WARNING, "max_connections = %u reached: new connections wait in the "
+                                 "listen queue", max);
+        }
+        w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
+        watch_listeners(w, false);
+    }
+    return true;
+}
+
 /* An accept on listener idx failed with err (either loop). Returns a
  * connection accepted after all (see shed_one), or -1. */
 static int accept_failed(struct worker *w, unsigned idx, int err)
@@ -353,11 +398,12 @@ static void on_listen(struct worker *w, unsigned idx)
                 break;
             sl = 0; /* the peer's address comes from the connection */
         }
-        unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
-        struct conn *c = conn_accept(w, fd, sl ? (struct sockaddr *)&ss : NULL, sl,
-                                     n >= w->conf->max_connections);
+        bool over = count_accepted(w, false);
+        struct conn *c = conn_accept(w, fd, sl ? (struct sockaddr *)&ss : NULL, sl, over);
         if (c)
             fresh[nfresh++] = c;
+        if (w->accept_paused_until)
+            break; /* over the limit: the rest wait in the queue */
     }
     /* All accepted and their requests read, now answered (see conn_run). */
     for (unsigned i = 0; i < nfresh; i++)
@@ -405,6 +451,21 @@ static unsigned worker_lists(struct worker *w, struct conn_list *out[5], bool wi
     return with_ready ? 5 : 4;
 }
 
+static void shutdown_pass(struct worker *w, bool first_done)
+{
+    struct conn_list *lists[5];
+    for (unsigned i = 0, n = worker_lists(w, lists, true); i < n; i++) {
+        struct conn *c = lists[i]->head;
+        while (c) {
+            struct conn *next = c->next;
+            conn_on_shutdown(c, first_done);
+            c = next;
+        }
+    }
+}
+
+/* Connections still in the listen queue stay there, for the next process
+ * to take when systemd holds the socket; those accepted are served. */
 static void begin_shutdown(struct worker *w)
 {
     if (w->uring)
@@ -412,15 +473,8 @@ static void begin_shutdown(struct worker *w)
     else
         for (unsigned l = 0; l < w->srv->nls; l++)
             epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
-    struct conn_list *lists[5];
-    for (unsigned i = 0, n = worker_lists(w, lists, true); i < n; i++) {
-        struct conn *c = lists[i]->head;
-        while (c) {
-            struct conn *next = c->next;
-            conn_on_shutdown(c);
-            c = next;
-        }
-    }
+    w->stop_first_at = w->now_ms + STOP_FIRST_REQUEST_MS;
+    shutdown_pass(w, false);
 }
 
 static void close_all(struct worker *w)
@@ -440,6 +494,8 @@ static int next_timeout(struct worker *w)
         first = w->fcache_sweep_at; /* a sweep's pass goes on at once */
     if (w->stop_deadline && w->stop_deadline < first)
         first = w->stop_deadline; /* in-flight responses get that long, not a second more */
+    if (w->stop_first_at && w->stop_first_at < first)
+        first = w->stop_first_at;
     struct conn_list *lists[5];
     for (unsigned i = 0, n = worker_lists(w, lists, false); i < n; i++)
         if (lists[i]->head && lists[i]->head->deadline < first)
@@ -512,6 +568,10 @@ static bool end_turn(struct worker *w, bool *shutting)
         *shutting = true;
         w->stop_deadline = w->now_ms + w->conf->shutdown_timeout_ms;
         begin_shutdown(w);
+    }
+    if (w->stop_first_at && w->now_ms >= w->stop_first_at) {
+        w->stop_first_at = 0;
+        shutdown_pass(w, true);
     }
     return *shutting && (w->nconns == 0 || w->now_ms >= w->stop_deadline);
 }
@@ -600,16 +660,13 @@ void worker_flush(struct worker *w)
         io_uring_submit(&w->uring->ring);
 }
 
-static void on_accepted(struct worker *w, unsigned idx, int res, bool shutting)
+/* Also while stopping: a connection taken off the listen queue before the
+ * accept was cancelled is served (conn_on_shutdown), not reset. */
+static void on_accepted(struct worker *w, unsigned idx, int res, bool multishot)
 {
     if (res < 0 && (res = accept_failed(w, idx, -res)) < 0)
         return;
-    if (shutting) {
-        close(res);
-        return;
-    }
-    unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
-    struct conn *c = conn_accept(w, res, NULL, 0, n >= w->conf->max_connections);
+    struct conn *c = conn_accept(w, res, NULL, 0, count_accepted(w, multishot));
     if (c)
         run_later(&w->ur_accepted, c);
 }
@@ -647,12 +704,12 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool
             uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
     } else if (is_accept(w, ud)) {
         unsigned idx = UR_UD_LISTEN_INDEX(ud);
-        on_accepted(w, idx, cqe->res, shutting);
+        on_accepted(w, idx, cqe->res, more);
         /* an error ends a multishot accept: take it up again unless it was
          * cancelled (stopping, or out of descriptors for a moment) */
         if (!more && cqe->res != -ECANCELED && !shutting && !w->accept_paused_until &&
             !atomic_load_explicit(&w->srv->ls[idx].broken, memory_order_relaxed))
-            uring_accept_multishot(w->uring, w->srv->ls[idx].fd, UR_UD_LISTEN(idx));
+            arm_accept(w, idx);
     }
 }
 

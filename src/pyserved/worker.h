@@ -86,8 +86,10 @@ struct worker {
     char *scratch; /* two halves: the resolved path; Location or a variant name */
     size_t scratch_cap;
     uint64_t last_emfile_log_ms;
+    uint64_t last_limit_log_ms;   /* max_connections reached, logged at most once a second */
     uint64_t accept_paused_until; /* out of descriptors: listeners unwatched */
     uint64_t stop_deadline;       /* stopping: when the last connections are closed */
+    uint64_t stop_first_at;       /* stopping: when new connections without a request go */
     size_t heap_bytes; /* listing pages held by responses not yet ended */
     bool watch_warned; /* the inotify watch limit was logged */
 

@@ -213,10 +213,14 @@ class Server:
     activation=False: the daemon binds itself (pass --listen in args); read
     the port with port_from_log().
     wrapper: an argv prefix that ends by exec'ing the daemon in the same
-    process (so that LISTEN_PID still names it), e.g. unshare(1)."""
+    process (so that LISTEN_PID still names it), e.g. unshare(1).
+    hold_listener=True: the test keeps its copy of the IPv4 listening socket
+    (self.listener), as systemd does, so that connections still queued when
+    the daemon exits wait there for the next process."""
 
     def __init__(self, config=None, args=(), *, activation=True, ipv6=False, notify=True,
-                 files=None, ready_timeout=READY_TIMEOUT, env=None, wrapper=()):
+                 files=None, ready_timeout=READY_TIMEOUT, env=None, wrapper=(),
+                 hold_listener=False):
         self.exe = pyserved_path()
         self.base = tempfile.mkdtemp(prefix="pyserve-test-")
         self.root = os.path.join(self.base, "root")
@@ -236,6 +240,8 @@ class Server:
         self.port = None
         self.port6 = None
         self._listen_socks = []
+        self.hold_listener = hold_listener
+        self.listener = None
         self._notify_sock = None
         self._notify_msgs = []
         self._notify_pos = 0
@@ -354,6 +360,8 @@ class Server:
                                      pass_fds=tuple(range(3, 3 + len(fds))))
         # The daemon has its own copies now; dropping ours means a connection
         # after the daemon exited is refused instead of queued forever.
+        if self.hold_listener and self._listen_socks:
+            self.listener = self._listen_socks.pop(0)
         for s in self._listen_socks:
             s.close()
         self._listen_socks = []
@@ -431,6 +439,9 @@ class Server:
             for s in self._listen_socks:
                 s.close()
             self._listen_socks = []
+            if self.listener is not None:
+                self.listener.close()
+                self.listener = None
             if self._notify_sock is not None:
                 self._notify_sock.close()
                 self._notify_sock = None

@@ -722,6 +722,60 @@ class ShutdownTest(unittest.TestCase):
                 with self.subTest(conn=i):
                     self.assertEqual(h.wait_closed(c, 2.0), b"")
 
+    def test_stop_answers_requests_already_sent(self):
+        """systemctl restart: a connection the daemon took off the listen
+        queue gets its response, whether its
+        request was read yet or not; the others stay queued on the socket
+        systemd holds, for the next process (here the test itself). Before,
+        those accepted but not yet read were reset."""
+        clients = []
+        with h.Server(config={"threads": 2}, hold_listener=True) as srv:
+            srv.write_file("hello.txt", HELLO)
+            for _ in range(300):
+                c = socket.create_connection((srv.host, srv.port), timeout=10.0)
+                self.addCleanup(c.close)
+                c.sendall(h.build_request("GET", "/hello.txt"))
+                clients.append(c)
+            srv.send_signal(signal.SIGTERM)
+            self.assertEqual(srv.wait_exit(20.0), 0, srv.stderr_text())
+            # the next process: answers what is still queued
+            srv.listener.setblocking(False)
+            queued = 0
+            while True:
+                try:
+                    nc, _ = srv.listener.accept()
+                except BlockingIOError:
+                    break
+                with nc:
+                    nc.settimeout(10.0)
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        chunk = nc.recv(4096)
+                        self.assertTrue(chunk, "a queued client closed before its request")
+                        head += chunk
+                    nc.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                               b"Connection: close\r\n\r\nnext\n")
+                queued += 1
+        served = 0
+        for i, c in enumerate(clients):
+            data = b""
+            try:
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionResetError:
+                self.fail("client %d was reset after %r (%d served, %d queued)"
+                          % (i, data[:100], served, queued))
+            self.assertTrue(data.startswith(b"HTTP/1.1 200 "), "client %d: %r" % (i, data[:200]))
+            if data.endswith(HELLO):
+                served += 1  # before the signal (kept alive, then closed idle) or after it
+            else:
+                self.assertTrue(data.endswith(b"\r\n\r\nnext\n"), "client %d: %r" % (i, data))
+        self.assertEqual(served + queued, len(clients))
+        self.assertGreater(served, 0)
+
     def test_sigint_exits_0(self):
         with h.Server(config={"threads": 1}) as srv:
             self.assertEqual(srv.stop(sig=signal.SIGINT, timeout=15.0), 0, srv.stderr_text())

@@ -280,6 +280,73 @@ class MaxConnectionsTest(LimitCase):
                         "no 200 after the held connections were closed")
 
 
+class ConnectionFloodTest(LimitCase):
+    """A flood far over max_connections: those accepted over the limit get
+    503, at most 64 of them at once; the rest wait in the listen queue. The
+    daemon's descriptors stay bounded, and the connections within the limit
+    are served throughout (before, every connection of the flood was
+    accepted and held a descriptor while its 503 lingered)."""
+
+    FLOOD = 600
+    OVER_LIMIT_MAX = 64  # worker.c
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = h.Server(config={"max_connections": 4, "threads": 2})
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+
+    def fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.srv.pid))
+
+    def test_flood_holds_few_descriptors(self):
+        held = [self.conn() for _ in range(4)]
+        for c in held:
+            self.check_hello(c)
+        base = self.fds()
+        flood = []
+        for _ in range(self.FLOOD):
+            c = socket.create_connection((self.srv.host, self.srv.port), timeout=10.0)
+            self.addCleanup(c.close)
+            c.sendall(h.build_request("GET", "/hello.txt"))
+            flood.append(c)
+        self.srv.wait_for_log(r"max_connections = 4 reached: new connections wait", 10.0)
+        # Over a second (what the unbounded accept took for all 600), never
+        # more than the bound: 64 answers, a batch in flight per worker.
+        bound = base + self.OVER_LIMIT_MAX + 2 * 64
+        most = 0
+        for _ in range(100):
+            most = max(most, self.fds())
+            time.sleep(0.01)  # sampling over the second, not waiting for an event
+        self.assertLess(most, bound, "%d descriptors (%d before the flood)" % (most, base))
+        for c in held:  # not affected
+            self.check_hello(c)
+        answered = 0
+        for c in flood:
+            c.setblocking(False)
+            try:
+                data = c.recv(65536)
+            except BlockingIOError:
+                continue  # still queued
+            if data:
+                self.assertTrue(data.startswith(b"HTTP/1.1 503 "), data[:100])
+                answered += 1
+        self.assertGreater(answered, 0)
+        self.assertLess(answered, self.FLOOD)
+        for c in flood + held:
+            c.close()
+        self.assertTrue(h.poll_until(lambda: self._served(), 10.0, 0.05),
+                        "no 200 after the flood went away")
+
+    def _served(self):
+        try:
+            self.check_hello()
+            return True
+        except (AssertionError, OSError, h.PeerClosed, h.ProtocolError):
+            return False
+
+
 class SlowClientsTest(LimitCase):
     """One worker thread and 300 connections trickling partial heads."""
 
