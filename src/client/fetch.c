@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "escape.h"
 #include "exitcode.h"
 #include "net.h"
 #include "num.h"
@@ -25,32 +26,6 @@ void fetch_init(struct fetch *f, int fd, uint64_t timeout_ms, bool verbose, cons
     memset(&f->resp, 0, sizeof(f->resp));
     f->remaining = f->received = 0;
     f->body_done = false;
-}
-
-void fetch_escape(const char *s, size_t n, size_t max, char *out, size_t outsz)
-{
-    size_t o = 0;
-    if (outsz == 0)
-        return;
-    for (size_t i = 0; i < n && i < max; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (o + 5 >= outsz)
-            break;
-        if (c >= ' ' && c < 0x7f && c != '\\' && c != '"')
-            out[o++] = (char)c;
-        else if (c == '\r')
-            o += (size_t)snprintf(out + o, outsz - o, "\\r");
-        else if (c == '\n')
-            o += (size_t)snprintf(out + o, outsz - o, "\\n");
-        else
-            o +=
-                (size_t)snprintf(out + o, outsz - o, c == '\\' || c == '"' ? "\\%c" : "\\x%02x", c);
-    }
-    if (n > max && o + 4 < outsz) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
 }
 
 static int recv_error(struct fetch *f, ssize_t r, const char *during, char *err, size_t errsz)
@@ -99,7 +74,7 @@ static void describe_bad_head(struct fetch *f, bool head_request, char *err, siz
     if (ll > 0 && h[start + ll - 1] == '\r')
         ll--;
     char shown[200];
-    fetch_escape(h + start, ll, 60, shown, sizeof(shown));
+    escape_text(h + start, ll, 60, shown, sizeof(shown));
     size_t vl;
     const char *v;
     uint64_t cl;

@@ -55,8 +55,4 @@ int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t 
  * the next piece would have to be waited for. */
 int fetch_body_now(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz);
 
-/* s[0..n) for a message: printable ASCII kept, other bytes as \xHH, cut
- * after max input bytes with "...". */
-void fetch_escape(const char *s, size_t n, size_t max, char *out, size_t outsz);
-
 #endif

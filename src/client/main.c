@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "dest.h"
+#include "escape.h"
 #include "exitcode.h"
 #include "fetch.h"
 #include "names.h"
@@ -343,7 +344,7 @@ static int exchange(struct session *s)
         close(fd);
         if (hops == PSC_MAX_REDIRECTS) {
             char shown[200];
-            fetch_escape(loc->value, loc->value_len, 100, shown, sizeof(shown));
+            escape_text(loc->value, loc->value_len, 100, shown, sizeof(shown));
             error("too many redirects (more than %d), the last to \"%s\"", PSC_MAX_REDIRECTS,
                   shown);
             return PSC_EXIT_REDIRECTS;
@@ -353,7 +354,7 @@ static int exchange(struct session *s)
         r = redirect_resolve(&s->url, loc->value, loc->value_len, &next, &why);
         if (r < 0) {
             char shown[200];
-            fetch_escape(loc->value, loc->value_len, 100, shown, sizeof(shown));
+            escape_text(loc->value, loc->value_len, 100, shown, sizeof(shown));
             error("cannot follow the redirect from %s to \"%s\": %s", s->where, shown, why);
             return r == -EPROTONOSUPPORT ? PSC_EXIT_FAILURE : PSC_EXIT_PROTOCOL;
         }
@@ -375,7 +376,7 @@ static int resume_verdict(struct session *s)
     const struct ps_field *cr = ps_resp_field(r, "content-range");
     char shown[200] = "";
     if (cr)
-        fetch_escape(cr->value, cr->value_len, 80, shown, sizeof(shown));
+        escape_text(cr->value, cr->value_len, 80, shown, sizeof(shown));
     switch (resume_check(r->status, s->offset, cr ? cr->value : NULL, cr ? cr->value_len : 0,
                          r->framing == PS_BODY_LENGTH ? r->content_length : UINT64_MAX)) {
     case RESUME_APPEND: return -1;
@@ -457,8 +458,8 @@ static int body(struct session *s)
     };
     enum dest d = dest_plan(&in);
     char ctype[120];
-    fetch_escape(ct ? ct->value : "no Content-Type", ct ? ct->value_len : 15, 80, ctype,
-                 sizeof(ctype));
+    escape_text(ct ? ct->value : "no Content-Type", ct ? ct->value_len : 15, 80, ctype,
+                sizeof(ctype));
     if (d == DEST_REFUSE) {
         error("not writing a binary body (%s) to a terminal: use -o FILE or -O", ctype);
         return PSC_EXIT_WRITE;
@@ -479,7 +480,7 @@ static int body(struct session *s)
         struct content_range c;
         if (cr && content_range_parse(cr->value, cr->value_len, &c) == 0 && !c.unsatisfied) {
             s->span = c.last - c.first + 1;
-            fetch_escape(cr->value, cr->value_len, 80, s->span_cr, sizeof(s->span_cr));
+            escape_text(cr->value, cr->value_len, 80, s->span_cr, sizeof(s->span_cr));
             if (c.complete_known)
                 s->progress_total = c.complete;
         }
@@ -542,7 +543,7 @@ static int body(struct session *s)
                                                                  : NULL;
         char part[100] = "";
         if (cr)
-            fetch_escape(cr->value, cr->value_len, 80, part, sizeof(part));
+            escape_text(cr->value, cr->value_len, 80, part, sizeof(part));
         fprintf(stderr, "%s %llu bytes %s%s%sto %s\n", d == DEST_APPEND ? "appended" : "saved",
                 (unsigned long long)s->written, cr ? "(a part: Content-Range \"" : "", part,
                 cr ? "\") " : "", s->out_name);
@@ -605,7 +606,7 @@ static int run(const struct client_opts *o)
     if (o->fail && r->status >= 400) {
         close(f.fd);
         char reason[200];
-        fetch_escape(r->reason, r->reason_len, 60, reason, sizeof(reason));
+        escape_text(r->reason, r->reason_len, 60, reason, sizeof(reason));
         error("HTTP error %d %s from %s for %s", r->status, reason, s.where, s.url.target);
         return PSC_EXIT_HTTP;
     }
