@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "escape.h"
 #include "exitcode.h"
 #include "longopt.h"
 #include "num.h"
@@ -64,6 +65,18 @@ static int fail(char *err, size_t errsz, const char *fmt, ...)
     vsnprintf(err, errsz, fmt, ap);
     va_end(ap);
     return CLI_ERROR;
+}
+
+/* An argument echoed in a message: at most SHOWN_MAX of its bytes, so that
+ * a 20 KB URL does not push the reason after it out of the message, and
+ * control bytes (an ESC) escaped, so that they do not reach the terminal. */
+#define SHOWN_MAX  80
+#define SHOWN_SIZE (4 * SHOWN_MAX + 8)
+
+static const char *shown(const char *arg, char buf[SHOWN_SIZE])
+{
+    escape_text(arg, strlen(arg), SHOWN_MAX, buf, SHOWN_SIZE);
+    return buf;
 }
 
 static bool is_tchar(unsigned char c)
@@ -146,7 +159,7 @@ const char *cli_range_set(const char *s)
 
 static int set_url(struct client_opts *o, const char *arg, char *err, size_t errsz)
 {
-    char buf[PS_URL_TARGET_MAX + PS_URL_HOST_MAX + 16];
+    char buf[PS_URL_TARGET_MAX + PS_URL_HOST_MAX + 16], sh[SHOWN_SIZE];
     const char *why = "malformed";
     const char *s = arg;
     /* a scheme ends the part before the first '/', '?' or '#': a "://" in
@@ -157,8 +170,8 @@ static int set_url(struct client_opts *o, const char *arg, char *err, size_t err
         ((lead == 5 && strncasecmp(arg, "http", 4) == 0) ||
          (lead == 6 && strncasecmp(arg, "https", 5) == 0)))
         /* "http:/h/" would otherwise be the host "http" with an empty port */
-        return fail(err, errsz, "bad URL \"%s\": \"%.*s\" must be followed by \"//\"", arg,
-                    (int)lead, arg);
+        return fail(err, errsz, "bad URL \"%s\": \"%.*s\" must be followed by \"//\"",
+                    shown(arg, sh), (int)lead, arg);
     if (!(colon && strncmp(arg + lead, "//", 2) == 0)) {
         /* host[:port]/path without a scheme, as curl takes it */
         if (strlen(arg) + 8 > sizeof(buf))
@@ -167,7 +180,7 @@ static int set_url(struct client_opts *o, const char *arg, char *err, size_t err
         s = buf;
     }
     if (ps_url_parse(s, &o->url, &why) < 0)
-        return fail(err, errsz, "bad URL \"%s\": %s", arg, why);
+        return fail(err, errsz, "bad URL \"%s\": %s", shown(arg, sh), why);
     return CLI_RUN;
 }
 
@@ -175,23 +188,26 @@ static int set_host_port_path(struct client_opts *o, const char *host, const cha
                               const char *path, char *err, size_t errsz)
 {
     uint64_t p;
+    char sh[SHOWN_SIZE], sh2[SHOWN_SIZE], sh3[SHOWN_SIZE];
     if (ps_parse_u64(port, 65535, &p) < 0 || p == 0)
-        return fail(err, errsz, "bad port \"%s\": expected a number from 1 to 65535", port);
+        return fail(err, errsz, "bad port \"%s\": expected a number from 1 to 65535",
+                    shown(port, sh));
     size_t hl = strlen(host);
     bool bracketed = hl >= 2 && host[0] == '[' && host[hl - 1] == ']';
     const char *h = bracketed ? host + 1 : host;
     size_t hn = bracketed ? hl - 2 : hl;
     if (hn == 0 || hn >= PS_URL_HOST_MAX)
-        return fail(err, errsz, "bad host \"%s\"", host);
+        return fail(err, errsz, "bad host \"%s\"", shown(host, sh));
     bool colon = false;
     for (size_t i = 0; i < hn; i++) {
         unsigned char c = (unsigned char)h[i];
         if (c <= ' ' || c == 0x7f || strchr("/?#@[]", c))
-            return fail(err, errsz, "bad host \"%s\"", host);
+            return fail(err, errsz, "bad host \"%s\"", shown(host, sh));
         colon |= c == ':';
     }
     if (bracketed && !colon)
-        return fail(err, errsz, "bad host \"%s\": brackets are for IPv6 addresses", host);
+        return fail(err, errsz, "bad host \"%s\": brackets are for IPv6 addresses",
+                    shown(host, sh));
     if (strlen(path) >= PS_URL_TARGET_MAX)
         return fail(err, errsz, "PATH too long");
     char buf[PS_URL_TARGET_MAX + PS_URL_HOST_MAX + 16];
@@ -199,8 +215,8 @@ static int set_host_port_path(struct client_opts *o, const char *host, const cha
              (unsigned)p, path[0] == '/' ? "" : "/", path);
     const char *why = "malformed";
     if (ps_url_parse(buf, &o->url, &why) < 0)
-        return fail(err, errsz, "bad HOST PORT PATH \"%s\" \"%s\" \"%s\": %s", host, port, path,
-                    why);
+        return fail(err, errsz, "bad HOST PORT PATH \"%s\" \"%s\" \"%s\": %s", shown(host, sh),
+                    shown(port, sh2), shown(path, sh3), why);
     return CLI_RUN;
 }
 
@@ -238,6 +254,7 @@ int cli_parse(int argc, char **argv, struct client_opts *o, char *err, size_t er
     };
     bool remote_name = false, out_given = false;
     const char *why;
+    char sh[SHOWN_SIZE];
     int ch;
 
     memset(o, 0, sizeof(*o));
@@ -287,17 +304,17 @@ int cli_parse(int argc, char **argv, struct client_opts *o, char *err, size_t er
                 return fail(err, errsz,
                             "bad range \"%s\": expected FIRST-LAST, FIRST- or -SUFFIX (bytes, "
                             "comma-separated), with FIRST <= LAST",
-                            optarg);
+                            shown(optarg, sh));
             break;
         case 'H': {
             if (o->nheaders == CLI_MAX_HEADERS)
                 return fail(err, errsz, "too many -H options (at most %d)", CLI_MAX_HEADERS);
             struct cli_header *h = &o->headers[o->nheaders];
             if (cli_header_parse(optarg, h, &why) < 0)
-                return fail(err, errsz, "bad header \"%s\": %s", optarg, why);
+                return fail(err, errsz, "bad header \"%s\": %s", shown(optarg, sh), why);
             if (header_refused(h))
                 return fail(err, errsz, "bad header \"%s\": this client sends no request body",
-                            optarg);
+                            shown(optarg, sh));
             o->nheaders++;
             break;
         }
@@ -307,17 +324,22 @@ int cli_parse(int argc, char **argv, struct client_opts *o, char *err, size_t er
                 return fail(err, errsz,
                             "bad timeout \"%s\": expected seconds (or a number with ms, s, m, "
                             "h), more than 0 and at most 24h",
-                            optarg);
+                            shown(optarg, sh));
             break;
         }
-        case ':': return fail(err, errsz, "option %s needs an argument", argv[optind - 1]);
-        default:
-            if (ps_longopt_given_value(longopts, optopt, argv[optind - 1]))
-                return fail(err, errsz, "option '%.*s' takes no argument",
-                            (int)strcspn(argv[optind - 1], "="), argv[optind - 1]);
+        case ':':
+            return fail(err, errsz, "option %s needs an argument", shown(argv[optind - 1], sh));
+        default: {
+            const char *arg = argv[optind - 1];
+            if (ps_longopt_given_value(longopts, optopt, arg)) {
+                escape_text(arg, strcspn(arg, "="), SHOWN_MAX, sh, sizeof(sh));
+                return fail(err, errsz, "option '%s' takes no argument", sh);
+            }
             if (optopt)
-                return fail(err, errsz, "unknown option -%c", optopt);
-            return fail(err, errsz, "unknown option %s", argv[optind - 1]);
+                return fail(err, errsz, "unknown option -%s",
+                            shown((const char[]){(char)optopt, '\0'}, sh));
+            return fail(err, errsz, "unknown option %s", shown(arg, sh));
+        }
         }
     }
 

@@ -140,6 +140,35 @@ START_TEST(test_cli_errors)
 }
 END_TEST
 
+/* An argument echoed in a message is cut (the reason after it stays in a
+ * message of any size) and its control bytes escaped (an ESC would drive
+ * the terminal the message goes to). */
+START_TEST(test_cli_echo_shortened)
+{
+    static char url[20100];
+    int n = snprintf(url, sizeof(url), "http://127.0.0.1:1/");
+    memset(url + n, 'a', 20000);
+    url[n + 20000] = '\0';
+    char prog[] = "pyserve-client";
+    char *av[] = {prog, url, NULL};
+    char msg[1024];
+    ck_assert_int_eq(cli_parse(2, av, &opts, msg, sizeof(msg)), CLI_ERROR);
+    ck_assert_msg(strstr(msg, "aaa...\": URL path too long") != NULL, "%s", msg);
+    ck_assert_uint_lt(strlen(msg), 200);
+
+    ck_assert_int_eq(parse(ARGS("http://h/\x1b[31mred")), CLI_ERROR);
+    ck_assert_str_eq(err, "bad URL \"http://h/\\x1b[31mred\": spaces or control characters in "
+                          "the URL");
+    ck_assert_int_eq(parse(ARGS("-H", "X-A: \x1b]0;t\x07", "http://h/")), CLI_ERROR);
+    ck_assert_ptr_null(strchr(err, '\x1b'));
+    ck_assert_ptr_nonnull(strstr(err, "\\x1b]0;t\\x07"));
+    ck_assert_int_eq(parse(ARGS("h", "80", "/\x1b")), CLI_ERROR);
+    ck_assert_ptr_nonnull(strstr(err, "\"/\\x1b\": "));
+    ck_assert_int_eq(parse(ARGS("-\x1b", "http://h/")), CLI_ERROR);
+    ck_assert_str_eq(err, "unknown option -\\x1b");
+}
+END_TEST
+
 START_TEST(test_cli_url_forms)
 {
     ck_assert_int_eq(parse(ARGS("http://example.org/a?b=1")), CLI_RUN);
@@ -1076,6 +1105,7 @@ static Suite *client_suite(void)
 
     tc = tcase_create("cli");
     tcase_add_loop_test(tc, test_cli_errors, 0, NELEMS(cli_err_cases));
+    tcase_add_test(tc, test_cli_echo_shortened);
     tcase_add_test(tc, test_cli_url_forms);
     tcase_add_test(tc, test_cli_options);
     tcase_add_test(tc, test_cli_headers);
