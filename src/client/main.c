@@ -403,11 +403,20 @@ static int resume_verdict(struct session *s)
               s->where, cr ? shown : "(none)", s->resume_path, (unsigned long long)s->offset);
         return PSC_EXIT_RANGE;
     case RESUME_UNSATISFIED:
-    default:
-        error("%s cannot resume %s at byte %llu (416, Content-Range \"%s\"): is the local file "
-              "longer than the remote one?",
-              s->where, s->resume_path, (unsigned long long)s->offset, cr ? shown : "(none)");
+    default: {
+        /* only what the answer says: a length other than the file's, or none
+         * (a local file longer than the resource is one case, not the only) */
+        struct content_range c;
+        char remote[80] = "the server gives no length";
+        if (cr && content_range_parse(cr->value, cr->value_len, &c) == 0 && c.unsatisfied)
+            snprintf(remote, sizeof(remote), "the server says the resource has %llu bytes",
+                     (unsigned long long)c.complete);
+        error("%s cannot resume %s at byte %llu (416, Content-Range \"%s\"): %s, the local "
+              "file has %llu; file left unchanged",
+              s->where, s->resume_path, (unsigned long long)s->offset, cr ? shown : "(none)",
+              remote, (unsigned long long)s->offset);
         return PSC_EXIT_RANGE;
+    }
     }
 }
 

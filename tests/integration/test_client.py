@@ -1162,6 +1162,23 @@ class TestRanges(ClientCase):
             self.run_fail(["-C", "-o", "d", srv.url("/f.bin")], 23, r"not a regular file")
             self.assertEqual(srv.requests, [])
 
+    def test_continue_416_says_what_is_known(self):
+        # the length the server gave and the file's, no guess that the file
+        # is the longer one (here it is the shorter)
+        cases = [("Content-Range: bytes */500\r\n",
+                  r"\(416, Content-Range \"bytes \*/500\"\): the server says the resource has "
+                  r"500 bytes, the local file has 100; file left unchanged$"),
+                 ("", r"\(416, Content-Range \"\(none\)\"\): the server gives no length, the "
+                  r"local file has 100; file left unchanged$")]
+        for extra, msg in cases:
+            with self.subTest(extra=extra):
+                self.write("f.bin", self.CONTENT[:100])
+                data = response(b"", status="416 Range Not Satisfiable", extra=extra)
+                with RawServer(send_raw(data)) as srv:
+                    p = self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 33,
+                                      r"cannot resume f\.bin at byte 100 " + msg)
+                self.assertNotIn(b"longer", p.stderr)
+                self.assertEqual(self.read("f.bin"), self.CONTENT[:100])
 
     def test_continue_body_length_must_match_its_range(self):
         # "bytes 5-9/10" announces 5 bytes; a chunked or read-until-close body
