@@ -584,7 +584,18 @@ static int run(const struct client_opts *o)
             s.resume_path = s.resume_name;
         }
         struct stat st;
-        if (stat(s.resume_path, &st) == 0) {
+        /* lstat first: stat says ENOENT for a dangling symlink, and the
+         * open(O_CREAT) of the body would then create the link's target */
+        int sr = lstat(s.resume_path, &st);
+        if (sr == 0 && S_ISLNK(st.st_mode) && stat(s.resume_path, &st) < 0) {
+            if (errno == ENOENT)
+                error("cannot resume %s: a symbolic link to a file that does not exist",
+                      s.resume_path);
+            else
+                error("cannot resume %s: %s", s.resume_path, strerror(errno));
+            return PSC_EXIT_WRITE;
+        }
+        if (sr == 0) {
             if (!S_ISREG(st.st_mode)) {
                 error("cannot resume %s: not a regular file", s.resume_path);
                 return PSC_EXIT_WRITE;

@@ -1127,6 +1127,24 @@ class TestRanges(ClientCase):
             self.assertIn(b"f.bin is already complete (200000 bytes)", p.stderr)
         self.assertEqual(sha(self.read("f.bin")), sha(self.CONTENT))
 
+    def test_continue_through_symlinks(self):
+        # a dangling symlink is refused before any request: following it
+        # would create the file it names, wherever that is
+        os.symlink("target.bin", self.path("f.bin"))
+        with RawServer(range_handler(self.CONTENT)) as srv:
+            self.run_fail(["-C", "-o", "f.bin", srv.url("/f.bin")], 23,
+                          r"^pyserve-client: cannot resume f\.bin: a symbolic link to a file that "
+                          r"does not exist$")
+            self.assertEqual(srv.requests, [])
+        self.assertEqual(self.files(), ["f.bin"])
+        # a symlink to a partial file resumes it
+        self.write("target.bin", self.CONTENT[:1000])
+        with RawServer(range_handler(self.CONTENT)) as srv:
+            self.run_ok(["-C", "-o", "f.bin", srv.url("/f.bin")])
+            self.assertEqual(srv.request_field(0, "Range"), "bytes=1000-")
+        self.assertEqual(sha(self.read("target.bin")), sha(self.CONTENT))
+        self.assertTrue(os.path.islink(self.path("f.bin")))
+
     def test_continue_refused(self):
         partial = self.CONTENT[:1000]
         for kw, msg in (({"ignore": True}, r"answered 200 instead of 206 .* f\.bin left unchanged"),
