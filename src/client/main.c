@@ -623,6 +623,22 @@ static int run(const struct client_opts *o)
             return rc;
         }
     }
+    /* a 206 to a request for no range: a part other than the whole would be
+     * written as if it began the file (and -C of a missing file would build
+     * a scrambled one on it), so it is refused before any file is made */
+    const struct ps_field *cr = ps_resp_field(r, "content-range");
+    if (!o->head && r->status == 206 && !request_has_range(o, s.offset) &&
+        !range_unasked_whole(cr ? cr->value : NULL, cr ? cr->value_len : 0,
+                             r->framing == PS_BODY_LENGTH ? r->content_length : UINT64_MAX)) {
+        close(f.fd);
+        char shown[200];
+        escape_text(cr ? cr->value : "(none)", cr ? cr->value_len : 6, 80, shown, sizeof(shown));
+        error("%s answered 206 with Content-Range \"%s\" to a request for no range: only the "
+              "whole resource (\"bytes 0-LAST/LENGTH\", LENGTH bytes long) is taken; nothing "
+              "written",
+              s.where, shown);
+        return PSC_EXIT_PROTOCOL;
+    }
     if (o->fail && r->status >= 400) {
         close(f.fd);
         char reason[200];

@@ -57,6 +57,16 @@ int content_range_parse(const char *v, size_t n, struct content_range *cr)
     return 0;
 }
 
+bool range_unasked_whole(const char *content_range, size_t cr_len, uint64_t body_length)
+{
+    struct content_range cr;
+    if (!content_range || content_range_parse(content_range, cr_len, &cr) < 0 || cr.unsatisfied ||
+        !cr.complete_known)
+        return false;
+    return cr.first == 0 && cr.last + 1 == cr.complete &&
+           (body_length == UINT64_MAX || body_length == cr.complete);
+}
+
 enum resume_verdict resume_check(int status, uint64_t offset, const char *content_range,
                                  size_t cr_len, uint64_t body_length)
 {

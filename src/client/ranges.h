@@ -19,6 +19,14 @@ struct content_range {
  * '/'). Returns 0 or -EINVAL (malformed, FIRST > LAST, LAST >= COMPLETE). */
 int content_range_parse(const char *v, size_t n, struct content_range *cr);
 
+/* Is a 206 to a request without a Range field acceptable? Only when its
+ * Content-Range (content_range, may be NULL) is "bytes 0-(N-1)/N", the
+ * whole representation, and body_length (the Content-Length, UINT64_MAX
+ * when unknown) is N: the body is then what a 200 would have carried. Any
+ * other part, even one starting at 0, would be stored as the whole file,
+ * or appended by -C at a byte it does not belong to. */
+bool range_unasked_whole(const char *content_range, size_t cr_len, uint64_t body_length);
+
 enum resume_verdict {
     RESUME_APPEND,      /* a 206 that starts at the offset: append */
     RESUME_COMPLETE,    /* a 416 saying the remote length is the offset */

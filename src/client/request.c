@@ -68,6 +68,15 @@ static void put_user_fields(struct out *w, const struct client_opts *o, bool sam
     }
 }
 
+bool request_has_range(const struct client_opts *o, uint64_t resume_from)
+{
+    /* Range is not bound to the origin: the answer is the same on every hop */
+    for (unsigned i = 0; i < o->nheaders; i++)
+        if (name_is(&o->headers[i], "range"))
+            return o->headers[i].value_len > 0;
+    return resume_from > 0 || o->range;
+}
+
 int request_build(char *buf, size_t bufsz, const char *method, const struct ps_url *u,
                   const struct client_opts *o, uint64_t resume_from, bool same_origin)
 {

@@ -23,4 +23,8 @@
 int request_build(char *buf, size_t bufsz, const char *method, const struct ps_url *u,
                   const struct client_opts *o, uint64_t resume_from, bool same_origin);
 
+/* Does the head request_build writes for these carry a Range field (-r,
+ * the -C offset, or a -H Range with a value)? */
+bool request_has_range(const struct client_opts *o, uint64_t resume_from);
+
 #endif

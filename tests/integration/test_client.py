@@ -1117,6 +1117,31 @@ class TestRanges(ClientCase):
             self.assertIsNone(srv.request_field(0, "Range"))
         self.assertEqual(sha(self.read("new.bin")), sha(self.CONTENT))
 
+    def test_unasked_206_only_for_the_whole(self):
+        # no Range was sent (-C of a missing file, plain -o, standard
+        # output): a part is refused before any file is made, since it
+        # would be stored at byte 0 as if it began the resource
+        part = response(self.CONTENT[500:600], status="206 Partial Content",
+                        extra="Content-Range: bytes 500-599/200000\r\n")
+        msg = (r"answered 206 with Content-Range \"bytes 500-599/200000\" to a request for no "
+               r"range: only the whole resource")
+        self.write("old.bin", b"old")
+        for args in (["-C", "-o", "new.bin"], ["-o", "new.bin"], ["-o", "old.bin"], ["-o", "-"],
+                     ["-O"]):
+            with self.subTest(args=args), RawServer(send_raw(part)) as srv:
+                p = self.run_fail(args + [srv.url("/new.bin")], 8, msg)
+                self.assertIsNone(srv.request_field(0, "Range"))
+                self.assertEqual(p.stdout, b"")
+                self.assertEqual(self.files(), ["old.bin"])
+                self.assertEqual(self.read("old.bin"), b"old")
+        # the whole resource in a 206 is what a 200 would have carried
+        whole = response(self.CONTENT, status="206 Partial Content",
+                         extra="Content-Range: bytes 0-199999/200000\r\n")
+        for args in (["-C", "-o", "new.bin"], ["-o", "old.bin"]):
+            with self.subTest(args=args), RawServer(send_raw(whole)) as srv:
+                self.run_ok(args + [srv.url("/new.bin")])
+                self.assertEqual(sha(self.read(args[-1])), sha(self.CONTENT))
+
     def test_continue_complete(self):
         self.write("f.bin", self.CONTENT)
         with RawServer(range_handler(self.CONTENT)) as srv:

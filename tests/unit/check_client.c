@@ -791,6 +791,34 @@ START_TEST(test_resume_check)
 }
 END_TEST
 
+struct unasked_case {
+    const char *cr; /* NULL: no field */
+    uint64_t len;
+    bool ok;
+};
+
+/* a 206 to a request without Range: the whole resource only */
+static const struct unasked_case unasked_cases[] = {
+    {"bytes 0-999/1000", 1000, true},
+    {"bytes 0-999/1000", UINT64_MAX, true}, /* chunked or until close */
+    {"bytes 0-0/1", 1, true},
+    {"bytes 500-599/1000", 100, false}, /* the case that scrambled -C files */
+    {"bytes 0-99/1000", 100, false},    /* only the start: saved as if whole */
+    {"bytes 0-999/*", 1000, false},     /* whole or not: cannot tell */
+    {"bytes 0-999/1000", 999, false},   /* the length disagrees */
+    {"bytes */1000", 0, false},
+    {"garbage", 10, false},
+    {NULL, 10, false},
+};
+
+START_TEST(test_range_unasked)
+{
+    const struct unasked_case *t = &unasked_cases[_i];
+    bool ok = range_unasked_whole(t->cr, t->cr ? strlen(t->cr) : 0, t->len);
+    ck_assert_msg(ok == t->ok, "case %d: got %d", _i, ok);
+}
+END_TEST
+
 /* ---- progress ------------------------------------------------------------------- */
 
 START_TEST(test_progress_size_time)
@@ -1042,6 +1070,33 @@ START_TEST(test_request_ranges_and_fields)
 }
 END_TEST
 
+/* request_has_range says what request_build sends */
+START_TEST(test_request_has_range)
+{
+    const struct {
+        const char *const *args;
+        uint64_t resume_from;
+    } cases[] = {
+        {ARGS("http://h/"), 0},
+        {ARGS("-r", "0-99", "http://h/"), 0},
+        {ARGS("-C", "http://h/f"), 0},
+        {ARGS("-C", "http://h/f"), 500},
+        {ARGS("-H", "Range: bytes=5-9", "http://h/"), 0},
+        {ARGS("-H", "range:", "-r", "0-1", "http://h/"), 0},
+        {ARGS("-H", "Range:", "-C", "http://h/f"), 500},
+        {ARGS("-H", "X-Range: 1", "http://h/"), 0},
+    };
+    char buf[REQUEST_MAX];
+    for (size_t i = 0; i < NELEMS(cases); i++) {
+        ck_assert_int_eq(parse(cases[i].args), CLI_RUN);
+        request_build(buf, sizeof(buf), "GET", &opts.url, &opts, cases[i].resume_from, true);
+        bool sent = strcasestr(buf, "\r\nRange:") != NULL;
+        ck_assert_msg(request_has_range(&opts, cases[i].resume_from) == sent,
+                      "case %zu: request_has_range is not %d", i, sent);
+    }
+}
+END_TEST
+
 /* ---- body destination ----------------------------------------------------------- */
 
 struct dest_case {
@@ -1129,6 +1184,7 @@ static Suite *client_suite(void)
     tc = tcase_create("ranges");
     tcase_add_loop_test(tc, test_content_range, 0, NELEMS(cr_cases));
     tcase_add_loop_test(tc, test_resume_check, 0, NELEMS(resume_cases));
+    tcase_add_loop_test(tc, test_range_unasked, 0, NELEMS(unasked_cases));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("progress");
@@ -1144,6 +1200,7 @@ static Suite *client_suite(void)
     tc = tcase_create("request");
     tcase_add_test(tc, test_request_default);
     tcase_add_test(tc, test_request_ranges_and_fields);
+    tcase_add_test(tc, test_request_has_range);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("dest");
