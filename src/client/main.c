@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,11 @@ struct session {
     bool out_ctype; /* the body has a Content-Type (for that check) */
     const char *out_name;
     char new_name[FNAME_BUF + 16];
+    /* -o FILE over an existing file: the body goes to tmp_name and is
+     * renamed over FILE once complete ("" when FILE is written directly);
+     * kept is "; FILE left as it was" for the messages of a failure */
+    char tmp_name[PATH_MAX + 16];
+    char kept[PATH_MAX + 32];
     uint64_t written;
     /* progress */
     bool progress_on, progress_shown;
@@ -206,8 +212,8 @@ static int out_write(struct session *s, const char *p, size_t n)
     if (r < 0) {
         if (s->out_fd == STDOUT_FILENO && r == -EPIPE)
             return -PSC_EXIT_WRITE; /* the reader went away: nothing to say */
-        error("cannot write to %s: %s", s->out_is_file ? s->out_name : "standard output",
-              strerror(-r));
+        error("cannot write to %s: %s%s", s->out_is_file ? s->out_name : "standard output",
+              strerror(-r), s->kept);
         return -PSC_EXIT_WRITE;
     }
     s->written += n;
@@ -248,6 +254,73 @@ static int open_new_file(struct session *s)
     return -PSC_EXIT_WRITE;
 }
 
+/* -o FILE over an existing file: a body that fails half-way (a full disk, a
+ * cut connection, a timeout) must not destroy FILE, so it goes to
+ * ".NAME.XXXXXX" in FILE's directory, renamed over FILE when complete
+ * (out_finish). Only a plain file qualifies: a symlink, a hard-linked file,
+ * a device (/dev/null), a FIFO are written through as before, since a
+ * rename would replace the link or the device itself; an empty file has
+ * nothing to lose. Returns the temporary's fd, or -1 to open FILE itself. */
+static int open_replacement(struct session *s)
+{
+    struct stat st;
+    const char *name = s->out_name;
+    if (lstat(name, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size == 0)
+        return -1;
+    const char *slash = strrchr(name, '/');
+    int dir_len = slash ? (int)(slash - name) + 1 : 0;
+    /* the base cut to 200 bytes: ".NAME.XXXXXX" must fit in NAME_MAX too */
+    int n = snprintf(s->tmp_name, sizeof(s->tmp_name), "%.*s.%.200s.XXXXXX", dir_len, name,
+                     name + dir_len);
+    int fd = n > 0 && (size_t)n < sizeof(s->tmp_name) ? mkostemp(s->tmp_name, O_CLOEXEC) : -1;
+    if (fd < 0) {
+        /* a directory that takes no new file (FILE itself may be writable):
+         * FILE is written in place, as before */
+        if (s->o->verbose)
+            fprintf(stderr, "* no temporary file next to %s (%s): writing it in place\n", name,
+                    strerror(errno));
+        s->tmp_name[0] = '\0';
+        return -1;
+    }
+    /* the replacement keeps FILE's owner (only root can give it) and mode;
+     * a file system that keeps neither still gets the body */
+    if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0 && s->o->verbose)
+        fprintf(stderr, "* cannot give %s its owner back: %s\n", name, strerror(errno));
+    if (fchmod(fd, st.st_mode & 07777) < 0 && s->o->verbose)
+        fprintf(stderr, "* cannot give %s its mode back: %s\n", name, strerror(errno));
+    snprintf(s->kept, sizeof(s->kept), "; %s left as it was", name);
+    return fd;
+}
+
+/* Closes the output file. A temporary (open_replacement) is renamed over
+ * FILE when ok, after an fsync so that a crash cannot leave FILE short,
+ * and removed otherwise. Returns 0, or -PSC_EXIT_WRITE with a message. */
+static int out_finish(struct session *s, bool ok)
+{
+    if (!s->out_is_file)
+        return 0;
+    if (!s->tmp_name[0]) {
+        if (close(s->out_fd) < 0 && ok) {
+            error("cannot write to %s: %s", s->out_name, strerror(errno));
+            return -PSC_EXIT_WRITE;
+        }
+        return 0;
+    }
+    int r = 0;
+    if (ok &&
+        (fsync(s->out_fd) < 0 || close(s->out_fd) < 0 || rename(s->tmp_name, s->out_name) < 0))
+        r = -errno;
+    else if (!ok)
+        close(s->out_fd);
+    if (!ok || r < 0)
+        unlink(s->tmp_name);
+    if (r < 0) {
+        error("cannot write to %s: %s%s", s->out_name, strerror(-r), s->kept);
+        return -PSC_EXIT_WRITE;
+    }
+    return 0;
+}
+
 static int open_dest(struct session *s, enum dest d)
 {
     const struct client_opts *o = s->o;
@@ -260,7 +333,9 @@ static int open_dest(struct session *s, enum dest d)
         return 0;
     case DEST_FILE:
         s->out_name = o->resume ? s->resume_path : o->out_file;
-        fd = open(s->out_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        fd = o->resume ? -1 : open_replacement(s); /* -C: the file is empty or absent */
+        if (fd < 0)
+            fd = open(s->out_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         break;
     case DEST_APPEND:
         s->out_name = s->resume_path;
@@ -509,10 +584,11 @@ static int body(struct session *s)
     }
     if (s->progress_shown)
         progress_draw(s, true);
-    if (s->out_is_file && close(s->out_fd) < 0 && wr == 0) {
-        error("cannot write to %s: %s", s->out_name, strerror(errno));
-        wr = -PSC_EXIT_WRITE;
-    }
+    /* a close that fails is reported unless a write did already (the old
+     * check); a temporary is kept only for a complete body */
+    int fr = out_finish(s, s->tmp_name[0] ? wr == 0 && rc == 0 : wr == 0);
+    if (wr == 0)
+        wr = fr;
     if (wr < 0)
         return -wr;
     if (rc == 0 && s->span != UINT64_MAX && s->written < s->span) {
@@ -524,14 +600,16 @@ static int body(struct session *s)
         rc = -PSC_EXIT_PARTIAL;
     }
     if (rc < 0) {
-        /* the error line names the incomplete file, even with -q */
-        if (s->out_is_file && s->written + s->offset > 0)
+        /* the error line names the incomplete file, even with -q; a
+         * temporary is gone, FILE as it was: nothing to resume */
+        bool partial = s->out_is_file && !s->tmp_name[0] && s->written + s->offset > 0;
+        if (partial)
             error("%s; %llu bytes are in %s", err, (unsigned long long)(s->offset + s->written),
                   s->out_name);
         else
-            error("%s", err);
+            error("%s%s", err, s->kept);
         /* -C asks for the rest of the whole resource: no hint after a -r part */
-        if (s->out_is_file && s->written + s->offset > 0 && s->info && !o->range) {
+        if (partial && s->info && !o->range) {
             char host[PS_URL_HOST_MAX + 16], url[sizeof(host) + PS_URL_TARGET_MAX + 8];
             ps_url_host_header(&s->url, host, sizeof(host));
             snprintf(url, sizeof(url), "http://%s%s", host, s->url.target);

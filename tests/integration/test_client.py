@@ -908,6 +908,46 @@ class TestBadResponses(ClientCase):
         p = self.bad(chunked, 18, r"inside the chunked body after 5 bytes")
         self.assertEqual(p.stdout, b"hello")
 
+    def test_output_file_replaced_only_when_complete(self):
+        # -o over an existing file writes a temporary next to it: a body cut
+        # short leaves the old content, and no temporary nor resume hint
+        old = b"the old content\n" * 100
+        body = rand_bytes(10000, seed=4)
+        data = b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n"
+        self.write("f.bin", old)
+        os.chmod(self.path("f.bin"), 0o640)
+        p = self.bad(data + body[:5000], 18, r"closed the connection after 5000 of 10000 body "
+                     r"bytes; f\.bin left as it was$", args=["-o", "f.bin"])
+        self.assertNotIn(b"to resume", p.stderr)
+        self.assertEqual(self.files(), ["f.bin"])
+        self.assertEqual(self.read("f.bin"), old)
+        # complete: replaced, with the old file's mode
+        with RawServer(send_raw(data + body)) as srv:
+            self.run_ok(["-o", "f.bin", srv.url("/x")])
+        self.assertEqual(self.files(), ["f.bin"])
+        self.assertEqual(self.read("f.bin"), body)
+        self.assertEqual(os.stat(self.path("f.bin")).st_mode & 0o7777, 0o640)
+        # written through, never renamed over: a symlink, a hard-linked file,
+        # a device, a FIFO
+        self.write("target", old)
+        os.symlink("target", self.path("link"))
+        self.write("one", old)
+        os.link(self.path("one"), self.path("two"))
+        os.mkfifo(self.path("fifo"))
+        got = []
+        reader = threading.Thread(target=lambda: got.append(open(self.path("fifo"), "rb").read()),
+                                  daemon=True)
+        reader.start()
+        for name in ("link", "two", "/dev/null", "fifo"):
+            with self.subTest(name=name), RawServer(send_raw(data + body)) as srv:
+                self.run_ok(["-o", name, srv.url("/x")])
+        reader.join(RUN_TIMEOUT)
+        self.assertEqual(got, [body])
+        self.assertTrue(os.path.islink(self.path("link")))
+        self.assertEqual(self.read("target"), body)
+        self.assertEqual(self.read("one"), body)
+        self.assertEqual(self.files(), ["f.bin", "fifo", "link", "one", "target", "two"])
+
     def test_resume_hint_is_quoted_for_the_shell(self):
         name = "a'; touch PWNED; echo 'b.bin"
         body = rand_bytes(5000, seed=4)
