@@ -4,6 +4,7 @@
 #include "fetch.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,16 @@ void fetch_init(struct fetch *f, int fd, uint64_t timeout_ms, bool verbose, cons
 
 static int recv_error(struct fetch *f, ssize_t r, const char *during, char *err, size_t errsz)
 {
+    if (r == -EINTR) {
+        int sig = net_interrupted;
+        snprintf(err, errsz, "interrupted by %s while receiving %s from %s",
+                 sig == SIGINT    ? "SIGINT"
+                 : sig == SIGTERM ? "SIGTERM"
+                 : sig == SIGHUP  ? "SIGHUP"
+                                  : "a signal",
+                 during, f->where);
+        return -PSC_EXIT_FAILURE; /* main dies by the signal: the status is not seen */
+    }
     if (r == -ETIMEDOUT) {
         snprintf(err, errsz, "timed out after %llu ms waiting for %s from %s",
                  (unsigned long long)f->timeout_ms, during, f->where);
@@ -268,6 +279,11 @@ static int body_next(struct fetch *f, bool wait, const char **data, size_t *n, c
     case PS_BODY_NONE:
     default: f->body_done = true; return 0;
     }
+}
+
+int fetch_interrupted(struct fetch *f, char *err, size_t errsz)
+{
+    return recv_error(f, -EINTR, "the body", err, errsz);
 }
 
 int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz)

@@ -48,6 +48,10 @@ int fetch_head(struct fetch *f, bool head_request, char *err, size_t errsz);
  * status (partial, protocol, timeout, network) with err set. */
 int fetch_body(struct fetch *f, const char **data, size_t *n, char *err, size_t errsz);
 
+/* The error of a body stopped by a signal (net_interrupted): err says so.
+ * Returns minus a PSC_EXIT_* status, as fetch_body does. */
+int fetch_interrupted(struct fetch *f, char *err, size_t errsz);
+
 #define FETCH_AGAIN 2 /* fetch_body_now: no body bytes without waiting */
 
 /* fetch_body without waiting: only what is in the buffer or has already

@@ -85,6 +85,8 @@ static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR && net_interrupted)
+            return -EINTR; /* a pipe or FIFO whose reader is stuck: stop */
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
@@ -209,6 +211,8 @@ static int out_write(struct session *s, const char *p, size_t n)
         return -PSC_EXIT_WRITE;
     }
     int r = write_all(s->out_fd, p, n);
+    if (r == -EINTR)
+        return 0; /* the copy loop sees net_interrupted and says so */
     if (r < 0) {
         if (s->out_fd == STDOUT_FILENO && r == -EPIPE)
             return -PSC_EXIT_WRITE; /* the reader went away: nothing to say */
@@ -321,6 +325,40 @@ static int out_finish(struct session *s, bool ok)
     return 0;
 }
 
+static void on_stop_signal(int sig)
+{
+    net_interrupted = sig;
+}
+
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+/* Catch (on) or restore (!on) the signals that stop a download, caught
+ * only while a body is written: with the default action the process would
+ * die with a partial file under its final name, or a temporary left
+ * behind, and no word. Before that the default is right (nothing to clean
+ * up; getaddrinfo stays interruptible). No SA_RESTART, so that a blocking
+ * write or open (a FIFO) returns. A signal ignored when the client started
+ * (nohup, a background job) stays ignored. */
+static void catch_stop_signals(bool on)
+{
+    static struct sigaction old[sizeof(stop_signals) / sizeof(stop_signals[0])];
+    static bool caught[sizeof(stop_signals) / sizeof(stop_signals[0])];
+    for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+        if (!on) {
+            if (caught[i])
+                sigaction(stop_signals[i], &old[i], NULL);
+            caught[i] = false;
+            continue;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(stop_signals[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+            caught[i] = sigaction(stop_signals[i], &sa, NULL) == 0;
+    }
+}
+
 static int open_dest(struct session *s, enum dest d)
 {
     const struct client_opts *o = s->o;
@@ -349,7 +387,8 @@ static int open_dest(struct session *s, enum dest d)
     default: s->out_fd = -1; return 0;
     }
     if (fd < 0) {
-        error("cannot open %s: %s", s->out_name, strerror(errno));
+        if (errno != EINTR || !net_interrupted) /* a FIFO without a reader: stopped, not failed */
+            error("cannot open %s: %s", s->out_name, strerror(errno));
         return -PSC_EXIT_WRITE;
     }
     s->out_fd = fd;
@@ -548,6 +587,7 @@ static int body(struct session *s)
         error("not writing a binary body (%s) to a terminal: use -o FILE or -O", ctype);
         return PSC_EXIT_WRITE;
     }
+    catch_stop_signals(true); /* until run() is back from the body */
     int orc = open_dest(s, d);
     if (orc < 0)
         return -orc;
@@ -577,11 +617,15 @@ static int body(struct session *s)
         if (wr == 0 && pending)
             wr = out_write(s, data, n);
     }
-    while (wr == 0 && rc > 0) {
+    /* the flag too: a recv that finds data waiting is never interrupted */
+    while (wr == 0 && rc > 0 && !net_interrupted) {
         rc = fetch_body(f, &data, &n, err, sizeof(err));
         if (rc > 0 && s->out_fd >= 0)
             wr = out_write(s, data, n);
     }
+    /* stopped, even after the last byte: a temporary is not renamed */
+    if (wr == 0 && rc >= 0 && net_interrupted)
+        rc = fetch_interrupted(f, err, sizeof(err));
     if (s->progress_shown)
         progress_draw(s, true);
     /* a close that fails is reported unless a write did already (the old
@@ -603,6 +647,8 @@ static int body(struct session *s)
         /* the error line names the incomplete file, even with -q; a
          * temporary is gone, FILE as it was: nothing to resume */
         bool partial = s->out_is_file && !s->tmp_name[0] && s->written + s->offset > 0;
+        if (net_interrupted && !s->out_is_file)
+            return -rc; /* stopped while writing to stdout: nothing to say, as cat */
         if (partial)
             error("%s; %llu bytes are in %s", err, (unsigned long long)(s->offset + s->written),
                   s->out_name);
@@ -727,6 +773,7 @@ static int run(const struct client_opts *o)
     if (o->range && r->status == 200 && s.info)
         fprintf(stderr, "the server ignored the range: the whole body follows\n");
     rc = body(&s);
+    catch_stop_signals(false);
     close(f.fd);
     return rc;
 }
@@ -761,6 +808,13 @@ int main(int argc, char **argv)
     default: break;
     }
     int rc = run(&o);
+    if (net_interrupted) {
+        /* die by the signal, as curl and wget do, so that the shell (and a
+         * script's trap) sees 130 for SIGINT, not an exit status */
+        fflush(stdout);
+        signal(net_interrupted, SIG_DFL);
+        raise(net_interrupted);
+    }
     if (fflush(stdout) != 0 && stdout_errno == 0)
         stdout_errno = errno;
     if (ferror(stdout) && rc == PSC_EXIT_OK) {

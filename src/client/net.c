@@ -16,6 +16,8 @@
 
 #include "exitcode.h"
 
+volatile sig_atomic_t net_interrupted;
+
 uint64_t net_now_ms(void)
 {
     struct timespec ts;
@@ -23,11 +25,15 @@ uint64_t net_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* poll() one fd until an event, the deadline (0: none) or an error.
- * Returns 1 (ready), -ETIMEDOUT or -errno. */
+/* poll() one fd until an event, the deadline (0: none), a stopping signal
+ * or an error. Returns 1 (ready), -ETIMEDOUT, -EINTR or -errno. */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
     for (;;) {
+        /* checked before each poll too: a signal caught just before it
+         * would not interrupt it (the window left is a few instructions) */
+        if (net_interrupted)
+            return -EINTR;
         int ms = -1;
         if (deadline) {
             uint64_t now = net_now_ms();
@@ -171,6 +177,8 @@ ssize_t net_recv(int fd, char *p, size_t n, uint64_t timeout_ms)
         ssize_t r = recv(fd, p, n, 0);
         if (r >= 0)
             return r;
+        if (errno == EINTR && net_interrupted)
+            return -EINTR;
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)

@@ -4,12 +4,18 @@
 #ifndef PSC_NET_H
 #define PSC_NET_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "url.h"
+
+/* The number of a stopping signal (SIGINT, SIGTERM, SIGHUP) caught while a
+ * body is written, else 0; set by main.c's handler. A wait sees it and
+ * returns -EINTR, so that the body's file can be cleaned up. */
+extern volatile sig_atomic_t net_interrupted;
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t net_now_ms(void);
@@ -23,11 +29,13 @@ int net_connect(const struct ps_url *u, int family, uint64_t timeout_ms, bool ve
                 size_t errsz);
 
 /* Send all of p[0..n), waiting at most timeout_ms (0: forever) each time
- * the socket is full. Returns 0, -ETIMEDOUT or -errno. */
+ * the socket is full. Returns 0, -ETIMEDOUT, -EINTR (net_interrupted) or
+ * -errno. */
 int net_send_all(int fd, const char *p, size_t n, uint64_t timeout_ms);
 
 /* Receive at most n bytes, waiting at most timeout_ms (0: forever) for the
- * first. Returns the count, 0 at end of stream, -ETIMEDOUT or -errno. */
+ * first. Returns the count, 0 at end of stream, -ETIMEDOUT, -EINTR
+ * (net_interrupted) or -errno. */
 ssize_t net_recv(int fd, char *p, size_t n, uint64_t timeout_ms);
 
 /* Receive at most n bytes that have already arrived, without waiting.

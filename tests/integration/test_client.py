@@ -18,6 +18,7 @@ import random
 import re
 import select
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -947,6 +948,66 @@ class TestBadResponses(ClientCase):
         self.assertEqual(self.read("target"), body)
         self.assertEqual(self.read("one"), body)
         self.assertEqual(self.files(), ["f.bin", "fifo", "link", "one", "target", "two"])
+
+    def test_interrupted_body(self):
+        # SIGINT, SIGTERM or SIGHUP during the body: the temporary of -o over
+        # an existing file is removed (the file as it was), a new file keeps
+        # what arrived with the usual line and hint, standard output gets no
+        # message; then the client dies by that signal, as curl and wget do
+        body = rand_bytes(10000, seed=9)
+        old = b"the old content\n"
+        cases = [("f.bin", signal.SIGINT, r"\.f\.bin\.......$",
+                  r"; f\.bin left as it was$"),
+                 ("new.bin", signal.SIGTERM, r"^new\.bin$", r"; 4000 bytes are in new\.bin$"),
+                 ("-", signal.SIGHUP, None, None)]
+        for name, sig, watched, msg in cases:
+            with self.subTest(name=name):
+                release = threading.Event()
+
+                def handler(srv, c, head):
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n" + body[:4000])
+                    release.wait(RUN_TIMEOUT)
+                self.write("f.bin", old)
+                with RawServer(handler) as srv:
+                    p = subprocess.Popen([CLIENT, "-o", name, srv.url("/x")], cwd=self.cwd,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE)
+                    try:
+                        # the signal once the 4000 bytes are written (file or pipe)
+                        out = b""
+                        if watched is None:
+                            while len(out) < 4000 and select.select([p.stdout], [], [],
+                                                                     RUN_TIMEOUT)[0]:
+                                d = os.read(p.stdout.fileno(), 65536)
+                                if not d:
+                                    break
+                                out += d
+                            written = len(out) == 4000
+                        else:
+                            written = h.poll_until(lambda: any(
+                                re.search(watched, f) and os.path.getsize(self.path(f)) == 4000
+                                for f in os.listdir(self.cwd)), RUN_TIMEOUT)
+                        self.assertTrue(written, "the client did not write 4000 bytes")
+                        p.send_signal(sig)
+                        rest, err = p.communicate(timeout=RUN_TIMEOUT)
+                    finally:
+                        release.set()
+                        if p.poll() is None:
+                            p.kill()
+                            p.wait()
+                self.assertEqual(p.returncode, -sig, err)
+                self.assertEqual(self.read("f.bin"), old)
+                lines = errlines(err)
+                if msg is None:
+                    self.assertEqual(out + rest, body[:4000])
+                    self.assertEqual(lines, [])
+                    continue
+                self.assertEqual(len(lines), 1, err)
+                self.assertRegex(lines[0], r"interrupted by %s while receiving the body from "
+                                 r"127\.0\.0\.1 port \d+%s" % (sig.name, msg))
+                self.assertEqual(b"to resume: " in err, name == "new.bin")
+        self.assertEqual(self.files(), ["f.bin", "new.bin"])
+        self.assertEqual(self.read("new.bin"), body[:4000])
 
     def test_resume_hint_is_quoted_for_the_shell(self):
         name = "a'; touch PWNED; echo 'b.bin"
