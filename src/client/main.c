@@ -765,9 +765,11 @@ static int run(const struct client_opts *o)
     }
     if (o->fail && r->status >= 400) {
         close(f.fd);
-        char reason[200];
+        char reason[200], target[200];
         escape_text(r->reason, r->reason_len, 60, reason, sizeof(reason));
-        error("HTTP error %d %s from %s for %s", r->status, reason, s.where, s.url.target);
+        /* the target from the command line (or a redirect) may be 8 KB */
+        escape_text(s.url.target, strlen(s.url.target), 100, target, sizeof(target));
+        error("HTTP error %d %s from %s for %s", r->status, reason, s.where, target);
         return PSC_EXIT_HTTP;
     }
     if (o->range && r->status == 200 && s.info)

@@ -457,6 +457,9 @@ class TestHttpServer(ClientCase):
             p = self.run_fail(["-f", srv.url("/x")], 22,
                               r"HTTP error 404 Not \\x9b31mFound\\xe2\\x80\\xae from ")
         self.assertNotIn(b"\x9b", p.stderr.splitlines()[-1])
+        # a long target from the command line is cut
+        self.run_fail(["-f", self.url("/" + "a" * 8000)], 22, r"HTTP error 404 .* for "
+                      r"/a{99}\.\.\.$")
         # without -f: exit 0 and the (textual) error page on stdout
         p = self.run_ok([self.url("/missing.txt")])
         self.assertIn(b"404", p.stdout)
