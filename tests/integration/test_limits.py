@@ -24,6 +24,14 @@ BIG_SIZE = 20 * 1024 * 1024
 class LimitCase(unittest.TestCase):
     srv = None
 
+    @classmethod
+    def start_server(cls, config):
+        """One daemon for the class, serving hello.txt."""
+        cls.srv = h.Server(config=config)
+        cls.addClassCleanup(cls.srv.close)
+        cls.srv.write_file("hello.txt", HELLO)
+        cls.srv.start()
+
     def conn(self, **kw):
         c = self.srv.connect(**kw)
         self.addCleanup(c.close)
@@ -219,10 +227,7 @@ class KeepAliveTimeoutTest(LimitCase):
 class KeepAliveDisabledTest(LimitCase):
     @classmethod
     def setUpClass(cls):
-        cls.srv = h.Server(config={"keepalive_timeout": 0, "threads": 1})
-        cls.addClassCleanup(cls.srv.close)
-        cls.srv.write_file("hello.txt", HELLO)
-        cls.srv.start()
+        cls.start_server({"keepalive_timeout": 0, "threads": 1})
 
     def test_every_response_closes(self):
         c = self.conn()
@@ -235,10 +240,7 @@ class KeepAliveDisabledTest(LimitCase):
 class MaxConnectionsTest(LimitCase):
     @classmethod
     def setUpClass(cls):
-        cls.srv = h.Server(config={"max_connections": 4, "threads": 4})
-        cls.addClassCleanup(cls.srv.close)
-        cls.srv.write_file("hello.txt", HELLO)
-        cls.srv.start()
+        cls.start_server({"max_connections": 4, "threads": 4})
 
     def over_limit_response(self, c):
         """The 503 may come on accept or after a request: wait 1 s for it
@@ -292,10 +294,7 @@ class ConnectionFloodTest(LimitCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = h.Server(config={"max_connections": 4, "threads": 2})
-        cls.addClassCleanup(cls.srv.close)
-        cls.srv.write_file("hello.txt", HELLO)
-        cls.srv.start()
+        cls.start_server({"max_connections": 4, "threads": 2})
 
     def fds(self):
         return len(os.listdir("/proc/%d/fd" % self.srv.pid))
@@ -352,10 +351,7 @@ class SlowClientsTest(LimitCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = h.Server(config={"threads": 1, "header_timeout": "30s"})
-        cls.addClassCleanup(cls.srv.close)
-        cls.srv.write_file("hello.txt", HELLO)
-        cls.srv.start()
+        cls.start_server({"threads": 1, "header_timeout": "30s"})
 
     def test_300_slow_heads_do_not_block(self):
         slow = []
