@@ -110,6 +110,28 @@ void log_msg(int prio, const char *fmt, ...)
     write_line(buf, n);
 }
 
+bool log_limited(struct log_limit *l, uint64_t now_ms, int prio, const char *fmt, ...)
+{
+    if (l->logged && now_ms - l->last_ms < 1000) {
+        l->suppressed++;
+        return false;
+    }
+    char raw[LINE_CAP];
+    size_t cap = sizeof(raw) - 64; /* the count is kept when the message is cut */
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(raw, cap, fmt, ap);
+    va_end(ap);
+    size_t rl = m < 0 ? 0 : (size_t)m < cap ? (size_t)m : cap - 1;
+    if (l->suppressed)
+        snprintf(raw + rl, sizeof(raw) - rl, " (%lu more like it not logged)", l->suppressed);
+    log_msg(prio, "%s", raw);
+    l->last_ms = now_ms;
+    l->suppressed = 0;
+    l->logged = true;
+    return true;
+}
+
 void log_access(const char *addr, unsigned port, bool v6, const char *method, size_t method_len,
                 const char *target, size_t target_len, int version, int status, uint64_t bytes,
                 uint64_t duration_us)

@@ -18,6 +18,23 @@ void log_init(void);
 /* One line; control characters in the message are written as \xHH. */
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A message that can come once per request or connection (out of
+ * descriptors or memory: a client retrying makes hundreds a second) is
+ * let through at most once a second, so that it does not bury the rest of
+ * the log or cost as much as the requests; the next line tells how many
+ * were held back. Zeroed to start; not locked: one per thread. */
+struct log_limit {
+    uint64_t last_ms;         /* when a line was last let through */
+    unsigned long suppressed; /* held back since */
+    bool logged;              /* one was let through */
+};
+
+/* One line as log_msg, unless another went through l less than a second
+ * before now_ms (a monotonic clock); after lines were held back, the line
+ * ends with " (N more like it not logged)". Returns whether it was logged. */
+bool log_limited(struct log_limit *l, uint64_t now_ms, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Copy s[0..n) into out (at most cap - 1 bytes, not terminated), escaping
  * what could forge a log line or confuse a terminal: controls, '"', '\\'
  * and non-ASCII as \xHH; NULL gives "-". Returns the length written. For

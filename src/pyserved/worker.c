@@ -307,11 +307,9 @@ static void listener_broken(struct worker *w, unsigned idx, int err)
  * the kernel meanwhile. */
 static int shed_one(struct worker *w, int lfd)
 {
-    if (w->now_ms - w->last_emfile_log_ms >= 1000) {
-        w->last_emfile_log_ms = w->now_ms;
-        log_msg(LOG_WARNING, "out of file descriptors: refusing new connections "
-                             "(raise LimitNOFILE= or lower max_connections)");
-    }
+    log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
+                "out of file descriptors: refusing new connections "
+                "(raise LimitNOFILE= or lower max_connections)");
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0)
         return fd;
@@ -354,11 +352,9 @@ static bool count_accepted(struct worker *w, bool multishot)
     if (n < max)
         return false;
     if ((multishot || n + 1 >= max + OVER_LIMIT_MAX) && !w->accept_paused_until) {
-        if (w->now_ms - w->last_limit_log_ms >= 1000) {
-            w->last_limit_log_ms = w->now_ms;
-            log_msg(LOG_WARNING, "max_connections = %u reached: new connections wait in the "
-                                 "listen queue", max);
-        }
+        log_limited(&w->limit_log, w->now_ms, LOG_WARNING,
+                    "max_connections = %u reached: new connections wait in the listen queue",
+                    max);
         w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
         watch_listeners(w, false);
     }

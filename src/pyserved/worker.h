@@ -14,6 +14,7 @@
 
 #include "bufpool.h"
 #include "httpdate.h"
+#include "log.h"
 
 struct conf;
 struct conn;
@@ -85,8 +86,8 @@ struct worker {
     char date[PS_HTTP_DATE_LEN + 1];
     char *scratch; /* two halves: the resolved path; Location or a variant name */
     size_t scratch_cap;
-    uint64_t last_emfile_log_ms;
-    uint64_t last_limit_log_ms;   /* max_connections reached, logged at most once a second */
+    struct log_limit accept_log;  /* out of descriptors or memory in accept */
+    struct log_limit limit_log;   /* max_connections reached */
     uint64_t accept_paused_until; /* out of descriptors: listeners unwatched */
     uint64_t stop_deadline;       /* stopping: when the last connections are closed */
     uint64_t stop_first_at;       /* stopping: when new connections without a request go */
