@@ -297,7 +297,7 @@ static void listener_broken(struct worker *w, unsigned idx, int err)
     /* io_uring: the multishot accept ended with the error; it is not taken up again */
 }
 
-/* An accept on lfd failed for want of descriptors or memory. The error may
+/* An accept on lfd failed for want of descriptors or memory (err). The error may
  * be stale (an io_uring completion handled after connections closed), so
  * accept again first: a connection that comes is returned, to be served.
  * Else shed one queued connection with the reserve descriptor. When none
@@ -305,11 +305,21 @@ static void listener_broken(struct worker *w, unsigned idx, int err)
  * freed), stop accepting for a moment: an io_uring accept would fail at
  * once again, and so would a level-triggered listener; the queue waits in
  * the kernel meanwhile. */
-static int shed_one(struct worker *w, int lfd)
+static int shed_one(struct worker *w, int lfd, int err)
 {
-    log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
-                "out of file descriptors: refusing new connections "
-                "(raise LimitNOFILE= or lower max_connections)");
+    /* The advice follows the cause: LimitNOFILE= is the process's limit,
+     * not the system's (ENFILE), and neither is memory (ENOMEM, ENOBUFS). */
+    if (err == EMFILE)
+        log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
+                    "out of file descriptors: refusing new connections "
+                    "(raise LimitNOFILE= or lower max_connections)");
+    else if (err == ENFILE)
+        log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
+                    "out of file descriptors system-wide: refusing new connections "
+                    "(raise fs.file-max or lower max_connections)");
+    else
+        log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
+                    "out of memory: refusing new connections (accept: %s)", strerror(err));
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0)
         return fd;
@@ -366,7 +376,7 @@ static bool count_accepted(struct worker *w, bool multishot)
 static int accept_failed(struct worker *w, unsigned idx, int err)
 {
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
-        return shed_one(w, w->srv->ls[idx].fd);
+        return shed_one(w, w->srv->ls[idx].fd, err);
     if (accept_error_lasts(err))
         listener_broken(w, idx, err);
     return -1;
