@@ -693,9 +693,10 @@ void respond_request(struct conn *c, const struct http_request *r)
     }
     if (st < 0) {
         char lp[LOG_PATH_MAX];
+        /* once per request while it lasts (out of descriptors): limited */
         if (st == -500 || st == -503)
-            log_msg(LOG_ERR, "open /%s under %s: status %d", log_path(lp, sizeof(lp), rel, pr.len),
-                    cf->root, -st);
+            log_limited(&w->open_log, w->now_ms, LOG_ERR, "open /%s under %s: %s; status %d",
+                        log_path(lp, sizeof(lp), rel, pr.len), cf->root, strerror(f.err), -st);
         respond_error(c, -st, head_only, NULL, 0);
         return;
     }

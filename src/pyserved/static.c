@@ -107,6 +107,7 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
     int fd = open_checked(root_fd, rel, &f->st, &search_only);
     f->fd = -1;
     f->index = NULL;
+    f->err = fd < 0 ? -fd : 0;
     if (fd < 0)
         return errno_status(-fd);
     if (S_ISDIR(f->st.st_mode)) {
@@ -125,6 +126,7 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
             if (ifd < 0) {
                 if (ifd == -ENOENT || ifd == -ENODEV)
                     continue; /* none, or not a file: the next name */
+                f->err = -ifd;
                 status = errno_status(-ifd);
                 break;
             }

@@ -13,6 +13,7 @@ struct static_file {
     int fd;          /* open for reading, O_CLOEXEC */
     struct stat st;
     const char *index; /* the index file name used, or NULL */
+    int err;           /* after -500 or -503: the errno, for the log */
 };
 
 /* Returned for a directory without an index file when listings are on:

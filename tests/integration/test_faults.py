@@ -170,6 +170,35 @@ class FaultCase(unittest.TestCase):
                           env={"PYSERVED_TEST_FAULTS": "1", "PYSERVED_TEST_PAUSE_FIFO": fifo})
         return srv, fifo
 
+    def assert_once_a_second(self, what, ask, events):
+        """ask() makes one event that may be logged (a 503, a close) and
+        returns the lines about them so far, as regex findall tuples ending
+        with the count of those held back; events() is how many events
+        there were. Ten come in a burst, then one at a time until another
+        line comes: one line a second at most, and each event in a line or
+        in a count. Returns the lines."""
+        t0 = time.monotonic()
+        for _ in range(10):
+            lines = ask()
+        elapsed = time.monotonic() - t0
+        note("10 %s in %.2f s: %d events, %d lines" % (what, elapsed, events(), len(lines)))
+        self.assertGreater(events(), 1)
+        self.assertGreaterEqual(len(lines), 1, "no line for them")
+        self.assertEqual(lines[0][-1], "", "a count on the first line")
+        self.assertLessEqual(len(lines), 1 + int(elapsed), "not limited to one a second")
+        # Once the event just made was logged, each is a line or counted in one.
+        before = len(lines)
+
+        def one_more():
+            got = ask()
+            return got if len(got) > before else None
+
+        lines = h.poll_until(one_more, 5.0)
+        self.assertTrue(lines, "no line a second on")
+        self.assertNotEqual(lines[-1][-1], "", "no count of the lines held back")
+        self.assertEqual(len(lines) + sum(int(t[-1] or 0) for t in lines), events())
+        return lines
+
     def assert_hello(self, srv, target="/hello.txt", within=1.0):
         t0 = time.monotonic()
         r = srv.get(target, timeout=max(within, 3.0))
@@ -692,16 +721,19 @@ class FdExhaustionTest(FaultCase):
                         "sockets not closed: %d > %d" % (socket_count(srv.pid), base))
 
 
-    def test_request_path_cannot_forge_a_log_line(self):
-        """Out of descriptors, a request is answered 503 and its path is
-        logged: a %0A in it must not start a line of its own."""
+    def exhausted_server(self, files=()):
+        """A one-thread server with the files named (holding HELLO) and no
+        file cache, a connection to it served before its descriptors ran
+        out, and the connections made to exhaust them: (server, connection,
+        [connection])."""
         srv = self.low_nofile_server({"threads": 1, "file_cache_entries": 0,
                                       "keepalive_timeout": "30s", "header_timeout": "30s"})
-        # The file exists, so that opening it is what fails: a missing one
+        # The files exist, so that opening one is what fails: a missing one
         # is 404 whenever the kernel has a descriptor left, as it has under
         # valgrind, whose lower limit only applies to descriptors returned.
-        with open(os.path.join(srv.root, "x\npyserved: error: FORGED\r\x1b[2J"), "wb") as f:
-            f.write(HELLO)
+        for name in files:
+            with open(os.path.join(srv.root, name), "wb") as f:
+                f.write(HELLO)
         first = srv.connect()
         self.addCleanup(first.close)
         h.request(first, h.build_request("GET", "/hello.txt"))
@@ -721,6 +753,12 @@ class FdExhaustionTest(FaultCase):
             held.append(c)
             h.poll_until(lambda: full() or h.socket_count(srv.pid) >= len(held) + 2, 2.0)
         self.assertTrue(h.poll_until(full, 5.0), "the descriptors did not run out")
+        return srv, first, held
+
+    def test_request_path_cannot_forge_a_log_line(self):
+        """Out of descriptors, a request is answered 503 and its path is
+        logged: a %0A in it must not start a line of its own."""
+        srv, first, _ = self.exhausted_server(["x\npyserved: error: FORGED\r\x1b[2J"])
         mark = srv.log_mark()
         h.request(first, h.build_request(
             "GET", "/x%0Apyserved:%20error:%20FORGED%0D%1B[2J"))
@@ -729,6 +767,40 @@ class FdExhaustionTest(FaultCase):
         log = srv.stderr_text()[mark:]
         self.assertNotRegex(log, r"(^|\n)pyserved: error: FORGED")
         self.assertNotRegex(log, "[\r\x1b]")
+
+    def test_open_errors_logged_with_their_cause_once_a_second(self):
+        """Out of descriptors, a request for a file is answered 503; the line
+        saying why names the errno, and comes at most once a second with
+        the count of those held back (one per request was 138 lines a
+        second)."""
+        srv, first, _ = self.exhausted_server()
+        line = re.compile(r"pyserved: error: open (/hello\.txt) under .*: Too many open files; "
+                          r"status 503(?: \((\d+) more like it not logged\))?\n")
+        mark = srv.log_mark()
+        answered = 0
+        conn = first
+
+        def ask():
+            """One request; after a 503, which closes the connection, a new
+            one takes its descriptor, so that the next open fails too."""
+            nonlocal answered, conn
+            h.request(conn, h.build_request("GET", "/hello.txt"))
+            status = h.read_response(conn).status
+            self.assertIn(status, (200, 503))  # 200: under valgrind, a descriptor was left
+            # the line is written before the answer: it is in the file now
+            lines = line.findall(srv.stderr_text(), mark)
+            if status == 503:
+                answered += 1
+                port = conn.sock.getsockname()[1]
+                self.assertTrue(h.poll_until(lambda: not h.holds_connection(srv.pid, port), 5.0))
+                conn = srv.connect()
+                self.addCleanup(conn.close)
+                port = conn.sock.getsockname()[1]
+                self.assertTrue(h.poll_until(lambda: h.holds_connection(srv.pid, port), 5.0),
+                                "the new connection was not taken")
+            return lines
+
+        self.assert_once_a_second("requests out of descriptors", ask, lambda: answered)
 
 
 # --- the document root disappears -----------------------------------------------------
