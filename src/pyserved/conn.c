@@ -167,6 +167,19 @@ static unsigned format_peer(struct conn *c, char *out, size_t cap, bool *v6)
     return 0;
 }
 
+#define PEER_NAME_MAX (INET6_ADDRSTRLEN + 16) /* [ADDR]:PORT */
+
+/* The client for a message, as the access log names it: ADDR:PORT, or
+ * [ADDR]:PORT for IPv6. */
+static const char *peer_name(struct conn *c, char *out, size_t cap)
+{
+    char addr[INET6_ADDRSTRLEN];
+    bool v6;
+    unsigned port = format_peer(c, addr, sizeof(addr), &v6);
+    snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", addr, port);
+    return out;
+}
+
 static void log_request(struct conn *c)
 {
     char addr[INET6_ADDRSTRLEN];
@@ -474,7 +487,11 @@ static enum step do_read(struct conn *c)
         if (n > 0)
             continue;
         if (n < 0 && errno == ENOMEM) {
-            log_msg(LOG_WARNING, "out of memory reading a request; closing the connection");
+            /* once per connection while it lasts: limited */
+            char peer[PEER_NAME_MAX];
+            log_limited(&w->read_nomem_log, w->now_ms, LOG_WARNING,
+                        "out of memory reading a request from %s; closing the connection",
+                        peer_name(c, peer, sizeof(peer)));
             conn_close(c);
             return STEP_CLOSED;
         }

@@ -89,6 +89,7 @@ struct worker {
     struct log_limit accept_log;  /* out of descriptors or memory in accept */
     struct log_limit limit_log;   /* max_connections reached */
     struct log_limit open_log;    /* a file not opened for want of them, or an I/O error */
+    struct log_limit read_nomem_log; /* no buffer to read a request into */
     uint64_t accept_paused_until; /* out of descriptors: listeners unwatched */
     uint64_t stop_deadline;       /* stopping: when the last connections are closed */
     uint64_t stop_first_at;       /* stopping: when new connections without a request go */

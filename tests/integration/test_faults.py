@@ -803,6 +803,55 @@ class FdExhaustionTest(FaultCase):
         self.assert_once_a_second("requests out of descriptors", ask, lambda: answered)
 
 
+# --- memory exhaustion -----------------------------------------------------------------
+
+
+class MemoryExhaustionTest(FaultCase):
+    def test_no_buffer_for_a_request_is_logged_with_the_client_once_a_second(self):
+        """With its address space limited to what it has, the daemon finds no
+        buffer for a new connection's head and closes it; the line saying so
+        names the client and comes at most once a second (once per
+        connection, it was 1,886 lines in under a second), with the count
+        of those held back."""
+        if h.VALGRIND:
+            self.skipTest("memcheck's allocator does not feel RLIMIT_AS")
+        # One arena and big buffers mmap'd: an allocation past the limit
+        # fails at once instead of coming from address space reserved before.
+        srv = self.server({"threads": 1, "max_head_size": "1m"}, files={"hello.txt": HELLO},
+                          env={"GLIBC_TUNABLES": "glibc.malloc.arena_max=1:"
+                                                 "glibc.malloc.mmap_threshold=131072"})
+        self.assertEqual(srv.get("/hello.txt").body, HELLO)  # one buffer in the pool
+        size = proc_status_kib(srv.pid, "VmSize") * 1024
+        if size > 1 << 40:
+            self.skipTest("a sanitizer reserves the address space (and dies without it)")
+        resource.prlimit(srv.pid, resource.RLIMIT_AS, (size + 512 * 1024, resource.RLIM_INFINITY))
+        line = re.compile(r"warning: out of memory reading a request from 127\.0\.0\.1:(\d+); "
+                          r"closing the connection(?: \((\d+) more like it not logged\))?\n")
+        mark = srv.log_mark()
+        closed = set()
+
+        def head_without_buffer():
+            """A new connection sends part of a head; returns the lines so
+            far once it was closed (no buffer) or kept (the pooled one)."""
+            c = srv.connect()
+            self.addCleanup(c.close)
+            port = c.sock.getsockname()[1]
+            c.sendall(b"GET /hello.txt HTTP/1.1\r\n")
+            taken = lambda: h.is_closed_now(c) or h.holds_connection(srv.pid, port)
+            self.assertTrue(h.poll_until(taken, 5.0), "the connection was not taken")
+            # holds_connection is true until the close is done: look again
+            if h.poll_until(lambda: h.is_closed_now(c), 0.2):
+                closed.add(port)
+            return line.findall(srv.stderr_text(), mark)
+
+        lines = self.assert_once_a_second("heads without memory", head_without_buffer,
+                                          lambda: len(closed))
+        self.assertLessEqual({int(p) for p, _ in lines}, closed, "a line names another client")
+        # With memory again, it serves.
+        resource.prlimit(srv.pid, resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)
+        self.assert_hello(srv)
+
+
 # --- the document root disappears -----------------------------------------------------
 
 
