@@ -661,6 +661,8 @@ static enum step send_on_ring(struct conn *c, const struct iovec *iov, int niov,
     return STEP_BLOCK;
 }
 
+#define LOG_TARGET_MAX 1024 /* an escaped request target in a message, cut there */
+
 /* Send the plan, segment by segment: memory with send(MSG_MORE while more
  * follows), file ranges with sendfile(2). */
 static enum step do_send(struct conn *c, size_t *budget)
@@ -704,8 +706,15 @@ static enum step do_send(struct conn *c, size_t *budget)
                 c->unpushed = 0; /* its last batch went without MSG_MORE */
             if (n == 0) {
                 /* The file shrank under us: the promised length can no longer
-                 * be kept, and closing is the only honest end (RFC 9112 6.3). */
-                log_msg(LOG_WARNING, "file shrank while being sent; closing the connection");
+                 * be kept, and closing is the only honest end (RFC 9112 6.3).
+                 * Which request and which client got a short body: named. */
+                char peer[PEER_NAME_MAX], t[LOG_TARGET_MAX];
+                size_t tl =
+                    log_escape(t, sizeof(t), c->buf ? c->buf + c->target_off : NULL, c->target_len);
+                t[tl] = '\0';
+                log_msg(LOG_WARNING,
+                        "file shrank while being sent: %s to %s; closing the connection", t,
+                        peer_name(c, peer, sizeof(peer)));
                 conn_close(c);
                 return STEP_CLOSED;
             }

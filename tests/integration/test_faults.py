@@ -249,6 +249,7 @@ class MidStreamFileTest(FaultCase):
                 name = "trunc%d.bin" % cut
                 c, cl, got = self.start_download(name)
                 self.assertEqual(cl, self.SIZE)
+                mark = self.srv.log_mark()
                 os.truncate(self.srv.path(name), cut)
                 body, closed = self.finish(c, cl, got)
                 note("truncated to %d: %d of %d bytes, then %s"
@@ -261,6 +262,10 @@ class MidStreamFileTest(FaultCase):
                                  "the bytes before the cut are not the file's")
                 if cut:
                     self.assertEqual(len(body), cut, "not everything up to the cut was sent")
+                # The line says which request and which client got a short body.
+                self.srv.wait_for_log(r"warning: file shrank while being sent: /%s to "
+                                      r"127\.0\.0\.1:%d; closing the connection\n"
+                                      % (re.escape(name), c.sock.getsockname()[1]), since=mark)
                 # The server goes on, and serves the file as it is now.
                 self.assert_hello(self.srv)
                 r = self.srv.get("/" + name, timeout=10.0)
