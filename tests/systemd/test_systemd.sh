@@ -541,6 +541,34 @@ else
     fail "no \"configuration reloaded\" line in the journal"
 fi
 
+say "== reload with a bad file"
+# ExecReload= checks the file first (pyserved -t): a file the daemon rejects
+# fails the reload, and the running configuration stays.
+ctsh 10 "printf 'root = /srv/www\naccess_log = yes\nindex = other.html\nno_such_key = 1\n' >'$CONF'" ||
+    fail "writing a bad $CONF"
+rrc=0
+ct 20 systemctl reload pyserve.service >"$WORK/step.out" 2>&1 || rrc=$?
+bad_key_logged() {
+    ct 20 journalctl -u pyserve.service --no-pager -o cat >"$WORK/journal.txt" 2>&1 &&
+        grep -q "no_such_key: unknown key" "$WORK/journal.txt"
+}
+wait_for 10 bad_key_logged
+logged=$?
+st=$(unit_prop pyserve.service ActiveState)
+new_index
+if [ "$rrc" != 0 ] && [ "$logged" = 0 ] && [ "$st" = active ] && [ "$R_BODY" = "$OTHER" ]; then
+    pass "systemctl reload with a bad file exits $rrc; journal: $(grep 'no_such_key: unknown key' \
+        "$WORK/journal.txt" | tail -n 1); still active, / still other.html"
+else
+    fail "systemctl reload with a bad file: exit $rrc (want non-zero), error in the journal:" \
+        "$([ "$logged" = 0 ] && echo yes || echo no), ActiveState=$st, GET / status $R_STATUS" \
+        "$([ "$R_BODY" = "$OTHER" ] && echo "(other.html)" || echo "(not other.html)")"
+    show "$WORK/step.out" 5
+    show_journal
+fi
+ctsh 10 "printf 'root = /srv/www\naccess_log = yes\nindex = other.html\n' >'$CONF'" ||
+    fail "restoring $CONF"
+
 # STATUS= is a periodic summary: poll for one that counts the requests.
 status_counts() {
     local t
