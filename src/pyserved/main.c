@@ -743,7 +743,7 @@ int main(int argc, char **argv)
                 strsignal((int)si.ssi_signo), (unsigned long long)cur->shutdown_timeout_ms);
         break;
     }
-    notify_stopping();
+    notify_stopping(cur->shutdown_timeout_ms);
     conf_unref(boot);
     free(wd.seen);
     free(wd.stalled);

@@ -59,9 +59,14 @@ void notify_reloading(void)
                (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
 }
 
-void notify_stopping(void)
+void notify_stopping(uint64_t shutdown_timeout_ms)
 {
-    sd_notify(0, "STOPPING=1");
+    /* The stop may take shutdown_timeout, which can be above the unit's
+     * TimeoutStopSec=: ask for that long and a margin, or systemd would
+     * SIGKILL responses that were allowed to finish (sd_notify(3); a
+     * shorter extension than TimeoutStopSec= changes nothing). */
+    sd_notifyf(0, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu",
+               (unsigned long long)(shutdown_timeout_ms + NOTIFY_STOP_MARGIN_MS) * 1000ull);
 }
 
 void notify_status(const char *fmt, ...)

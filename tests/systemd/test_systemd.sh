@@ -659,6 +659,49 @@ else
 fi
 check_get / 200 "$OTHER" "text/html; charset=utf-8"
 
+say "== stop with shutdown_timeout above TimeoutStopSec="
+# STOPPING=1 carries EXTEND_TIMEOUT_USEC= (shutdown_timeout + 5 s): with a
+# response in progress, systemd waits for it instead of SIGKILL once
+# TimeoutStopSec= has passed. Here TimeoutStopSec=2s, shutdown_timeout=4s
+# and a client that never reads a 64 MiB file.
+ctsh 10 "mkdir -p /run/systemd/system/pyserve.service.d &&
+    printf '[Service]\nTimeoutStopSec=2s\n' >/run/systemd/system/pyserve.service.d/60-test-stop.conf &&
+    printf 'root = /srv/www\naccess_log = yes\nindex = other.html\nshutdown_timeout = 4s\n' >'$CONF' &&
+    truncate -s 64M /srv/www/big.bin && chmod 0644 /srv/www/big.bin" ||
+    fail "writing the TimeoutStopSec=2s drop-in, shutdown_timeout = 4s and big.bin"
+step "drop-in TimeoutStopSec=2s, shutdown_timeout = 4s; daemon-reload" 20 systemctl daemon-reload
+step "systemctl restart pyserve.service" 30 systemctl restart pyserve.service
+timeout -k 1 20 nsenter -t "$P1" -n bash -c '
+    exec 3<>/dev/tcp/127.0.0.1/8080 || exit 3
+    printf "GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n" >&3 || exit 4
+    sleep 15' >/dev/null 2>&1 9>&- &
+LOOP_PID=$!
+sleep 1
+t0=$(date +%s%N)
+ct 30 systemctl stop pyserve.service >"$WORK/step.out" 2>&1
+src=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill "$LOOP_PID" 2>/dev/null
+wait "$LOOP_PID" 2>/dev/null
+LOOP_PID=
+props=$(ct 10 systemctl show -p Result -p ExecMainCode -p ExecMainStatus pyserve.service |
+    sort | tr '\n' ' ')
+if [ "$src" = 0 ] && [ "$props" = "ExecMainCode=1 ExecMainStatus=0 Result=success " ] &&
+    [ "$ms" -ge 3000 ]; then
+    pass "stop with a response in progress took $ms ms (past TimeoutStopSec=2s) and ended cleanly: $props"
+else
+    fail "stop with a response in progress: systemctl exit $src after $ms ms, $props" \
+        "(want a clean exit after shutdown_timeout = 4s, not SIGKILL at TimeoutStopSec=2s)"
+    show "$WORK/step.out" 5
+    show_journal
+fi
+ctsh 10 "rm -f /run/systemd/system/pyserve.service.d/60-test-stop.conf /srv/www/big.bin &&
+    printf 'root = /srv/www\naccess_log = yes\nindex = other.html\n' >'$CONF'" &&
+    ct 20 systemctl daemon-reload ||
+    fail "removing the TimeoutStopSec=2s drop-in"
+# started again by the socket, for the stop below
+check_get / 200 "$OTHER" "text/html; charset=utf-8"
+
 say "== stop"
 ctsh 10 'rm /run/systemd/system/pyserve.service.d/50-test-fault.conf' &&
     ct 20 systemctl daemon-reload ||
