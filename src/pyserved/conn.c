@@ -139,7 +139,9 @@ static void release_buf(struct conn *c)
 /* --- closing ----------------------------------------------------------- */
 
 /* The client's address for the log; an IPv4 client of a dual-stack
- * socket (::ffff:a.b.c.d) is shown as the IPv4 address it is. */
+ * socket (::ffff:a.b.c.d) is shown as the IPv4 address it is. A client of
+ * a unix socket is "unix:", as nginx logs it (clients seldom bind a name),
+ * and has no port: 0, like an address that is not known ("-"). */
 static unsigned format_peer(struct conn *c, char *out, size_t cap, bool *v6)
 {
     *v6 = false;
@@ -163,7 +165,7 @@ static unsigned format_peer(struct conn *c, char *out, size_t cap, bool *v6)
         }
         return ntohs(c->peer.in6.sin6_port);
     }
-    snprintf(out, cap, "-");
+    snprintf(out, cap, c->peer.sa.sa_family == AF_UNIX ? "unix:" : "-");
     return 0;
 }
 

@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -75,6 +77,18 @@ void listen_sockname(int fd, char *buf, size_t bufsz)
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
         snprintf(buf, bufsz, "[%s]:%u", a, ntohs(s6->sin6_port));
+    } else if (ss.ss_family == AF_UNIX) {
+        /* "unix:PATH", or "unix:@NAME" for an abstract name (which may hold
+         * any byte: escaped as in the log) */
+        const struct sockaddr_un *su = (const struct sockaddr_un *)&ss;
+        size_t off = offsetof(struct sockaddr_un, sun_path);
+        size_t n = len > off ? len - off : 0;
+        bool abstract = n > 0 && su->sun_path[0] == '\0';
+        const char *p = su->sun_path + abstract;
+        n = abstract ? n - 1 : strnlen(p, n);
+        char esc[4 * sizeof(su->sun_path) + 1];
+        esc[log_escape(esc, sizeof(esc), p, n)] = '\0';
+        snprintf(buf, bufsz, "unix:%s%s", abstract ? "@" : "", esc);
     } else {
         snprintf(buf, bufsz, "fd %d (family %d)", fd, ss.ss_family);
     }
@@ -185,7 +199,7 @@ static int take_systemd(int n, struct listener *ls, char *err, size_t errsz)
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         tune_listener(fd);
         ls[i].fd = fd;
-        char addr[64];
+        char addr[128]; /* a unix path (107 bytes) and "unix:"; room for " (NAME)" */
         listen_sockname(fd, addr, sizeof(addr));
         if (names && names[i] && strcmp(names[i], "unknown") != 0)
             snprintf(ls[i].name, sizeof(ls[i].name), "%s (%s)", addr, names[i]);

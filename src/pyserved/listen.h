@@ -11,7 +11,8 @@ struct conf;
 
 struct listener {
     int fd;
-    char name[80]; /* "127.0.0.1:8080", "[::]:8080" or systemd's fd name */
+    char name[160]; /* "127.0.0.1:8080", "[::]:8080", "unix:/run/pyserve.sock",
+                     * and systemd's fd name: "ADDR (NAME)" */
     atomic_bool broken; /* accept failed in a way retrying does not cure */
 };
 
@@ -27,7 +28,9 @@ int listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, 
  * a message in err. */
 int listen_open_all(const struct conf *c, struct listener **out, char *err, size_t errsz);
 
-/* "ADDR:PORT" of a bound socket into buf. */
+/* "ADDR:PORT" of a bound socket into buf; "[ADDR]:PORT" for IPv6,
+ * "unix:PATH" or "unix:@NAME" (abstract, unsafe bytes as \xHH) for a unix
+ * socket. */
 void listen_sockname(int fd, char *buf, size_t bufsz);
 
 #endif

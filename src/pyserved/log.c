@@ -137,7 +137,10 @@ void log_access(const char *addr, unsigned port, bool v6, const char *method, si
                 uint64_t duration_us)
 {
     char buf[LINE_CAP + 1], remote[INET6_ADDRSTRLEN + 16];
-    snprintf(remote, sizeof(remote), v6 ? "[%s]:%u" : "%s:%u", addr, port);
+    if (port == 0) /* a unix socket's client, or no address known */
+        snprintf(remote, sizeof(remote), "%s", addr);
+    else
+        snprintf(remote, sizeof(remote), v6 ? "[%s]:%u" : "%s:%u", addr, port);
 
     if (journal_native) {
         char m[80], t[LINE_CAP / 2];
@@ -149,10 +152,12 @@ void log_access(const char *addr, unsigned port, bool v6, const char *method, si
                             version == 10 ? 0 : 1, status, (unsigned long long)bytes,
                             (unsigned long long)duration_us,
                             "PRIORITY=%d", LOG_INFO, "SYSLOG_IDENTIFIER=pyserved",
-                            "REMOTE_ADDR=%s", addr, "REMOTE_PORT=%u", port, "REQUEST_METHOD=%s", m,
+                            "REMOTE_ADDR=%s", addr, "REQUEST_METHOD=%s", m,
                             "REQUEST_PATH=%s", t, "STATUS=%d", status, "BYTES=%llu",
                             (unsigned long long)bytes, "DURATION_US=%llu",
-                            (unsigned long long)duration_us, NULL) >= 0)
+                            (unsigned long long)duration_us,
+                            /* last: without a port, NULL ends the list here */
+                            port ? "REMOTE_PORT=%u" : NULL, port, NULL) >= 0)
             return;
     }
     size_t n = prefix(buf, LOG_INFO);

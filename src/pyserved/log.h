@@ -42,7 +42,8 @@ bool log_limited(struct log_limit *l, uint64_t now_ms, int prio, const char *fmt
 size_t log_escape(char *out, size_t cap, const char *s, size_t n);
 
 /* One access-log line: ADDR:PORT "METHOD TARGET VERSION" STATUS BYTES
- * DURATIONus (IPv6 addresses in brackets). BYTES counts all that was sent,
+ * DURATIONus (IPv6 addresses in brackets; port 0 is no port: ADDR alone,
+ * e.g. "unix:" for a unix socket's client, and no REMOTE_PORT field). BYTES counts all that was sent,
  * head and body. method/target may be NULL ("-"); unsafe bytes in them are
  * escaped. In the journal: REMOTE_ADDR (no port), REMOTE_PORT,
  * REQUEST_METHOD, REQUEST_PATH, STATUS, BYTES, DURATION_US fields. */

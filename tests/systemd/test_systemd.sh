@@ -2,8 +2,9 @@
 # pyserve under a real systemd: boots the host's own OS tree (an overlay of /)
 # as a systemd-nspawn container, installs the build into it with
 # "make install DESTDIR=", and checks the way people run pyserve:
-# socket activation, Content-Type, journald fields, reload under load,
-# hardening score, unit verification, the watchdog and a clean stop.
+# socket activation (a port and a unix socket), Content-Type, journald
+# fields, reload under load and with a bad file, hardening score, unit
+# verification, the watchdog, a clean stop and one past TimeoutStopSec=.
 #
 # Needs root, systemd-nspawn (package systemd-container), unshare, nsenter
 # and overlayfs; exits 77 (skipped) otherwise. Environment: TOP_BUILDDIR
@@ -394,6 +395,11 @@ if grep -qa __asan_init "$STAGE$BIN"; then
             >/run/systemd/system/pyserve.service.d/40-sanitizer.conf" ||
         fail "writing the sanitizer drop-in"
 fi
+# A unix stream socket besides the port (appended to the unit's ListenStream=).
+ctsh 10 "mkdir -p /run/systemd/system/pyserve.socket.d &&
+    printf '[Socket]\nListenStream=/run/pyserve.sock\n' \
+        >/run/systemd/system/pyserve.socket.d/50-test-unix.conf" ||
+    fail "writing the ListenStream=/run/pyserve.sock drop-in"
 step "systemctl daemon-reload" 20 systemctl daemon-reload
 frag=$(unit_prop pyserve.service FragmentPath)
 if [ -n "$frag" ] && [ "$(ct 10 realpath -m "$frag")" = "$(ct 10 realpath -m "$SERVICE")" ]; then
@@ -468,6 +474,36 @@ if wait_for 10 access_entry; then
 else
     fail "no access entry with REQUEST_PATH=/style.css in journalctl -u pyserve.service -o json"
     show_journal
+fi
+
+say "== unix socket"
+# ListenStream=/run/pyserve.sock: served, named by its path in the startup
+# lines, its clients logged as "unix:" without a port.
+if ct 10 sh -c 'command -v curl' >/dev/null 2>&1; then
+    ucode=$(ct 10 curl -sS -m 5 --unix-socket /run/pyserve.sock -o /dev/null -w '%{http_code}' \
+        'http://localhost/style.css?unix' 2>&1)
+    unix_entry() {
+        journal_json || return 1
+        grep '"REQUEST_PATH":"/style.css?unix"' "$WORK/journal.json" >"$WORK/unix.json" &&
+            [ -s "$WORK/unix.json" ]
+    }
+    if [ "$ucode" = 200 ] && wait_for 10 unix_entry &&
+        [ "$(field REMOTE_ADDR "$WORK/unix.json")" = unix: ] &&
+        ! grep -q '"REMOTE_PORT"' "$WORK/unix.json"; then
+        pass "GET /style.css?unix over /run/pyserve.sock -> 200, logged with REMOTE_ADDR=unix: and no REMOTE_PORT"
+    else
+        fail "GET /style.css?unix over /run/pyserve.sock: curl said '$ucode' (want 200);" \
+            "want an access entry with REMOTE_ADDR=unix: and no REMOTE_PORT"
+        show "$WORK/unix.json" 5
+    fi
+else
+    note "no curl in the container: no request over the unix socket"
+fi
+if journal_json && grep -q '"MESSAGE":"listening on unix:/run/pyserve.sock' "$WORK/journal.json"; then
+    pass "journal: $(grep -o '"MESSAGE":"listening on unix:[^"]*"' "$WORK/journal.json" | head -n 1)"
+else
+    fail "no \"listening on unix:/run/pyserve.sock\" line in the journal"
+    grep -o '"MESSAGE":"listening on [^"]*"' "$WORK/journal.json" | show - 5
 fi
 
 say "== reload under load"
