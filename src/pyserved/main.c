@@ -195,6 +195,27 @@ static const char *config_source(const struct opts *o)
     return both;
 }
 
+static bool under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* A root that cannot be opened under systemd (INVOCATION_ID is set for
+ * every unit it runs) may be one that pyserve.service's sandbox hides. */
+static const char *sandbox_hint(const char *root, int e)
+{
+    if ((e != EACCES && e != ENOENT) || !getenv("INVOCATION_ID"))
+        return "";
+    if (under(root, "/home") || under(root, "/root") || under(root, "/run/user"))
+        return " (under systemd, ProtectHome=yes hides /home, /root and /run/user: for a root "
+               "there, see ProtectHome=tmpfs and BindReadOnlyPaths= in pyserved(8), SYSTEMD)";
+    if (under(root, "/tmp") || under(root, "/var/tmp"))
+        return " (under systemd, PrivateTmp=yes gives the service a /tmp and /var/tmp of its "
+               "own: see pyserved(8), SYSTEMD)";
+    return "";
+}
+
 /* Build a complete snapshot: the file (like NULL) or the text like was
  * parsed from (to reopen the root: edits nobody signalled yet neither stop
  * it nor go live), then the command line, then checks, then the root
@@ -264,7 +285,8 @@ static struct conf *build_conf(const struct opts *o, const struct conf *like, in
     }
     c->root_fd = open(c->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (c->root_fd < 0) {
-        snprintf(err, errsz, "root: %s: %s", c->root, strerror(errno));
+        int e = errno;
+        snprintf(err, errsz, "root: %s: %s%s", c->root, strerror(e), sandbox_hint(c->root, e));
         goto fail;
     }
     static bool probed;

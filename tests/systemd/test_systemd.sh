@@ -618,6 +618,43 @@ else
     fail "no STATUS= with \"N requests served\" (N >= 2) within 10 s; StatusText='$(cat "$WORK/status")'"
 fi
 
+say "== a root under /home"
+# ProtectHome=yes hides /home: the reload's check refuses such a root with a
+# hint; with the drop-in pyserved(8) gives (ProtectHome=tmpfs,
+# BindReadOnlyPaths=) it is served.
+HOME_INDEX=$'<p>served from /home/alice/www</p>\n'
+ctsh 10 "mkdir -p /home/alice/www && chmod 0755 /home/alice /home/alice/www &&
+    printf '%s' '$HOME_INDEX' >/home/alice/www/index.html && chmod 0644 /home/alice/www/index.html &&
+    printf 'root = /home/alice/www\naccess_log = yes\n' >'$CONF'" ||
+    fail "writing /home/alice/www and root = /home/alice/www"
+hrc=0
+ct 20 systemctl reload pyserve.service >/dev/null 2>&1 || hrc=$?
+home_hint() {
+    ct 20 journalctl -u pyserve.service --no-pager -o cat >"$WORK/journal.txt" 2>&1 &&
+        grep -q 'root: /home/alice/www: .*ProtectHome=tmpfs and BindReadOnlyPaths=' "$WORK/journal.txt"
+}
+wait_for 10 home_hint
+hint=$?
+ctsh 10 "mkdir -p /run/systemd/system/pyserve.service.d &&
+    printf '[Service]\nProtectHome=tmpfs\nBindReadOnlyPaths=/home/alice/www\n' \
+    >/run/systemd/system/pyserve.service.d/55-test-home.conf" &&
+    ct 20 systemctl daemon-reload && ct 30 systemctl restart pyserve.service ||
+    fail "the ProtectHome=tmpfs drop-in and a restart"
+http_get / 5
+if [ "$hrc" != 0 ] && [ "$hint" = 0 ] && [ "$R_STATUS" = 200 ] && [ "$R_BODY" = "$HOME_INDEX" ]; then
+    pass "root = /home/alice/www: the reload fails with $(grep -o 'root: /home/alice/www: [^(]*' \
+        "$WORK/journal.txt" | tail -n 1)and a ProtectHome= hint; served with ProtectHome=tmpfs, BindReadOnlyPaths="
+else
+    fail "root = /home/alice/www: reload exit $hrc (want non-zero), hint in the journal:" \
+        "$([ "$hint" = 0 ] && echo yes || echo no); with the drop-in GET / -> '$R_STATUS'" \
+        "$([ "$R_BODY" = "$HOME_INDEX" ] && echo "(the /home index)" || echo "(not the /home index)")"
+    show_journal
+fi
+ctsh 10 "rm -f /run/systemd/system/pyserve.service.d/55-test-home.conf &&
+    printf 'root = /srv/www\naccess_log = yes\nindex = other.html\n' >'$CONF'" &&
+    ct 20 systemctl daemon-reload && ct 30 systemctl restart pyserve.service ||
+    fail "removing the ProtectHome=tmpfs drop-in"
+
 say "== hardening"
 ct 30 systemd-analyze security --no-pager pyserve.service >"$WORK/security.txt" 2>&1
 score=$(sed -n 's/.*Overall exposure level for pyserve.service: \([0-9.]*\).*/\1/p' \
