@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+/* sd_journal_send() would add CODE_FILE=, CODE_LINE= and CODE_FUNC= of this
+ * file (the build path included) to every entry, which says nothing of
+ * where a message comes from. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 

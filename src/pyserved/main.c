@@ -620,7 +620,9 @@ static void report_status(struct server *srv)
     unsigned long reqs = 0;
     for (unsigned i = 0; i < srv->nworkers; i++)
         reqs += atomic_load_explicit(&srv->workers[i].requests, memory_order_relaxed);
-    notify_status("%u connections, %lu requests served", atomic_load(&srv->nconns), reqs);
+    unsigned conns = atomic_load(&srv->nconns);
+    notify_status("%u connection%s, %lu request%s served", conns, conns == 1 ? "" : "s", reqs,
+                  reqs == 1 ? "" : "s");
 }
 
 int main(int argc, char **argv)

@@ -476,6 +476,14 @@ else
     show_journal
 fi
 
+# SD_JOURNAL_SUPPRESS_LOCATION: no CODE_FILE= naming log.c and the build path
+if grep '"SYSLOG_IDENTIFIER":"pyserved"' "$WORK/journal.json" | grep -q '"CODE_FILE"'; then
+    fail "the daemon's journal entries carry CODE_FILE=$(grep '"SYSLOG_IDENTIFIER":"pyserved"' \
+        "$WORK/journal.json" | grep -o '"CODE_FILE":"[^"]*"' | head -n 1)"
+else
+    pass "the daemon's journal entries carry no CODE_FILE/CODE_LINE/CODE_FUNC"
+fi
+
 say "== unix socket"
 # ListenStream=/run/pyserve.sock: served, named by its path in the startup
 # lines, its clients logged as "unix:" without a port.
