@@ -19,7 +19,7 @@
 static bool journal_prefix; /* stderr is the journal: "<N>" prefixes */
 static bool journal_native; /* ... and sd_journal_send() is used first */
 
-void log_init(void)
+void log_init(bool native)
 {
     /* JOURNAL_STREAM is "DEV:INO" of the journal's stream socket; only trust
      * it when stderr is still that socket (sd-daemon(3), systemd.exec(5)). */
@@ -31,7 +31,7 @@ void log_init(void)
     if (e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
         (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino)
         journal_prefix = true;
-    journal_native = journal_prefix;
+    journal_native = journal_prefix && native;
 }
 
 static void write_line(char *buf, size_t len)

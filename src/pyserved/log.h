@@ -12,8 +12,12 @@
 #include <stdint.h>
 #include <syslog.h>
 
-/* Decide the output format once, at start-up. */
-void log_init(void);
+/* Decide the output format once, at start-up. native false: no
+ * sd_journal_send(), "<N>" lines on the journal's stream instead (for a
+ * process that exits at once: journald attributes a datagram from a
+ * process already gone to no unit, while the stream systemd opened for
+ * the unit carries it). */
+void log_init(bool native);
 
 /* One line; control characters in the message are written as \xHH. */
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -640,7 +640,9 @@ int main(int argc, char **argv)
     int r = parse_args(argc, argv, &o, &done);
     if (done || r != 0)
         return r;
-    log_init();
+    /* --check-config (ExecReload=) exits at once: its error must reach
+     * journalctl -u all the same (log_init) */
+    log_init(!o.check_only);
 
     struct conf *cur = build_conf(&o, NULL, &status, err, sizeof(err));
     if (!cur) {
