@@ -22,7 +22,7 @@ static void capture_stderr(void)
     saved_err = dup(STDERR_FILENO);
     ck_assert_int_ge(saved_err, 0);
     ck_assert_int_eq(dup2(fileno(err_file), STDERR_FILENO), STDERR_FILENO);
-    log_init(); /* a file, not the journal: plain lines */
+    log_init(true); /* a file, not the journal: plain lines */
 }
 
 /* What was written to standard error since capture_stderr, NUL-terminated. */
