@@ -107,6 +107,7 @@ enum field {
     F_KEEPALIVE_TO,
     F_SEND_TO,
     F_SHUTDOWN_TO,
+    F_MAX_RANGES,
 };
 
 static uint64_t field_value(const struct conf *c, enum field f)
@@ -134,6 +135,8 @@ static uint64_t field_value(const struct conf *c, enum field f)
         return c->send_timeout_ms;
     case F_SHUTDOWN_TO:
         return c->shutdown_timeout_ms;
+    case F_MAX_RANGES:
+        return c->max_ranges;
     }
     return UINT64_MAX;
 }
@@ -186,6 +189,9 @@ static const struct good_case good_cases[] = {
     {"send_timeout", "45", F_SEND_TO, 45000},
     {"shutdown_timeout", "0", F_SHUTDOWN_TO, 0},
     {"shutdown_timeout", "3600s", F_SHUTDOWN_TO, 3600000},
+    /* pyserve.conf(5): 1 to 64 */
+    {"max_ranges", "1", F_MAX_RANGES, 1},
+    {"max_ranges", "64", F_MAX_RANGES, 64},
 };
 
 START_TEST(test_good_value_line)
@@ -298,6 +304,20 @@ START_TEST(test_last_line_without_newline)
     conf_init(&c);
     ck_assert_int_eq(parse_str(&c, "threads = 2\nmax_headers = 5", err), 0);
     ck_assert_uint_eq(c.max_headers, 5);
+    conf_clear(&c);
+}
+END_TEST
+
+/* '#' after a TAB starts a comment as after a space does */
+START_TEST(test_comment_after_tab)
+{
+    struct conf c;
+    char err[CONF_ERR_SIZE] = "";
+    conf_init(&c);
+    ck_assert_msg(parse_str(&c, "threads = 2\t# two\n", err) == 0, "%s", err);
+    ck_assert_uint_eq(c.threads, 2);
+    ck_assert_msg(parse_str(&c, "root = /srv/www\t#\tthe root\n", err) == 0, "%s", err);
+    ck_assert_str_eq(c.root, "/srv/www");
     conf_clear(&c);
 }
 END_TEST
@@ -442,6 +462,8 @@ static const struct bad_case bad_cases[] = {
     {"send_timeout = 0\n", NAME ":1: send_timeout:", NULL},
     {"send_timeout = 3601s\n", NAME ":1: send_timeout:", NULL},
     {"shutdown_timeout = 3600001ms\n", NAME ":1: shutdown_timeout:", NULL},
+    {"max_ranges = 0\n", NAME ":1: max_ranges:", NULL},
+    {"max_ranges = 65\n", NAME ":1: max_ranges:", NAME ":1: max_ranges: 65 is out of range 1..64"},
     {"access_log = maybe\n", NAME ":1: access_log:", NULL},
     {"access_log = yess\n", NAME ":1: access_log:", NULL},
     {"dotfiles = sometimes\n", NAME ":1: dotfiles:", NULL},
@@ -643,6 +665,47 @@ START_TEST(test_validate)
 }
 END_TEST
 
+/* ---- conf_cache_control_for ----------------------------------------------------- */
+
+/* pyserve.conf(5): "the longest matching path prefix wins, else the
+ * extension rule". The longer prefix comes first, so that the last match
+ * winning would give the wrong answer. */
+static const char cc_rules[] = "cache_control /a/b/ = inner\n"
+                               "cache_control /a/ = outer\n"
+                               "cache_control .html = by-ext\n";
+
+static const struct {
+    const char *rel; /* the request path without its leading '/' */
+    const char *want;
+} cc_cases[] = {
+    {"a/b/x.txt", "inner"},
+    {"a/b/", "inner"},
+    {"a/b/page.html", "inner"}, /* a prefix before the extension */
+    {"a/x.txt", "outer"},
+    {"a/bx", "outer"},
+    {"page.html", "by-ext"},
+    {"Page.HTML", "by-ext"}, /* extensions without regard to case */
+    {"d/index.Html", "by-ext"},
+    {"page.htm", NULL},
+    {"page.html.gz", NULL},
+    {"html", NULL},
+    {"b/a/x", NULL},
+};
+
+START_TEST(test_cache_control_for)
+{
+    struct conf c;
+    char err[CONF_ERR_SIZE] = "";
+    conf_init(&c);
+    ck_assert_msg(parse_str(&c, cc_rules, err) == 0, "%s", err);
+    const char *rel = cc_cases[_i].rel, *want = cc_cases[_i].want;
+    const char *got = conf_cache_control_for(&c, rel, strlen(rel));
+    ck_assert_msg(want ? got && strcmp(got, want) == 0 : got == NULL, "%s: got %s, expected %s",
+                  rel, got ? got : "none", want ? want : "none");
+    conf_clear(&c);
+}
+END_TEST
+
 /* ---- key table ----------------------------------------------------------------- */
 
 START_TEST(test_key_names)
@@ -826,6 +889,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_crlf);
     tcase_add_test(tc, test_byte_order_mark);
     tcase_add_test(tc, test_last_line_without_newline);
+    tcase_add_test(tc, test_comment_after_tab);
     tcase_add_test(tc, test_later_line_wins);
     tcase_add_test(tc, test_listen_appends);
     tcase_add_test(tc, test_listen_limit);
@@ -845,6 +909,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_set_override);
     tcase_add_test(tc, test_set_errors);
     tcase_add_test(tc, test_validate);
+    tcase_add_loop_test(tc, test_cache_control_for, 0, NELEMS(cc_cases));
     tcase_add_test(tc, test_key_names);
     tcase_add_test(tc, test_refcount);
     suite_add_tcase(s, tc);
