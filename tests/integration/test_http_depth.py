@@ -254,6 +254,9 @@ class RangeTest(DepthCase):
             # however many digits it has; a huge suffix means the whole file
             ("/data.bin", "bytes=100-" + big, 206, 100, size - 1),
             ("/data.bin", "bytes=-" + big, 206, 0, size - 1),
+            # 14.1.2: a last-pos equal to the length is the length - 1
+            ("/data.bin", "bytes=0-%d" % size, 206, 0, size - 1),
+            ("/data.bin", "bytes=100-%d" % size, 206, 100, size - 1),
             # a first-pos beyond the length is unsatisfiable, however large
             ("/data.bin", "bytes=%s-" % big, 416, None, None),
             # 14.1.1: on a zero-length file a non-zero suffix-range is
@@ -442,6 +445,26 @@ class MultipleRangesModeTest(DepthCase):
         ctype = self.req("/data.bin")[0].get("Content-Type")
         r, _ = self.req("/data.bin", {"Range": "bytes=5000-5099,0-9"})
         self.assertEqual(self.parse_multipart(r, DATA, ctype), [(5000, 5099), (0, 9)])
+
+
+class MaxRangesTest(DepthCase):
+    def test_upper_bound(self):
+        # pyserve.conf(5): max_ranges goes up to 64, and 64 separate ranges
+        # are then a multipart of 64 parts
+        srv = h.Server(config={"threads": 1, "max_ranges": 64})
+        self.addCleanup(srv.close)
+        srv.write_file("data.bin", DATA, mtime=MTIME)
+        srv.start()
+        self.srv = srv
+        ctype = self.req("/data.bin")[0].get("Content-Type")
+        want = [(i * 1000, i * 1000 + 9) for i in range(64)]
+        r, c = self.req("/data.bin", {"Range": "bytes=" + ",".join("%d-%d" % w for w in want)})
+        self.assertEqual(self.parse_multipart(r, DATA, ctype), want)
+        self.check_kept_alive(r, c, "/data.bin", DATA)
+        # one more: the whole file
+        value = "bytes=" + ",".join("%d-%d" % (i * 1000, i * 1000 + 9) for i in range(65))
+        r, _ = self.req("/data.bin", {"Range": value})
+        self.check_full(r, DATA)
 
 
 class BigBodyTest(DepthCase):

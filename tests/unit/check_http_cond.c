@@ -168,6 +168,10 @@ static const struct cond_case cond_cases[] = {
     {"IM unterminated", "\"abc-10-20", NULL, NULL, NULL, 412},
     {"IM prefix of the tag", "\"abc-10-2\"", NULL, NULL, NULL, 412},
     {"IM tag with comma inside", "\"abc-10-20,\"", NULL, NULL, NULL, 412},
+    /* "*" is the whole field: with anything after it the list is malformed */
+    {"IM star then a tag", "* " ETAG, NULL, NULL, NULL, 412},
+    {"IM star, comma, tag", "*, " ETAG, NULL, NULL, NULL, 412},
+    {"IM star with junk", "*x", NULL, NULL, NULL, 412},
 
     /* If-Unmodified-Since (13.1.4) */
     {"IUS equal", NULL, D_EQ, NULL, NULL, 200},
@@ -201,6 +205,8 @@ static const struct cond_case cond_cases[] = {
     {"INM case differs", NULL, NULL, "\"ABC-10-20\"", NULL, 200},
     {"INM unquoted", NULL, NULL, "abc-10-20", NULL, 200},
     {"INM lowercase w/ is not weak", NULL, NULL, "w/" ETAG, NULL, 200},
+    {"INM star with junk", NULL, NULL, "*x", NULL, 200},
+    {"INM star then a tag", NULL, NULL, "* " ETAG, NULL, 200},
 
     /* If-Modified-Since (13.1.3) */
     {"IMS equal", NULL, NULL, NULL, D_EQ, 304},
@@ -411,6 +417,8 @@ static const struct range_case range_cases[] = {
     {"0- whole", "bytes=0-", 100, 16, RANGE_OK, 1, {{0, 99}}},
     {"last byte open", "bytes=99-", 100, 16, RANGE_OK, 1, {{99, 99}}},
     {"last-pos at size-1", "bytes=90-99", 100, 16, RANGE_OK, 1, {{90, 99}}},
+    /* 14.1.2: a last-pos at or past the length means length - 1 */
+    {"last-pos = size clamped", "bytes=90-100", 100, 16, RANGE_OK, 1, {{90, 99}}},
     {"last-pos clamped", "bytes=90-1000", 100, 16, RANGE_OK, 1, {{90, 99}}},
     {"last-pos UINT64_MAX clamped", "bytes=0-18446744073709551615", 100, 16, RANGE_OK, 1,
      {{0, 99}}},
