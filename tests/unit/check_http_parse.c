@@ -632,6 +632,11 @@ static const struct err_case err_cases[] = {
     E("Host port without a host", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
     E("Host empty IP literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400),
     E("Host absolute-form port without a host", "GET http://:80/ HTTP/1.1\r\n" H "\r\n", 400),
+    /* RFC 9110 4.2.1: an http URI with an empty host is invalid */
+    E("absolute-form empty authority", "GET http:///x HTTP/1.1\r\n" H "\r\n", 400),
+    E("absolute-form empty authority, query", "GET http://?q HTTP/1.1\r\n" H "\r\n", 400),
+    E("absolute-form empty authority, nothing after", "GET http:// HTTP/1.1\r\n" H "\r\n", 400),
+    E("https absolute-form empty authority", "GET https:///x HTTP/1.1\r\n" H "\r\n", 400),
     E("Host port not digits", "GET / HTTP/1.1\r\nHost: x:abc\r\n\r\n", 400),
     E("Host two colons", "GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n", 400),
     E("Host IP literal not closed", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
