@@ -82,6 +82,11 @@ static const struct path_case cases[] = {
     ERR("/a/.hidden/", DENY, 403),
     ERR("/a/.well-known", DENY, 403),
     ERR("/.well-known/.x", DENY, 403),
+    /* the exemption is the first segment's: a dot segment below it as long
+     * as ".well-known" (11 bytes), or that very name, is still denied */
+    ERR("/.well-known/.htpasswd01", DENY, 403),
+    ERR("/.well-known/.well-known", DENY, 403),
+    ERR("/.well-known/a/.well-known", DENY, 403),
     ERR("/..a", DENY, 403),
     ERR("/a/...", DENY, 403),
     ERR("/%2eenv", DENY, 403),
