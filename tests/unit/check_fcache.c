@@ -2,7 +2,8 @@
  * hits and misses, the LRU bound, reference counting, and validity (inotify
  * events, the ordering contract of read_seq/now_seq, fstatat confirmation
  * of unwatched entries and once a second of watched ones). Each test works
- * in a fresh directory under /tmp; no test sleeps: time is a counter. */
+ * in a fresh directory under /tmp; no test sleeps: time is a counter (but
+ * for wait_tick, at most a clock tick for a change time to move). */
 #include "config.h"
 
 #include <check.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fcache.h"
@@ -82,9 +84,31 @@ static void append(const char *rel, const char *content)
     close(fd);
 }
 
+/* Wait (at most a second) until the kernel's coarse clock, which file
+ * timestamps come from, is past t: a change made then has later times. */
+static void wait_tick(const struct timespec *t)
+{
+    struct timespec now;
+    const struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 1000; i++) {
+        ck_assert_int_eq(clock_gettime(CLOCK_REALTIME_COARSE, &now), 0);
+        if (now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec > t->tv_nsec))
+            return;
+        nanosleep(&ms, NULL);
+    }
+    ck_abort_msg("the clock did not pass %lld.%09ld", (long long)t->tv_sec, t->tv_nsec);
+}
+
 static void mkd(const char *rel)
 {
     ck_assert_int_eq(mkdirat(root_fd, rel, 0755), 0);
+}
+
+/* real/ and ln -> real: what is reached through ln/ is not watched */
+static void mk_linked_dir(void)
+{
+    mkd("real");
+    ck_assert_int_eq(symlinkat("real", root_fd, "ln"), 0);
 }
 
 static bool fd_open(int fd)
@@ -122,9 +146,10 @@ static struct fcache_entry *put_watched(struct fcache *fc, const char *rel, uint
 }
 
 /* Store directory key (dir, as fstatat names it) with its index file at
- * path, as respond.c does; the entry must be watched and via the index. */
-static struct fcache_entry *put_index(struct fcache *fc, const char *key, const char *dir,
-                                      const char *index, const char *path)
+ * path, as respond.c does; the entry must be stored, via the index, and
+ * watched as watched says. */
+static struct fcache_entry *put_index_w(struct fcache *fc, const char *key, const char *dir,
+                                        const char *index, const char *path, bool watched)
 {
     struct stat dir_st, st;
     ck_assert_int_eq(fstatat(root_fd, dir, &dir_st, 0), 0);
@@ -135,10 +160,16 @@ static struct fcache_entry *put_index(struct fcache *fc, const char *key, const 
         fcache_put(fc, root_fd, key, strlen(key), index, &dir_st, fd, &st, "text/html", 0);
     ck_assert_ptr_nonnull(e);
     ck_assert(e->via_index);
-    ck_assert(e->watched);
+    ck_assert(e->watched == watched);
     ck_assert_str_eq(e->key, key);
     ck_assert_str_eq(e->path, path);
     return e;
+}
+
+static struct fcache_entry *put_index(struct fcache *fc, const char *key, const char *dir,
+                                      const char *index, const char *path)
+{
+    return put_index_w(fc, key, dir, index, path, true);
 }
 
 static struct fcache_entry *get(struct fcache *fc, const char *rel, uint64_t now_ms,
@@ -503,6 +534,66 @@ START_TEST(test_symlink_dir)
     ck_assert_ptr_nonnull(e);
     ck_content(e, "second");
     fcache_release(fc, e);
+    fcache_free(fc);
+}
+END_TEST
+
+/* An unwatched entry is confirmed by more than size and mtime: a file
+ * rewritten with other bytes of the same size, its mtime put back (cp -p,
+ * rsync -t), has moved its change time, and is a miss. */
+START_TEST(test_unwatched_ctime)
+{
+    mk_linked_dir();
+    wfile("real/f.txt", "first");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put(fc, "ln/f.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_assert(!e->watched);
+    fcache_release(fc, e);
+    ck_assert(!fcache_on_events(fc, 1));
+
+    struct stat old = e->st, st;
+    wait_tick(&old.st_ctim);
+    wfile("real/f.txt", "FIRST");
+    const struct timespec times[2] = {old.st_atim, old.st_mtim};
+    ck_assert_int_eq(utimensat(root_fd, "real/f.txt", times, 0), 0);
+    ck_assert_int_eq(fstatat(root_fd, "real/f.txt", &st, 0), 0);
+    /* only the change time tells */
+    ck_assert(st.st_ino == old.st_ino && st.st_size == old.st_size);
+    ck_assert(st.st_mtim.tv_sec == old.st_mtim.tv_sec &&
+              st.st_mtim.tv_nsec == old.st_mtim.tv_nsec);
+    ck_assert_ptr_null(get(fc, "ln/f.txt", 0, 1, 1));
+
+    e = put(fc, "ln/f.txt", 0);
+    ck_assert_ptr_nonnull(e);
+    ck_content(e, "FIRST");
+    fcache_release(fc, e);
+    fcache_free(fc);
+}
+END_TEST
+
+/* The index page of a directory reached through a symbolic link is not
+ * watched: a new file in the directory (which may change which index file
+ * wins) is seen by fstatat of the directory, though the index file itself
+ * is unchanged. */
+START_TEST(test_unwatched_index)
+{
+    mk_linked_dir();
+    wfile("real/index.html", "<p>hi</p>");
+    struct fcache *fc = fcache_new(8, BIG);
+    struct fcache_entry *e = put_index_w(fc, "ln/", "ln/", "index.html", "ln/index.html", false);
+    ck_content(e, "<p>hi</p>");
+    fcache_release(fc, e);
+    ck_assert(!fcache_on_events(fc, 1));
+
+    struct fcache_entry *g = get(fc, "ln/", 0, 1, 1);
+    ck_assert_ptr_eq(g, e);
+    fcache_release(fc, g);
+
+    wait_tick(&e->dir_st.st_mtim);
+    wait_tick(&e->dir_st.st_ctim);
+    wfile("real/index.htm", "other");
+    ck_assert_ptr_null(get(fc, "ln/", 0, 1, 1));
     fcache_free(fc);
 }
 END_TEST
@@ -1052,6 +1143,8 @@ static Suite *fcache_suite(void)
     tcase_add_loop_test(tc, test_events, 0, NCHANGES);
     tcase_add_test(tc, test_events_again);
     tcase_add_test(tc, test_symlink_dir);
+    tcase_add_test(tc, test_unwatched_ctime);
+    tcase_add_test(tc, test_unwatched_index);
     tcase_add_test(tc, test_sweep);
     tcase_add_test(tc, test_sweep_slices);
     tcase_add_test(tc, test_recheck);
