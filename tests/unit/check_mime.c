@@ -940,6 +940,10 @@ static const struct decide_case decide_cases[] = {
     {P_DEFAULT, "photo.txt", UTF8, false, "image/png", NULL, "image/png"},
     {P_DEFAULT, "x.html", BIN, false, "application/pdf", NULL, "application/pdf"},
     {P_DEFAULT, "noext", BIN, false, "image/gif", NULL, "image/gif"},
+    /* under the names browsers know */
+    {P_DEFAULT, "noext", BIN, false, "image/x-ms-bmp", NULL, "image/bmp"},
+    {P_DEFAULT, "x.txt", BIN, false, "image/x-icon", NULL, "image/vnd.microsoft.icon"},
+    {P_DEFAULT, "noext", BIN, false, "audio/x-wav", NULL, "audio/wav"},
     /* ...but not libmagic's vague answers or weak signatures */
     {P_DEFAULT, "x.txt", BIN, false, "image/x-tga", NULL, "application/octet-stream"},
     {P_DEFAULT, "x.woff2", BIN, false, "image/x-tga", NULL, "font/woff2"},
@@ -1001,6 +1005,11 @@ static const struct decide_case decide_cases[] = {
     {P_DEFAULT, "page", HTML, false, "text/html", NULL, "text/html; charset=utf-8"},
     {P_DEFAULT, "dir.d/page", HTML, false, "text/html", NULL, "text/html; charset=utf-8"},
     {P_DEFAULT, "logo", SVG, false, "image/svg+xml", NULL, "image/svg+xml"},
+    /* libmagic's text/xml is served as application/xml, charset kept */
+    {P_DEFAULT, "feed", B("<?xml version=\"1.0\"?><a/>\n"), false, "text/xml", NULL,
+     "application/xml; charset=utf-8"},
+    {P_1252, "feed", B("<?xml version=\"1.0\"?><a/>\n"), false, "text/xml", NULL,
+     "application/xml; charset=windows-1252"},
     {P_NOSNIFF, "page", HTML, false, "text/html", NULL, "text/plain; charset=utf-8"},
     {P_NOSNIFF, "logo", SVG, false, "image/svg+xml", NULL, "text/plain; charset=utf-8"},
     {P_NOSNIFF, "feed", B("<?xml version=\"1.0\"?><a/>\n"), false, "text/xml", NULL,
