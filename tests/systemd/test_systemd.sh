@@ -4,7 +4,8 @@
 # "make install DESTDIR=", and checks the way people run pyserve:
 # socket activation (a port and a unix socket), Content-Type, journald
 # fields, reload under load and with a bad file, hardening score, unit
-# verification, the watchdog, a clean stop and one past TimeoutStopSec=.
+# verification, a restart with requests in flight, the watchdog, a clean
+# stop and one past TimeoutStopSec=.
 #
 # Needs root, systemd-nspawn (package systemd-container), unshare, nsenter
 # and overlayfs; exits 77 (skipped) otherwise. Environment: TOP_BUILDDIR
@@ -662,6 +663,90 @@ ctsh 10 "rm -f /run/systemd/system/pyserve.service.d/55-test-home.conf &&
     printf 'root = /srv/www\naccess_log = yes\nindex = other.html\n' >'$CONF'" &&
     ct 20 systemctl daemon-reload && ct 30 systemctl restart pyserve.service ||
     fail "removing the ProtectHome=tmpfs drop-in"
+
+say "== restart with requests in flight"
+# Requests already sent when systemctl restart stops the daemon are answered:
+# by it (the connections it accepted, with Connection: close) or by the next
+# process (those still queued on the socket systemd holds); none is reset.
+# NCONN connections, each with a whole GET, then systemctl restart from the
+# same process at once, then every reply is read (2 s for them all). The
+# race with the stop depends on timing: up to 3 rounds, a new one only
+# within 3 s of the first, so the whole check takes less than 10 s.
+NCONN=200
+BURST=$(cat <<'EOF'
+import socket, subprocess, sys, time
+nconn, want = int(sys.argv[1]), sys.argv[2].encode()
+req = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+t0, bad = time.monotonic(), 0
+for rnd in range(1, 4):
+    if rnd > 1 and time.monotonic() - t0 > 3:
+        break
+    n = {"200": 0, "reset": 0, "timeout": 0, "no-response": 0, "other": 0}
+    socks, first = [], []
+    for _ in range(nconn):
+        s = socket.socket()
+        s.settimeout(2)
+        s.connect(("127.0.0.1", 8080))
+        s.sendall(req)
+        socks.append(s)
+    rc = subprocess.run(["systemctl", "restart", "pyserve.service"], timeout=4).returncode
+    deadline = time.monotonic() + 2
+    for s in socks:
+        data = b""
+        try:
+            while True:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        except ConnectionResetError:
+            n["reset"] += 1
+        except socket.timeout:
+            n["timeout"] += 1
+        else:
+            head, _, body = data.partition(b"\r\n\r\n")
+            if not data:
+                n["no-response"] += 1
+            elif head.startswith(b"HTTP/1.1 200 ") and body == want:
+                n["200"] += 1
+            else:
+                n["other"] += 1
+                first.append(data[:60])
+        s.close()
+    print("round %d: systemctl restart exit %d; %s" % (rnd, rc, ", ".join(
+        "%d %s" % (v, k) for k, v in n.items() if v)))
+    for f in first[:3]:
+        print("  other reply:", f)
+    if rc != 0 or n["200"] != nconn:
+        bad = 1
+        break
+sys.exit(bad)
+EOF
+)
+if ct 10 sh -c 'command -v python3' >/dev/null 2>&1; then
+    # Up to 3 restarts in a few seconds: systemd's start limit (5 in 10 s)
+    # must count neither the ones before them nor them for the ones after.
+    ct 10 systemctl reset-failed pyserve.service
+    pid0=$(unit_prop pyserve.service MainPID)
+    t0=$(date +%s%N)
+    ct 12 python3 -c "$BURST" "$NCONN" "$OTHER" >"$WORK/burst.out" 2>&1
+    brc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    st=$(unit_prop pyserve.service ActiveState) pid1=$(unit_prop pyserve.service MainPID)
+    ct 10 systemctl reset-failed pyserve.service
+    if [ "$brc" = 0 ] && [ "$st" = active ] && [ "$pid1" != "$pid0" ] && [ "$pid1" != 0 ]; then
+        pass "$(grep -c '^round' "$WORK/burst.out") restart(s), each with $NCONN requests in flight: every" \
+            "one answered 200, none reset, in $ms ms; active again (MainPID $pid0 -> $pid1)"
+    else
+        fail "restart with $NCONN requests in flight: client exit $brc after $ms ms," \
+            "ActiveState=$st, MainPID $pid0 -> $pid1 (want every request answered 200, none reset)"
+        show "$WORK/burst.out" 12
+        show_journal
+    fi
+else
+    note "no python3 in the container: no restart with requests in flight"
+fi
 
 say "== hardening"
 ct 30 systemd-analyze security --no-pager pyserve.service >"$WORK/security.txt" 2>&1
