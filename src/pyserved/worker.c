@@ -238,7 +238,7 @@ void worker_pool_stop(struct server *srv)
 
 /* io_uring: a multishot accept takes each connection as it comes, however
  * many; at max_connections the accept takes one at a time instead, so that
- * the rest wait in the listen queue (count_accepted). */
+ * the rest wait in the listen queue (take_accepted). */
 static void arm_accept(struct worker *w, unsigned l)
 {
     bool full = atomic_load_explicit(&w->srv->nconns, memory_order_relaxed) >=
@@ -351,30 +351,49 @@ static int shed_one(struct worker *w, int lfd, int err)
  * lingers, until none is left for the connections within the limit. */
 #define OVER_LIMIT_MAX 64
 
-/* Counts a connection just accepted; returns whether it is over the
- * limit. multishot: it came from an io_uring accept that takes every
- * connection as it comes, which must stop now (arm_accept takes it up
- * again, one connection at a time). */
-static bool count_accepted(struct worker *w, bool multishot)
+static bool stopping(const struct worker *w)
+{
+    return atomic_load_explicit(&w->srv->stopping, memory_order_relaxed);
+}
+
+/* A connection just accepted: counted, and made a conn (conn_accept).
+ * multishot: it came from an io_uring accept that takes every connection
+ * as it comes, which must stop now (arm_accept takes it up again, one
+ * connection at a time). What that accept took before its cancel went in
+ * may pass the bound: those are closed at once, unanswered, so that the
+ * bound on descriptors holds. Returns NULL when there is nothing more to
+ * do with it here (answered 503 at once, closed, out of memory). */
+static struct conn *take_accepted(struct worker *w, int fd, const struct sockaddr *peer,
+                                  socklen_t peerlen, bool multishot)
 {
     unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
     unsigned max = (unsigned)w->conf->max_connections; /* at most 1000000 */
-    if (n < max)
-        return false;
-    if ((multishot || n + 1 >= max + OVER_LIMIT_MAX) && !w->accept_paused_until) {
+    bool over = n >= max;
+    /* each worker stops on its own; stopping, the listeners are not
+     * watched any more (begin_shutdown) */
+    if (over && (multishot || n + 1 >= max + OVER_LIMIT_MAX) && !w->accept_paused_until &&
+        !stopping(w)) {
         log_limited(&w->limit_log, w->now_ms, LOG_WARNING,
                     "max_connections = %u reached: new connections wait in the listen queue",
                     max);
         w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
         watch_listeners(w, false);
     }
-    return true;
+    if (over && n >= max + OVER_LIMIT_MAX) {
+        close(fd);
+        atomic_fetch_sub_explicit(&w->srv->nconns, 1, memory_order_relaxed);
+        return NULL;
+    }
+    return conn_accept(w, fd, peer, peerlen, over);
 }
 
 /* An accept on listener idx failed with err (either loop). Returns a
  * connection accepted after all (see shed_one), or -1. */
 static int accept_failed(struct worker *w, unsigned idx, int err)
 {
+    /* stopping: what is queued is left for the next process */
+    if ((err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) && stopping(w))
+        return -1;
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
         return shed_one(w, w->srv->ls[idx].fd, err);
     if (accept_error_lasts(err))
@@ -404,8 +423,7 @@ static void on_listen(struct worker *w, unsigned idx)
                 break;
             sl = 0; /* the peer's address comes from the connection */
         }
-        bool over = count_accepted(w, false);
-        struct conn *c = conn_accept(w, fd, sl ? (struct sockaddr *)&ss : NULL, sl, over);
+        struct conn *c = take_accepted(w, fd, sl ? (struct sockaddr *)&ss : NULL, sl, false);
         if (c)
             fresh[nfresh++] = c;
         if (w->accept_paused_until)
@@ -479,6 +497,7 @@ static void begin_shutdown(struct worker *w)
     else
         for (unsigned l = 0; l < w->srv->nls; l++)
             epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
+    w->accept_paused_until = 0; /* else, in the past, it would make every turn a busy one */
     w->stop_first_at = w->now_ms + STOP_FIRST_REQUEST_MS;
     shutdown_pass(w, false);
 }
@@ -564,7 +583,11 @@ static bool end_turn(struct worker *w, bool *shutting)
     if (w->now_ms >= w->fcache_sweep_at &&
         fcache_sweep(w->fcache, w->conf->root_fd, w->now_ms))
         w->fcache_sweep_at = w->now_ms + FCACHE_SWEEP_MS; /* else on at the next turn */
-    if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
+    if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting &&
+        atomic_load_explicit(&w->srv->nconns, memory_order_relaxed) >=
+            (unsigned)w->conf->max_connections + OVER_LIMIT_MAX) {
+        w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS; /* still as many 503s: wait on */
+    } else if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
         w->accept_paused_until = 0;
         if (w->reserve_fd < 0)
             w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -672,7 +695,7 @@ static void on_accepted(struct worker *w, unsigned idx, int res, bool multishot)
 {
     if (res < 0 && (res = accept_failed(w, idx, -res)) < 0)
         return;
-    struct conn *c = conn_accept(w, res, NULL, 0, count_accepted(w, multishot));
+    struct conn *c = take_accepted(w, res, NULL, 0, multishot);
     if (c)
         run_later(&w->ur_accepted, c);
 }

@@ -773,6 +773,13 @@ def fd_targets(pid):
             pass  # closed meanwhile
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time the process has used (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def socket_count(pid):
     """Sockets the process holds (its listening socket included). Files are
     not counted: the open-file cache keeps some open on purpose."""

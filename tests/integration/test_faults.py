@@ -77,13 +77,7 @@ def memory_instrumented(pid):
 
 
 socket_count = h.socket_count
-
-
-def cpu_seconds(pid):
-    """User plus system CPU time the process has used (all its threads)."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+cpu_seconds = h.cpu_seconds
 
 
 def sha(data):
