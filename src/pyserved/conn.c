@@ -178,7 +178,10 @@ static const char *peer_name(struct conn *c, char *out, size_t cap)
     char addr[INET6_ADDRSTRLEN];
     bool v6;
     unsigned port = format_peer(c, addr, sizeof(addr), &v6);
-    snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", addr, port);
+    if (!port) /* a unix socket's client, or none known: as the access log has it */
+        snprintf(out, cap, "%s", addr);
+    else
+        snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", addr, port);
     return out;
 }
 
