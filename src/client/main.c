@@ -271,6 +271,13 @@ static int open_replacement(struct session *s)
     const char *name = s->out_name;
     if (lstat(name, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size == 0)
         return -1;
+    /* The rename needs only the directory's permission: a file the user
+     * may not write (0444, or another user's in a shared directory) is
+     * opened in place, which refuses it as before; so is one of another
+     * owner, whom only root could give the replacement. */
+    if (faccessat(AT_FDCWD, name, W_OK, AT_EACCESS) < 0 ||
+        (geteuid() != 0 && st.st_uid != geteuid()))
+        return -1;
     const char *slash = strrchr(name, '/');
     int dir_len = slash ? (int)(slash - name) + 1 : 0;
     /* the base cut to 200 bytes: ".NAME.XXXXXX" must fit in NAME_MAX too */
@@ -288,7 +295,7 @@ static int open_replacement(struct session *s)
     }
     /* the replacement keeps FILE's owner (only root can give it) and mode;
      * a file system that keeps neither still gets the body */
-    if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0 && s->o->verbose)
+    if (fchown(fd, geteuid() == 0 ? st.st_uid : (uid_t)-1, st.st_gid) < 0 && s->o->verbose)
         fprintf(stderr, "* cannot give %s its owner back: %s\n", name, strerror(errno));
     if (fchmod(fd, st.st_mode & 07777) < 0 && s->o->verbose)
         fprintf(stderr, "* cannot give %s its mode back: %s\n", name, strerror(errno));
@@ -311,11 +318,13 @@ static int out_finish(struct session *s, bool ok)
         return 0;
     }
     int r = 0;
-    if (ok &&
-        (fsync(s->out_fd) < 0 || close(s->out_fd) < 0 || rename(s->tmp_name, s->out_name) < 0))
+    /* a file system that cannot sync (EINVAL) still gets the rename */
+    if (ok && fsync(s->out_fd) < 0 && errno != EINVAL && errno != ENOTSUP)
         r = -errno;
-    else if (!ok)
-        close(s->out_fd);
+    if (close(s->out_fd) < 0 && ok && r == 0)
+        r = -errno;
+    if (ok && r == 0 && rename(s->tmp_name, s->out_name) < 0)
+        r = -errno;
     if (!ok || r < 0)
         unlink(s->tmp_name);
     if (r < 0) {

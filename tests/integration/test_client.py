@@ -952,6 +952,36 @@ class TestBadResponses(ClientCase):
         self.assertEqual(self.read("one"), body)
         self.assertEqual(self.files(), ["f.bin", "fifo", "link", "one", "target", "two"])
 
+    def test_output_file_the_user_may_not_write(self):
+        # The temporary's rename needs only the directory's permission: a
+        # file the user may not write (read-only, or another user's in a
+        # shared directory) is refused, as the open in place refused it
+        if os.geteuid() != 0 or not shutil.which("setpriv"):
+            self.skipTest("needs root and setpriv(1) to run the client as another user")
+        os.chmod(self.cwd, 0o777)
+        client = self.path("client")  # a copy: the build tree may be closed to that user
+        shutil.copy(CLIENT, client)
+        os.chmod(client, 0o755)
+        body = rand_bytes(1000, seed=12)
+        data = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + body
+        self.write("ro.txt", b"the user's, read-only\n")
+        os.chown(self.path("ro.txt"), 65534, 65534)
+        os.chmod(self.path("ro.txt"), 0o444)
+        self.write("other.txt", b"root's\n")
+        os.chmod(self.path("other.txt"), 0o644)
+        for name, old in (("ro.txt", b"the user's, read-only\n"), ("other.txt", b"root's\n")):
+            with self.subTest(name=name), RawServer(send_raw(data)) as srv:
+                p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                    client, "-o", name, srv.url("/x")], cwd=self.cwd,
+                                   stdin=subprocess.DEVNULL, capture_output=True,
+                                   timeout=RUN_TIMEOUT)
+                self.assertEqual(p.returncode, 23, p.stderr)
+                self.assertRegex(errlines(p.stderr)[0],
+                                 r"cannot open %s: Permission denied$" % re.escape(name))
+                self.assertEqual(self.read(name), old)
+        self.assertEqual(os.stat(self.path("other.txt")).st_uid, 0)
+        self.assertEqual(self.files(), ["client", "other.txt", "ro.txt"])
+
     def test_interrupted_body(self):
         # SIGINT, SIGTERM or SIGHUP during the body: the temporary of -o over
         # an existing file is removed (the file as it was), a new file keeps
