@@ -205,12 +205,14 @@ static bool under(const char *path, const char *dir)
  * every unit it runs) may be one that pyserve.service's sandbox hides. */
 static const char *sandbox_hint(const char *root, int e)
 {
-    if ((e != EACCES && e != ENOENT) || !getenv("INVOCATION_ID"))
+    if (!getenv("INVOCATION_ID"))
         return "";
-    if (under(root, "/home") || under(root, "/root") || under(root, "/run/user"))
+    /* ProtectHome=yes makes those directories inaccessible (EACCES);
+     * PrivateTmp= gives an empty /tmp (ENOENT). Other errors are others'. */
+    if (e == EACCES && (under(root, "/home") || under(root, "/root") || under(root, "/run/user")))
         return " (under systemd, ProtectHome=yes hides /home, /root and /run/user: for a root "
                "there, see ProtectHome=tmpfs and BindReadOnlyPaths= in pyserved(8), SYSTEMD)";
-    if (under(root, "/tmp") || under(root, "/var/tmp"))
+    if (e == ENOENT && (under(root, "/tmp") || under(root, "/var/tmp")))
         return " (under systemd, PrivateTmp=yes gives the service a /tmp and /var/tmp of its "
                "own: see pyserved(8), SYSTEMD)";
     return "";
