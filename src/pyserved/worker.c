@@ -232,8 +232,8 @@ void worker_pool_stop(struct server *srv)
         wake(&srv->workers[i]);
 }
 
-/* Out of descriptors: give up the reserve, take the connection off the
- * queue and close it, so the queue does not spin epoll; then re-arm. */
+/* How long accepting stops, out of descriptors (shed_one) or over
+ * max_connections (take_accepted), before it is tried again. */
 #define ACCEPT_PAUSE_MS 100
 
 /* io_uring: a multishot accept takes each connection as it comes, however
@@ -391,11 +391,9 @@ static struct conn *take_accepted(struct worker *w, int fd, const struct sockadd
  * connection accepted after all (see shed_one), or -1. */
 static int accept_failed(struct worker *w, unsigned idx, int err)
 {
-    /* stopping: what is queued is left for the next process */
-    if ((err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) && stopping(w))
-        return -1;
+    /* stopping, what is queued is left for the next process */
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
-        return shed_one(w, w->srv->ls[idx].fd, err);
+        return stopping(w) ? -1 : shed_one(w, w->srv->ls[idx].fd, err);
     if (accept_error_lasts(err))
         listener_broken(w, idx, err);
     return -1;
@@ -583,15 +581,16 @@ static bool end_turn(struct worker *w, bool *shutting)
     if (w->now_ms >= w->fcache_sweep_at &&
         fcache_sweep(w->fcache, w->conf->root_fd, w->now_ms))
         w->fcache_sweep_at = w->now_ms + FCACHE_SWEEP_MS; /* else on at the next turn */
-    if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting &&
-        atomic_load_explicit(&w->srv->nconns, memory_order_relaxed) >=
+    if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
+        if (atomic_load_explicit(&w->srv->nconns, memory_order_relaxed) >=
             (unsigned)w->conf->max_connections + OVER_LIMIT_MAX) {
-        w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS; /* still as many 503s: wait on */
-    } else if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
-        w->accept_paused_until = 0;
-        if (w->reserve_fd < 0)
-            w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        watch_listeners(w, true);
+            w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS; /* the 503s still out */
+        } else {
+            w->accept_paused_until = 0;
+            if (w->reserve_fd < 0)
+                w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            watch_listeners(w, true);
+        }
     }
     if (!*shutting && atomic_load(&w->srv->stopping)) {
         *shutting = true;
