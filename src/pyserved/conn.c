@@ -171,17 +171,13 @@ static unsigned format_peer(struct conn *c, char *out, size_t cap, bool *v6)
 
 #define PEER_NAME_MAX (INET6_ADDRSTRLEN + 16) /* [ADDR]:PORT */
 
-/* The client for a message, as the access log names it: ADDR:PORT, or
- * [ADDR]:PORT for IPv6. */
+/* The client for a message, as the access log names it (log_peer). */
 static const char *peer_name(struct conn *c, char *out, size_t cap)
 {
     char addr[INET6_ADDRSTRLEN];
     bool v6;
     unsigned port = format_peer(c, addr, sizeof(addr), &v6);
-    if (!port) /* a unix socket's client, or none known: as the access log has it */
-        snprintf(out, cap, "%s", addr);
-    else
-        snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", addr, port);
+    log_peer(out, cap, addr, port, v6);
     return out;
 }
 

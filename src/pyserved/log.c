@@ -136,15 +136,20 @@ bool log_limited(struct log_limit *l, uint64_t now_ms, int prio, const char *fmt
     return true;
 }
 
+void log_peer(char *out, size_t cap, const char *addr, unsigned port, bool v6)
+{
+    if (port == 0)
+        snprintf(out, cap, "%s", addr);
+    else
+        snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", addr, port);
+}
+
 void log_access(const char *addr, unsigned port, bool v6, const char *method, size_t method_len,
                 const char *target, size_t target_len, int version, int status, uint64_t bytes,
                 uint64_t duration_us)
 {
     char buf[LINE_CAP + 1], remote[INET6_ADDRSTRLEN + 16];
-    if (port == 0) /* a unix socket's client, or no address known */
-        snprintf(remote, sizeof(remote), "%s", addr);
-    else
-        snprintf(remote, sizeof(remote), v6 ? "[%s]:%u" : "%s:%u", addr, port);
+    log_peer(remote, sizeof(remote), addr, port, v6);
 
     if (journal_native) {
         char m[80], t[LINE_CAP / 2];

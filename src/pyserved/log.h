@@ -39,6 +39,11 @@ struct log_limit {
 bool log_limited(struct log_limit *l, uint64_t now_ms, int prio, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A client as the log names it: ADDR:PORT, [ADDR]:PORT for IPv6, or ADDR
+ * alone without a port (0: a unix socket's client, "unix:", or none known,
+ * "-"). */
+void log_peer(char *out, size_t cap, const char *addr, unsigned port, bool v6);
+
 /* Copy s[0..n) into out (at most cap - 1 bytes, not terminated), escaping
  * what could forge a log line or confuse a terminal: controls, '"', '\\'
  * and non-ASCII as \xHH; NULL gives "-". Returns the length written. For

@@ -98,6 +98,22 @@ START_TEST(test_limited_long_message)
 }
 END_TEST
 
+/* A client as every log line names it: no port for a unix socket's
+ * client ("unix:") or an unknown one ("-"), not ":0". */
+START_TEST(test_peer)
+{
+    char out[80];
+    log_peer(out, sizeof(out), "192.0.2.1", 8080, false);
+    ck_assert_str_eq(out, "192.0.2.1:8080");
+    log_peer(out, sizeof(out), "2001:db8::1", 443, true);
+    ck_assert_str_eq(out, "[2001:db8::1]:443");
+    log_peer(out, sizeof(out), "unix:", 0, false);
+    ck_assert_str_eq(out, "unix:");
+    log_peer(out, sizeof(out), "-", 0, false);
+    ck_assert_str_eq(out, "-");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("log");
@@ -105,6 +121,9 @@ int main(void)
     tcase_add_test(tc, test_limited_once_a_second);
     tcase_add_test(tc, test_limited_first_line_at_zero);
     tcase_add_test(tc, test_limited_long_message);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("log_peer");
+    tcase_add_test(tc, test_peer);
     suite_add_tcase(s, tc);
     return ps_check_run(s);
 }
