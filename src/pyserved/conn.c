@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "conn.h"
+#include "conn_int.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -33,34 +33,13 @@
 
 #define LINGER_MS 2000
 #define MAX_REQUESTS_PER_RUN 32
-/* A big body goes out in sendfile calls that each end on a segment
- * boundary (see update_segment_unit), and a connection yields to the others
- * after MAX_BYTES_PER_RUN. A remainder of up to SENDFILE_CHUNK goes in one
- * call, and so does every call when the MSS is unknown. For the turn: with
- * four 10 MiB downloads at once and wrk as the client, 128 KiB calls and
- * 512 KiB turns gave 1.09x lighttpd's throughput in bench/compare, where
- * 256 KiB calls and 1 MiB turns gave 1.01x and 1 MiB and 4 MiB less again:
- * the data reaches each client in a steadier stream, and the client is the
- * limit there. */
+/* A connection yields to the others after sending this much in a turn.
+ * With four 10 MiB downloads at once and wrk as the client, 512 KiB turns
+ * of 128 KiB sendfile calls (conn_send.c) gave 1.09x lighttpd's throughput
+ * in bench/compare, where 256 KiB calls and 1 MiB turns gave 1.01x and
+ * 1 MiB and 4 MiB less again: the data reaches each client in a steadier
+ * stream, and the client is the limit there. */
 #define MAX_BYTES_PER_RUN (512u << 10)
-#define NOTSENT_LOWAT (128 << 10)
-#define SENDFILE_CHUNK (128u << 10)
-/* sendfile(2) moves a file to a socket through a pipe of 16 buffers of a
- * page each (PIPE_DEF_BUFFERS), and each such batch (64 KiB with 4 KiB
- * pages) is a separate send inside the kernel. */
-#define SENDFILE_BATCH_PAGES 16u
-/* batches a big body's sendfile call spans (update_segment_unit) */
-#define SENDFILE_CALL_BATCHES 4u
-/* reads of the MSS on a connection before its unit is taken as final */
-#define SEG_UNIT_MAX_READS 16u
-/* Memory pieces up to this much in all are copied into one buffer and go
- * out with send(): on a loopback, a head and a 1 KiB body cost about
- * 150 ns less that way than as sendmsg's two iovecs, out of 4.5 us (80 ns
- * with a 4 KiB body; at 16 KiB the two cost the same). Under wrk, 1 KiB
- * with keep-alive, server CPU per request fell by about 1.3%. */
-#define FLATTEN_MAX 4096u
-
-enum step { STEP_CONTINUE, STEP_BLOCK, STEP_YIELD, STEP_CLOSED };
 
 static uint64_t now_us(void)
 {
@@ -102,7 +81,7 @@ static void list_append(struct conn_list *l, struct conn *c, uint64_t deadline)
     l->tail = c;
 }
 
-static void arm(struct conn *c, struct conn_list *l, uint64_t timeout_ms)
+void conn_arm(struct conn *c, struct conn_list *l, uint64_t timeout_ms)
 {
     /* from now, not from when this loop turn began: serving may take long */
     struct timespec ts;
@@ -169,10 +148,8 @@ static unsigned format_peer(struct conn *c, char *out, size_t cap, bool *v6)
     return 0;
 }
 
-#define PEER_NAME_MAX (INET6_ADDRSTRLEN + 16) /* [ADDR]:PORT */
-
-/* The client for a message, as the access log names it (log_peer). */
-static const char *peer_name(struct conn *c, char *out, size_t cap)
+/* (conn_int.h) */
+const char *conn_peer_name(struct conn *c, char *out, size_t cap)
 {
     char addr[INET6_ADDRSTRLEN];
     bool v6;
@@ -265,7 +242,7 @@ static enum step start_linger(struct conn *c)
     end_request(c);
     release_buf(c);
     c->state = CONN_LINGER;
-    arm(c, &c->w->linger_list, LINGER_MS);
+    conn_arm(c, &c->w->linger_list, LINGER_MS);
     c->linger_until = c->w->now_ms + LINGER_MS;
     return STEP_CONTINUE;
 }
@@ -298,7 +275,7 @@ static enum step do_linger(struct conn *c)
 void conn_begin_send(struct conn *c)
 {
     c->state = CONN_SEND;
-    arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
+    conn_arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
 }
 
 /* --- reading ------------------------------------------------------------- */
@@ -345,7 +322,7 @@ static void got_input(struct conn *c, size_t n)
     struct worker *w = c->w;
     if (c->in_len == 0) {
         /* the first byte of a request starts its header clock */
-        arm(c, &w->header_list, w->conf->header_timeout_ms);
+        conn_arm(c, &w->header_list, w->conf->header_timeout_ms);
         start_request_clock(c);
     }
     c->in_len += (uint32_t)n;
@@ -492,7 +469,7 @@ static enum step do_read(struct conn *c)
             char peer[PEER_NAME_MAX];
             log_limited(&w->read_nomem_log, w->now_ms, LOG_WARNING,
                         "out of memory reading a request from %s; closing the connection",
-                        peer_name(c, peer, sizeof(peer)));
+                        conn_peer_name(c, peer, sizeof(peer)));
             conn_close(c);
             return STEP_CLOSED;
         }
@@ -510,14 +487,14 @@ static enum step do_read(struct conn *c)
 /* --- writing ------------------------------------------------------------- */
 
 /* The response is out: log it, then keep the connection or close it. */
-static enum step finish_response(struct conn *c)
+enum step conn_finish_response(struct conn *c)
 {
     struct worker *w = c->w;
     end_request(c);
     c->requests++;
     c->ack_owed = false; /* the response acknowledged all that came before it */
     if (!c->keep_alive) {
-        /* The response's last bytes were held (do_send): the shutdown sends
+        /* The response's last bytes were held (conn_send_plan): the shutdown sends
          * them with the FIN, in one segment. It must come before close():
          * a close with unread input resets the connection and drops what
          * is still queued, held bytes included. Input read beyond this
@@ -543,274 +520,12 @@ static enum step finish_response(struct conn *c)
     c->linger = false;
     if (rest == 0) {
         release_buf(c);
-        arm(c, &w->keepalive_list, w->conf->keepalive_timeout_ms);
+        conn_arm(c, &w->keepalive_list, w->conf->keepalive_timeout_ms);
     } else {
-        arm(c, &w->header_list, w->conf->header_timeout_ms);
+        conn_arm(c, &w->header_list, w->conf->header_timeout_ms);
         start_request_clock(c);
     }
     return STEP_CONTINUE;
-}
-
-/* Cut a big body's sendfile calls to the largest multiple of the socket's
- * MSS that SENDFILE_CALL_BATCHES batches of sendfile hold (the MSS if that
- * is more); 0 if the socket tells none (not TCP). With TCP_NODELAY, what a
- * call leaves short of a full segment at its end goes out as a small
- * segment of its own as soon as the windows let it. Calls that end where a
- * segment ends leave none. The MSS the kernel reports is capped at half the
- * largest window the peer has offered, so on a new connection it grows (on
- * loopback from half of 64 KiB to 65,483 bytes): it is read again before
- * each call until it reaches the MSS this side advertises, or
- * SEG_UNIT_MAX_READS times when it never does (a peer with a smaller MSS,
- * or a small receive buffer). A smaller unit than the MSS costs more
- * segments, never wrong bytes; neither does a stale one.
- * Why 4 batches (4 segments on loopback, 181 on Ethernet), four 10 MiB
- * downloads on loopback against lighttpd in alternation:
- *   calls of 128 KiB (not cut): wrk 1.04-1.10x, pyserve-stress 0.84-0.91x
- *     (378 segments per request in both directions, against lighttpd's 306);
- *   1 batch (one segment per call on loopback): pyserve-stress 1.05x, 252
- *     segments, but wrk, which reads 8 KiB at a time, 0.35-0.5x: its receive
- *     window ran full 9 times per request (TCPWantZeroWindowAdv; lighttpd
- *     0.6) and it stalled;
- *   2 batches: wrk 0.93x, pyserve-stress 0.95x;
- *   4 batches: wrk 0.99-1.05x, pyserve-stress 0.98-1.01x, 314 segments. */
-static void update_segment_unit(struct conn *c)
-{
-    struct tcp_info ti;
-    socklen_t len = sizeof(ti);
-    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ti.tcpi_snd_mss == 0) {
-        c->seg_unit = 0;
-        c->seg_unit_final = true;
-        return;
-    }
-    long page = sysconf(_SC_PAGESIZE);
-    uint32_t room = SENDFILE_CALL_BATCHES * SENDFILE_BATCH_PAGES *
-                    (uint32_t)(page > 0 ? page : 4096);
-    uint32_t mss = ti.tcpi_snd_mss;
-    c->seg_unit = mss >= room ? mss : room / mss * mss;
-    c->seg_unit_final = mss >= ti.tcpi_advmss || ++c->seg_unit_reads >= SEG_UNIT_MAX_READS;
-}
-
-/* Keep at most NOTSENT_LOWAT bytes queued but not yet sent on a socket
- * that gets a file body. Without a bound, sendfile queues as much as the
- * send buffer holds (megabytes), more than the peer's window lets out, and
- * the rest is transmitted later from the softirq of the ACKs, which on
- * loopback runs on the receiver's CPU: the client pays for the sending. With
- * it, sendfile stops (EAGAIN) once that much waits, EPOLLOUT comes when less
- * does, and the data leaves in this thread's own system calls. */
-static void limit_unsent(struct conn *c)
-{
-    int v = NOTSENT_LOWAT;
-    c->lowat = true;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
-}
-
-/* Copy the pieces of iov, one after the other, to dst. */
-static void join_iov(char *dst, const struct iovec *iov, int niov)
-{
-    for (int k = 0; k < niov; k++) {
-        memcpy(dst, iov[k].iov_base, iov[k].iov_len);
-        dst += iov[k].iov_len;
-    }
-}
-
-/* n bytes of memory segments went out, starting at the current one. */
-static void spread_sent(struct conn *c, uint64_t sent, bool more)
-{
-    c->unpushed = more ? c->unpushed + (uint32_t)sent : 0;
-    c->bytes += sent;
-    while (sent > 0) {
-        uint64_t room = c->segs[c->seg_i].len - c->seg_done;
-        uint64_t take = sent < room ? sent : room;
-        c->seg_done += take;
-        sent -= take;
-        if (c->seg_done == c->segs[c->seg_i].len && sent > 0) {
-            c->seg_i++;
-            c->seg_done = 0;
-        }
-    }
-}
-
-/* io_uring: queue the send of iov; its completion continues the plan
- * (conn_uring_done). Pieces that fit in the unused end of the in area (no
- * read is queued while a response is sent) are copied there and go as one
- * send, as FLATTEN_MAX explains for send(); else the message lives in the
- * connection's buffer. */
-static enum step send_on_ring(struct conn *c, const struct iovec *iov, int niov, int flags,
-                              bool more)
-{
-    struct uring *u = c->w->uring;
-    size_t total = 0;
-    for (int k = 0; k < niov; k++)
-        total += iov[k].iov_len;
-    if (niov == 1) {
-        uring_send(u, c->fd, iov[0].iov_base, iov[0].iov_len, flags, uring_ud(c, UR_SEND));
-    } else if (total <= FLATTEN_MAX && total <= c->in_cap - c->in_len) {
-        char *flat = c->buf + c->in_len;
-        join_iov(flat, iov, niov);
-        uring_send(u, c->fd, flat, total, flags, uring_ud(c, UR_SEND));
-    } else {
-        struct conn_msg *m =
-            (struct conn_msg *)(void *)(c->buf + CONN_MSG_OFF(c->in_cap, c->head_cap));
-        memcpy(m->iov, iov, (size_t)niov * sizeof(*iov));
-        memset(&m->msg, 0, sizeof(m->msg));
-        m->msg.msg_iov = m->iov;
-        m->msg.msg_iovlen = (size_t)niov;
-        uring_sendmsg(u, c->fd, &m->msg, flags, uring_ud(c, UR_SEND));
-    }
-    c->ur_pending |= UR_BIT(UR_SEND);
-    c->ur_more = more;
-    return STEP_BLOCK;
-}
-
-#define LOG_TARGET_MAX 1024 /* an escaped request target in a message, cut there */
-
-/* Send the plan, segment by segment: memory with send(MSG_MORE while more
- * follows), file ranges with sendfile(2). */
-static enum step do_send(struct conn *c, size_t *budget)
-{
-    struct worker *w = c->w;
-    bool progress = false;
-
-    if (c->ur_pending & UR_BIT(UR_SEND))
-        return STEP_BLOCK; /* its completion runs c again */
-    while (c->seg_i < c->nsegs) {
-        struct send_seg *s = &c->segs[c->seg_i];
-        if (c->seg_done == s->len) {
-            c->seg_i++;
-            c->seg_done = 0;
-            continue;
-        }
-        if (!c->writable || *budget == 0) {
-            if (progress || *budget == 0)
-                arm(c, &w->send_list, w->conf->send_timeout_ms);
-            if (!c->writable)
-                return STEP_BLOCK;
-            return STEP_YIELD;
-        }
-        uint64_t left = s->len - c->seg_done;
-        ssize_t n;
-        if (s->kind == SEG_FILE) {
-            if (!c->lowat)
-                limit_unsent(c);
-            size_t want = left > SENDFILE_CHUNK ? SENDFILE_CHUNK : (size_t)left;
-            if (left > SENDFILE_CHUNK) {
-                if (!c->seg_unit_final)
-                    update_segment_unit(c);
-                if (c->seg_unit) /* the first segment also holds what went with MSG_MORE */
-                    want = c->seg_unit - c->unpushed % c->seg_unit;
-                if (want > left)
-                    want = (size_t)left;
-            }
-            off_t off = (off_t)(s->off + c->seg_done);
-            n = sendfile(c->fd, c->file_fd, &off, want);
-            if (n > 0)
-                c->unpushed = 0; /* its last batch went without MSG_MORE */
-            if (n == 0) {
-                /* The file shrank under us: the promised length can no longer
-                 * be kept, and closing is the only honest end (RFC 9112 6.3).
-                 * Which request and which client got a short body: named. */
-                char peer[PEER_NAME_MAX], t[LOG_TARGET_MAX];
-                size_t tl =
-                    log_escape(t, sizeof(t), c->buf ? c->buf + c->target_off : NULL, c->target_len);
-                t[tl] = '\0';
-                log_msg(LOG_WARNING,
-                        "file shrank while being sent: %s to %s; closing the connection", t,
-                        peer_name(c, peer, sizeof(peer)));
-                conn_close(c);
-                return STEP_CLOSED;
-            }
-        } else {
-            /* this memory segment and the ones right after it: one send */
-            struct iovec iov[8];
-            int niov = 0;
-            for (unsigned k = c->seg_i; k < c->nsegs && niov < 8; k++) {
-                struct send_seg *m = &c->segs[k];
-                const char *p;
-                uint64_t skip = k == c->seg_i ? c->seg_done : 0;
-                if (m->kind == SEG_OUT) {
-                    p = conn_out(c) + m->off;
-                } else if (m->kind == SEG_HEAP) {
-                    p = c->heap + m->off;
-                } else if (m->kind == SEG_CACHE) {
-                    p = c->centry->content + m->off;
-                } else if (m->kind == SEG_PART || m->kind == SEG_TRAILER) {
-                    if (niov > 0)
-                        break; /* it reuses the part area: send it on its own */
-                    if (skip == 0 && respond_fill_part(c, m) != (int)m->len) {
-                        conn_close(c); /* cannot happen: lengths were planned */
-                        return STEP_CLOSED;
-                    }
-                    p = conn_part_area(c) + CONN_BOUNDARY_MAX + CONN_CTYPE_MAX;
-                    iov[niov++] = (struct iovec){(void *)(p + skip), m->len - skip};
-                    break;
-                } else {
-                    break; /* a file range */
-                }
-                iov[niov++] = (struct iovec){(void *)(p + skip), m->len - skip};
-            }
-            bool more = c->seg_i + (unsigned)niov < c->nsegs;
-            /* The end of a response after which the connection closes is
-             * held too: the shutdown in finish_response sends it with
-             * the FIN, one segment fewer for both sides
-             * (a connection per request: 1.06x the requests/s with wrk). */
-            bool hold = more || !c->keep_alive;
-            int flags = MSG_NOSIGNAL | (hold ? MSG_MORE : 0);
-            if (w->uring) {
-                /* Some of the plan went already, so the last send completed
-                 * with progress: send_timeout counts from here, as below. */
-                if (c->seg_i > 0 || c->seg_done > 0)
-                    arm(c, &w->send_list, w->conf->send_timeout_ms);
-                /* Memory goes on the ring. The file's body that follows it
-                 * is sent (sendfile(2)) when the send's completion is
-                 * taken, in the next turn; when this turn still has costly
-                 * answers to make (listings take milliseconds), both are
-                 * sent now instead, with send(2) then sendfile(2). */
-                bool now = w->ur_costly.head && more &&
-                           c->segs[c->seg_i + (unsigned)niov].kind == SEG_FILE;
-                if (!now)
-                    return send_on_ring(c, iov, niov, flags, more);
-            }
-            size_t total = 0;
-            for (int k = 0; k < niov; k++)
-                total += iov[k].iov_len;
-            char flat[FLATTEN_MAX];
-            if (niov > 1 && total <= sizeof(flat)) {
-                join_iov(flat, iov, niov);
-                iov[0] = (struct iovec){flat, total};
-                niov = 1;
-            }
-            if (niov == 1) {
-                n = send(c->fd, iov[0].iov_base, iov[0].iov_len, flags);
-            } else {
-                struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)niov};
-                n = sendmsg(c->fd, &msg, flags);
-            }
-            if (n > 0) {
-                spread_sent(c, (uint64_t)n, more);
-                *budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
-                progress = true;
-                continue;
-            }
-        }
-        if (n > 0) {
-            c->seg_done += (uint64_t)n;
-            c->bytes += (uint64_t)n;
-            *budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
-            progress = true;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->writable = false;
-            if (progress)
-                arm(c, &w->send_list, w->conf->send_timeout_ms);
-            return STEP_BLOCK;
-        }
-        conn_close(c);
-        return STEP_CLOSED;
-    }
-    return finish_response(c);
 }
 
 /* --- driving --------------------------------------------------------------- */
@@ -886,7 +601,7 @@ static void run(struct conn *c)
             }
             break;
         case CONN_SEND:
-            s = do_send(c, &budget);
+            s = conn_send_plan(c, &budget);
             break;
         case CONN_LINGER:
             s = do_linger(c);
@@ -951,7 +666,7 @@ bool conn_uring_done(struct conn *c, const struct io_uring_cqe *cqe)
             c->readable = true; /* lingering: drain with recv */
     } else if (kind == UR_SEND) {
         if (res > 0)
-            spread_sent(c, (uint64_t)res, c->ur_more);
+            conn_sent(c, (uint64_t)res, c->ur_more);
         else if (res != -EINTR && res != -EAGAIN)
             c->ur_failed = true; /* a reset, a broken pipe, or canceled */
     } else {
@@ -972,11 +687,11 @@ void conn_resume(struct conn *c)
 {
     /* Give it back its timer: a parked send keeps its send deadline fresh. */
     if (c->state == CONN_SEND)
-        arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
+        conn_arm(c, &c->w->send_list, c->w->conf->send_timeout_ms);
     else if (c->state == CONN_READ)
-        arm(c, &c->w->header_list, c->w->conf->header_timeout_ms);
+        conn_arm(c, &c->w->header_list, c->w->conf->header_timeout_ms);
     else
-        arm(c, &c->w->linger_list, LINGER_MS);
+        conn_arm(c, &c->w->linger_list, LINGER_MS);
     run(c);
 }
 
@@ -1051,7 +766,7 @@ struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, 
         return NULL;
     }
     c->state = CONN_READ;
-    arm(c, &w->header_list, w->conf->header_timeout_ms);
+    conn_arm(c, &w->header_list, w->conf->header_timeout_ms);
     prefetch(c);
     return c;
 }

@@ -72,7 +72,7 @@ struct conn {
     bool ack_owed;           /* bytes read that no response has acknowledged yet */
     bool registered;         /* in the worker's epoll set (only once it must wait) */
     bool lowat;              /* TCP_NOTSENT_LOWAT set (before its first sendfile) */
-    bool seg_unit_final;     /* seg_unit is no longer read (update_segment_unit) */
+    bool seg_unit_final;     /* seg_unit is no longer read (conn_send.c) */
     uint8_t seg_unit_reads;  /* times the MSS was read for it */
     uint8_t version;
     bool costly;             /* its answer took long to make: the turn ends after it */

@@ -1,7 +1,7 @@
 /* Answering a parsed request: method and target checks, the static file
  * (conditional requests, ranges, precompressed variants, Cache-Control),
  * directory listings and error responses. Fills in the connection's send
- * plan; conn.c sends it. */
+ * plan; conn_send.c sends it. */
 #ifndef PS_RESPOND_H
 #define PS_RESPOND_H
 
@@ -17,7 +17,7 @@ void respond_request(struct conn *c, const struct http_request *r);
 struct send_seg;
 
 /* Write the multipart part header (or closing delimiter) that segment s
- * stands for into c's part area, when conn.c comes to send it. Returns its
+ * stands for into c's part area, when conn_send.c comes to send it. Returns its
  * length (as planned) or -ENOSPC. */
 int respond_fill_part(struct conn *c, const struct send_seg *s);
 
