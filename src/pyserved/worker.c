@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "worker.h"
+#include "worker_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,10 +32,8 @@
 #include "uring.h"
 
 #define EV_CONTROL 1u
-#define EV_LISTEN_BASE 2u /* listener i has data.u64 == EV_LISTEN_BASE + i */
 #define EV_FCACHE 1024u    /* the file cache's inotify descriptor */
 #define MAX_EVENTS 256
-#define ACCEPTS_PER_WAKE 64
 #define OUT_EXTRA 1536 /* status line and fields besides Location, error body */
 #define SCRATCH_CAP (2 * (64 * 1024 + 64))
 
@@ -232,204 +231,9 @@ void worker_pool_stop(struct server *srv)
         wake(&srv->workers[i]);
 }
 
-/* How long accepting stops, out of descriptors (shed_one) or over
- * max_connections (take_accepted), before it is tried again. */
-#define ACCEPT_PAUSE_MS 100
-
-/* io_uring: a multishot accept takes each connection as it comes, however
- * many; at max_connections the accept takes one at a time instead, so that
- * the rest wait in the listen queue (take_accepted). */
-static void arm_accept(struct worker *w, unsigned l)
-{
-    bool full = atomic_load_explicit(&w->srv->nconns, memory_order_relaxed) >=
-                (unsigned)w->conf->max_connections;
-    uring_accept(w->uring, w->srv->ls[l].fd, UR_UD_LISTEN(l), !full);
-}
-
-/* Stop or resume watching the listening sockets in this worker. */
-static void watch_listeners(struct worker *w, bool on)
-{
-    for (unsigned l = 0; l < w->srv->nls; l++) {
-        if (on && atomic_load_explicit(&w->srv->ls[l].broken, memory_order_relaxed))
-            continue;
-        if (w->uring) {
-            if (on)
-                arm_accept(w, l);
-            else
-                uring_cancel(w->uring, UR_UD_LISTEN(l));
-            continue;
-        }
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE,
-                                 .data.u64 = EV_LISTEN_BASE + l};
-        epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, w->srv->ls[l].fd, &ev);
-    }
-}
-
-/* Whether an accept error is the listener's own, one that retrying does not
- * cure (EINVAL: it was shut down; EBADF...). Not: a new connection's own
- * errors (reset before it was taken, and the pending network errors that
- * accept(2) says to treat as EAGAIN), a moment's (EAGAIN, EINTR), our own
- * cancel (ECANCELED, io_uring), and want of descriptors or memory. */
-static bool accept_error_lasts(int err)
-{
-    switch (err) {
-    case EAGAIN: case EINTR: case ECONNABORTED: case EPROTO: case EPERM: case ENETDOWN:
-    case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
-    case ENETUNREACH: case ETIMEDOUT: case ECANCELED: case EMFILE: case ENFILE: case ENOBUFS:
-    case ENOMEM:
-        return false;
-    default:
-        return true;
-    }
-}
-
-/* The listener cannot accept any more: stop watching it (here, and in each
- * worker as it meets the error too) rather than spin on it, and say so
- * once. The other listeners go on. */
-static void listener_broken(struct worker *w, unsigned idx, int err)
-{
-    struct listener *l = &w->srv->ls[idx];
-    if (!atomic_exchange(&l->broken, true))
-        log_msg(LOG_ERR, "listener %s: accept: %s; no longer accepting on it", l->name,
-                strerror(err));
-    if (!w->uring)
-        epoll_ctl(w->epfd, EPOLL_CTL_DEL, l->fd, NULL);
-    /* io_uring: the multishot accept ended with the error; it is not taken up again */
-}
-
-/* An accept on lfd failed for want of descriptors or memory (err). The error may
- * be stale (an io_uring completion handled after connections closed), so
- * accept again first: a connection that comes is returned, to be served.
- * Else shed one queued connection with the reserve descriptor. When none
- * was shed (the queue is empty, or another thread took the descriptor we
- * freed), stop accepting for a moment: an io_uring accept would fail at
- * once again, and so would a level-triggered listener; the queue waits in
- * the kernel meanwhile. */
-static int shed_one(struct worker *w, int lfd, int err)
-{
-    /* The advice follows the cause: LimitNOFILE= is the process's limit,
-     * not the system's (ENFILE), and neither is memory (ENOMEM, ENOBUFS). */
-    if (err == EMFILE)
-        log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
-                    "out of file descriptors: refusing new connections "
-                    "(raise LimitNOFILE= or lower max_connections)");
-    else if (err == ENFILE)
-        log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
-                    "out of file descriptors system-wide: refusing new connections "
-                    "(raise fs.file-max or lower max_connections)");
-    else
-        log_limited(&w->accept_log, w->now_ms, LOG_WARNING,
-                    "out of memory: refusing new connections (accept: %s)", strerror(err));
-    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0)
-        return fd;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return -1; /* descriptors to spare, and nobody waiting */
-    bool shed = false;
-    if (w->reserve_fd >= 0) {
-        close(w->reserve_fd);
-        w->reserve_fd = -1;
-        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            close(fd);
-            shed = true;
-        }
-        w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    }
-    if ((!shed || w->reserve_fd < 0) && !w->accept_paused_until) {
-        w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
-        watch_listeners(w, false);
-    }
-    return -1;
-}
-
-/* Connections over max_connections are answered 503 (conn_accept), at most
- * OVER_LIMIT_MAX beyond it at once: past that this worker stops accepting
- * for a moment, and new connections wait in the listen queue, as nginx
- * leaves them at worker_connections. Without the bound a flood would be
- * accepted as fast as it comes, each 503 holding a descriptor while it
- * lingers, until none is left for the connections within the limit. */
-#define OVER_LIMIT_MAX 64
-
-static bool stopping(const struct worker *w)
-{
-    return atomic_load_explicit(&w->srv->stopping, memory_order_relaxed);
-}
-
-/* A connection just accepted: counted, and made a conn (conn_accept).
- * multishot: it came from an io_uring accept that takes every connection
- * as it comes, which must stop now (arm_accept takes it up again, one
- * connection at a time). What that accept took before its cancel went in
- * may pass the bound: those are closed at once, unanswered, so that the
- * bound on descriptors holds. Returns NULL when there is nothing more to
- * do with it here (answered 503 at once, closed, out of memory). */
-static struct conn *take_accepted(struct worker *w, int fd, const struct sockaddr *peer,
-                                  socklen_t peerlen, bool multishot)
-{
-    unsigned n = atomic_fetch_add_explicit(&w->srv->nconns, 1, memory_order_relaxed);
-    unsigned max = (unsigned)w->conf->max_connections; /* at most 1000000 */
-    bool over = n >= max;
-    /* each worker stops on its own; stopping, the listeners are not
-     * watched any more (begin_shutdown) */
-    if (over && (multishot || n + 1 >= max + OVER_LIMIT_MAX) && !w->accept_paused_until &&
-        !stopping(w)) {
-        log_limited(&w->limit_log, w->now_ms, LOG_WARNING,
-                    "max_connections = %u reached: new connections wait in the listen queue",
-                    max);
-        w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS;
-        watch_listeners(w, false);
-    }
-    if (over && n >= max + OVER_LIMIT_MAX) {
-        close(fd);
-        atomic_fetch_sub_explicit(&w->srv->nconns, 1, memory_order_relaxed);
-        return NULL;
-    }
-    return conn_accept(w, fd, peer, peerlen, over);
-}
-
-/* An accept on listener idx failed with err (either loop). Returns a
- * connection accepted after all (see shed_one), or -1. */
-static int accept_failed(struct worker *w, unsigned idx, int err)
-{
-    /* stopping, what is queued is left for the next process */
-    if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
-        return stopping(w) ? -1 : shed_one(w, w->srv->ls[idx].fd, err);
-    if (accept_error_lasts(err))
-        listener_broken(w, idx, err);
-    return -1;
-}
-
 static bool is_listener(const struct worker *w, uint64_t u)
 {
     return u >= EV_LISTEN_BASE && u < EV_LISTEN_BASE + w->srv->nls;
-}
-
-static void on_listen(struct worker *w, unsigned idx)
-{
-    int lfd = w->srv->ls[idx].fd;
-    struct conn *fresh[ACCEPTS_PER_WAKE];
-    unsigned nfresh = 0;
-    for (int i = 0; i < ACCEPTS_PER_WAKE; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            /* or EAGAIN: another worker took it, or the queue is empty */
-            if ((fd = accept_failed(w, idx, errno)) < 0)
-                break;
-            sl = 0; /* the peer's address comes from the connection */
-        }
-        struct conn *c = take_accepted(w, fd, sl ? (struct sockaddr *)&ss : NULL, sl, false);
-        if (c)
-            fresh[nfresh++] = c;
-        if (w->accept_paused_until)
-            break; /* over the limit: the rest wait in the queue */
-    }
-    /* All accepted and their requests read, now answered (see conn_run). */
-    for (unsigned i = 0; i < nfresh; i++)
-        conn_run(fresh[i]);
 }
 
 static void take_conf(struct worker *w)
@@ -490,11 +294,7 @@ static void shutdown_pass(struct worker *w, bool first_done)
  * to take when systemd holds the socket; those accepted are served. */
 static void begin_shutdown(struct worker *w)
 {
-    if (w->uring)
-        watch_listeners(w, false);
-    else
-        for (unsigned l = 0; l < w->srv->nls; l++)
-            epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->srv->ls[l].fd, NULL);
+    worker_accept_watch(w, false);
     w->accept_paused_until = 0; /* else, in the past, it would make every turn a busy one */
     w->stop_first_at = w->now_ms + STOP_FIRST_REQUEST_MS;
     shutdown_pass(w, false);
@@ -581,17 +381,8 @@ static bool end_turn(struct worker *w, bool *shutting)
     if (w->now_ms >= w->fcache_sweep_at &&
         fcache_sweep(w->fcache, w->conf->root_fd, w->now_ms))
         w->fcache_sweep_at = w->now_ms + FCACHE_SWEEP_MS; /* else on at the next turn */
-    if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting) {
-        if (atomic_load_explicit(&w->srv->nconns, memory_order_relaxed) >=
-            (unsigned)w->conf->max_connections + OVER_LIMIT_MAX) {
-            w->accept_paused_until = w->now_ms + ACCEPT_PAUSE_MS; /* the 503s still out */
-        } else {
-            w->accept_paused_until = 0;
-            if (w->reserve_fd < 0)
-                w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-            watch_listeners(w, true);
-        }
-    }
+    if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting)
+        worker_accept_pause_over(w);
     if (!*shutting && atomic_load(&w->srv->stopping)) {
         *shutting = true;
         w->stop_deadline = w->now_ms + w->conf->shutdown_timeout_ms;
@@ -642,7 +433,7 @@ static void epoll_loop(struct worker *w)
             if (u == EV_CONTROL || u == EV_FCACHE)
                 continue;
             else if (is_listener(w, u))
-                on_listen(w, (unsigned)(u - EV_LISTEN_BASE));
+                worker_accept_on_listen(w, (unsigned)(u - EV_LISTEN_BASE));
             else
                 conn_run(evs[i].data.ptr);
         }
@@ -692,9 +483,9 @@ void worker_flush(struct worker *w)
  * accept was cancelled is served (conn_on_shutdown), not reset. */
 static void on_accepted(struct worker *w, unsigned idx, int res, bool multishot)
 {
-    if (res < 0 && (res = accept_failed(w, idx, -res)) < 0)
+    if (res < 0 && (res = worker_accept_failed(w, idx, -res)) < 0)
         return;
-    struct conn *c = take_accepted(w, res, NULL, 0, multishot);
+    struct conn *c = worker_accept_take(w, res, NULL, 0, multishot);
     if (c)
         run_later(&w->ur_accepted, c);
 }
@@ -737,7 +528,7 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool
          * cancelled (stopping, or out of descriptors for a moment) */
         if (!more && cqe->res != -ECANCELED && !shutting && !w->accept_paused_until &&
             !atomic_load_explicit(&w->srv->ls[idx].broken, memory_order_relaxed))
-            arm_accept(w, idx);
+            worker_accept_arm(w, idx);
     }
 }
 
@@ -825,7 +616,7 @@ static void uring_loop(struct worker *w)
     uring_poll_multishot(w->uring, w->evfd, UR_UD_CONTROL);
     if (fcache_event_fd(w->fcache) >= 0)
         uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
-    watch_listeners(w, true);
+    worker_accept_watch(w, true);
     for (;;) {
         if (!uring_turn(w, next_timeout(w), shutting))
             break;

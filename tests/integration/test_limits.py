@@ -292,7 +292,7 @@ class ConnectionFloodTest(LimitCase):
     accepted and held a descriptor while its 503 lingered)."""
 
     FLOOD = 600
-    OVER_LIMIT_MAX = 64  # worker.c
+    OVER_LIMIT_MAX = 64  # worker_accept.c
 
     @classmethod
     def setUpClass(cls):
