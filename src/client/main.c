@@ -1,6 +1,7 @@
 /* pyserve-client: fetch one resource over HTTP/1.1 and put its body where a
- * person expects it (text on the terminal, binary in a new file). The only
- * place that prints results and chooses the exit status. */
+ * person expects it (text on the terminal, binary in a new file). Here the
+ * exchange is driven, the results printed and the exit status chosen;
+ * output.c writes the body. */
 #include "config.h"
 
 #include <errno.h>
@@ -27,15 +28,13 @@
 #include "ranges.h"
 #include "redirect.h"
 #include "request.h"
+#include "session.h"
 #include "sniff.h"
 #include "stdfds.h"
 
-#define PROG               "pyserve-client"
-#define MAX_NEW_FILE_TRIES 1000 /* name, name(1) ... name(999) */
+#define PROG "pyserve-client"
 
-static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void error(const char *fmt, ...)
+void client_error(const char *fmt, ...)
 {
     va_list ap;
     fflush(stdout);
@@ -46,56 +45,7 @@ static void error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* The session: options, the current URL, the exchange and the output. */
-struct session {
-    const struct client_opts *o;
-    struct ps_url url;
-    char where[PS_URL_HOST_MAX + 32];
-    struct fetch *f;
-    bool info; /* informational lines on stderr (not -q) */
-    /* --continue */
-    char resume_name[FNAME_BUF + 1];
-    const char *resume_path; /* -o FILE or resume_name */
-    uint64_t offset;
-    uint64_t span;     /* the 206's Content-Range length; UINT64_MAX: no limit */
-    char span_cr[100]; /* that Content-Range, escaped, for messages */
-    bool out_ended_line; /* the last byte written was a line feed */
-    /* output */
-    int out_fd;
-    bool out_is_file;
-    bool out_tty;   /* out_fd is a terminal: every piece is checked for binary */
-    bool out_ctype; /* the body has a Content-Type (for that check) */
-    const char *out_name;
-    char new_name[FNAME_BUF + 16];
-    /* -o FILE over an existing file: the body goes to tmp_name and is
-     * renamed over FILE once complete ("" when FILE is written directly);
-     * kept is "; FILE left as it was" for the messages of a failure */
-    char tmp_name[PATH_MAX + 16];
-    char kept[PATH_MAX + 32];
-    uint64_t written;
-    /* progress */
-    bool progress_on, progress_shown;
-    uint64_t progress_total; /* UINT64_MAX: unknown */
-    uint64_t t_start, t_last;
-};
-
 /* ---- output ------------------------------------------------------------- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR && net_interrupted)
-            return -EINTR; /* a pipe or FIFO whose reader is stuck: stop */
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static int stdout_errno; /* why a flush of stdout failed first; 0: none did */
 
@@ -164,246 +114,6 @@ static void print_request(const char *req, size_t n)
     }
 }
 
-static unsigned term_width(void)
-{
-    struct winsize ws;
-    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
-        return ws.ws_col;
-    return 80;
-}
-
-static void progress_draw(struct session *s, bool final)
-{
-    uint64_t now = net_now_ms();
-    if (!s->progress_on)
-        return;
-    uint64_t done = s->offset + s->written;
-    if (!s->progress_shown) {
-        bool large = (s->progress_total != UINT64_MAX && s->progress_total >= PROGRESS_MIN_BYTES) ||
-                     done >= PROGRESS_MIN_BYTES;
-        if (!large)
-            return;
-        s->progress_shown = true;
-    } else if (!final && now - s->t_last < PROGRESS_INTERVAL_MS) {
-        return;
-    }
-    s->t_last = now;
-    char line[512];
-    progress_format(line, sizeof(line), term_width(), done, s->progress_total, now - s->t_start,
-                    final);
-    fprintf(stderr, "\r%s\033[K%s", line, final ? "\n" : "");
-    fflush(stderr);
-}
-
-/* Writes p[0..n), but nothing past s->span: more than that is a protocol
- * error, once the bytes up to the span are written. */
-static int out_write(struct session *s, const char *p, size_t n)
-{
-    bool over = n > s->span - s->written;
-    if (over)
-        n = (size_t)(s->span - s->written);
-    if (s->out_tty && sniff_bytes_binary((const unsigned char *)p, n, s->out_ctype)) {
-        if (s->written > 0 && !s->out_ended_line && isatty(STDERR_FILENO) == 1)
-            fputc('\n', stderr); /* the message on a line of its own, not after the text */
-        error("%s sent binary data (a NUL or control byte) after %llu bytes of text: not writing "
-              "it to a terminal; use -o FILE or -O",
-              s->where, (unsigned long long)s->written);
-        return -PSC_EXIT_WRITE;
-    }
-    int r = write_all(s->out_fd, p, n);
-    if (r == -EINTR)
-        return 0; /* the copy loop sees net_interrupted and says so */
-    if (r < 0) {
-        if (s->out_fd == STDOUT_FILENO && r == -EPIPE)
-            return -PSC_EXIT_WRITE; /* the reader went away: nothing to say */
-        error("cannot write to %s: %s%s", s->out_is_file ? s->out_name : "standard output",
-              strerror(-r), s->kept);
-        return -PSC_EXIT_WRITE;
-    }
-    s->written += n;
-    if (n > 0)
-        s->out_ended_line = p[n - 1] == '\n';
-    progress_draw(s, false);
-    if (over) {
-        error("%s sent a 206 body longer than its Content-Range \"%s\" (%llu bytes): "
-              "appended those bytes to %s, dropped the rest",
-              s->where, s->span_cr, (unsigned long long)s->span, s->out_name);
-        return -PSC_EXIT_PROTOCOL;
-    }
-    return 0;
-}
-
-/* A new file named after the response, never replacing an existing one. */
-static int open_new_file(struct session *s)
-{
-    char base[FNAME_BUF];
-    const struct ps_field *cd = ps_resp_field(&s->f->resp, "content-disposition");
-    if (!cd || !fname_from_disposition(cd->value, cd->value_len, base, sizeof(base)))
-        fname_from_target(s->url.target, base, sizeof(base));
-    for (unsigned k = 0; k < MAX_NEW_FILE_TRIES; k++) {
-        if (fname_numbered(base, k, s->new_name, sizeof(s->new_name)) < 0)
-            break;
-        int fd = open(s->new_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            s->out_name = s->new_name;
-            return fd;
-        }
-        if (errno != EEXIST) {
-            error("cannot create %s: %s", s->new_name, strerror(errno));
-            return -PSC_EXIT_WRITE;
-        }
-    }
-    error("cannot create a new file for %s: %s and %d numbered names exist", base, base,
-          MAX_NEW_FILE_TRIES - 1);
-    return -PSC_EXIT_WRITE;
-}
-
-/* -o FILE over an existing file: a body that fails half-way (a full disk, a
- * cut connection, a timeout) must not destroy FILE, so it goes to
- * ".NAME.XXXXXX" in FILE's directory, renamed over FILE when complete
- * (out_finish). Only a plain file qualifies: a symlink, a hard-linked file,
- * a device (/dev/null), a FIFO are written through as before, since a
- * rename would replace the link or the device itself; an empty file has
- * nothing to lose. Returns the temporary's fd, or -1 to open FILE itself. */
-static int open_replacement(struct session *s)
-{
-    struct stat st;
-    const char *name = s->out_name;
-    if (lstat(name, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size == 0)
-        return -1;
-    /* The rename needs only the directory's permission: a file the user
-     * may not write (0444, or another user's in a shared directory) is
-     * opened in place, which refuses it as before; so is one of another
-     * owner, whom only root could give the replacement. */
-    if (faccessat(AT_FDCWD, name, W_OK, AT_EACCESS) < 0 ||
-        (geteuid() != 0 && st.st_uid != geteuid()))
-        return -1;
-    const char *slash = strrchr(name, '/');
-    int dir_len = slash ? (int)(slash - name) + 1 : 0;
-    /* the base cut to 200 bytes: ".NAME.XXXXXX" must fit in NAME_MAX too */
-    int n = snprintf(s->tmp_name, sizeof(s->tmp_name), "%.*s.%.200s.XXXXXX", dir_len, name,
-                     name + dir_len);
-    int fd = n > 0 && (size_t)n < sizeof(s->tmp_name) ? mkostemp(s->tmp_name, O_CLOEXEC) : -1;
-    if (fd < 0) {
-        /* a directory that takes no new file (FILE itself may be writable):
-         * FILE is written in place, as before */
-        if (s->o->verbose)
-            fprintf(stderr, "* no temporary file next to %s (%s): writing it in place\n", name,
-                    strerror(errno));
-        s->tmp_name[0] = '\0';
-        return -1;
-    }
-    /* the replacement keeps FILE's owner (only root can give it) and mode;
-     * a file system that keeps neither still gets the body */
-    if (fchown(fd, geteuid() == 0 ? st.st_uid : (uid_t)-1, st.st_gid) < 0 && s->o->verbose)
-        fprintf(stderr, "* cannot give %s its owner back: %s\n", name, strerror(errno));
-    if (fchmod(fd, st.st_mode & 07777) < 0 && s->o->verbose)
-        fprintf(stderr, "* cannot give %s its mode back: %s\n", name, strerror(errno));
-    snprintf(s->kept, sizeof(s->kept), "; %s left as it was", name);
-    return fd;
-}
-
-/* Closes the output file. A temporary (open_replacement) is renamed over
- * FILE when ok, after an fsync so that a crash cannot leave FILE short,
- * and removed otherwise. Returns 0, or -PSC_EXIT_WRITE with a message. */
-static int out_finish(struct session *s, bool ok)
-{
-    if (!s->out_is_file)
-        return 0;
-    if (!s->tmp_name[0]) {
-        if (close(s->out_fd) < 0 && ok) {
-            error("cannot write to %s: %s", s->out_name, strerror(errno));
-            return -PSC_EXIT_WRITE;
-        }
-        return 0;
-    }
-    int r = 0;
-    /* a file system that cannot sync (EINVAL) still gets the rename */
-    if (ok && fsync(s->out_fd) < 0 && errno != EINVAL && errno != ENOTSUP)
-        r = -errno;
-    if (close(s->out_fd) < 0 && ok && r == 0)
-        r = -errno;
-    if (ok && r == 0 && rename(s->tmp_name, s->out_name) < 0)
-        r = -errno;
-    if (!ok || r < 0)
-        unlink(s->tmp_name);
-    if (r < 0) {
-        error("cannot write to %s: %s%s", s->out_name, strerror(-r), s->kept);
-        return -PSC_EXIT_WRITE;
-    }
-    return 0;
-}
-
-static void on_stop_signal(int sig)
-{
-    net_interrupted = sig;
-}
-
-static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
-
-/* Catch (on) or restore (!on) the signals that stop a download, caught
- * only while a body is written: with the default action the process would
- * die with a partial file under its final name, or a temporary left
- * behind, and no word. Before that the default is right (nothing to clean
- * up; getaddrinfo stays interruptible). No SA_RESTART, so that a blocking
- * write or open (a FIFO) returns. A signal ignored when the client started
- * (nohup, a background job) stays ignored. */
-static void catch_stop_signals(bool on)
-{
-    static struct sigaction old[sizeof(stop_signals) / sizeof(stop_signals[0])];
-    static bool caught[sizeof(stop_signals) / sizeof(stop_signals[0])];
-    for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
-        if (!on) {
-            if (caught[i])
-                sigaction(stop_signals[i], &old[i], NULL);
-            caught[i] = false;
-            continue;
-        }
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_stop_signal;
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(stop_signals[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
-            caught[i] = sigaction(stop_signals[i], &sa, NULL) == 0;
-    }
-}
-
-static int open_dest(struct session *s, enum dest d)
-{
-    const struct client_opts *o = s->o;
-    int fd;
-    s->out_is_file = d == DEST_FILE || d == DEST_APPEND || d == DEST_NEW_FILE;
-    switch (d) {
-    case DEST_STDOUT:
-        fflush(stdout);
-        s->out_fd = STDOUT_FILENO;
-        return 0;
-    case DEST_FILE:
-        s->out_name = o->resume ? s->resume_path : o->out_file;
-        fd = o->resume ? -1 : open_replacement(s); /* -C: the file is empty or absent */
-        if (fd < 0)
-            fd = open(s->out_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-        break;
-    case DEST_APPEND:
-        s->out_name = s->resume_path;
-        fd = open(s->out_name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-        break;
-    case DEST_NEW_FILE:
-        fd = open_new_file(s);
-        if (fd < 0)
-            return fd;
-        break;
-    default: s->out_fd = -1; return 0;
-    }
-    if (fd < 0) {
-        if (errno != EINTR || !net_interrupted) /* a FIFO without a reader: stopped, not failed */
-            error("cannot open %s: %s", s->out_name, strerror(errno));
-        return -PSC_EXIT_WRITE;
-    }
-    s->out_fd = fd;
-    return 0;
-}
-
 /* ---- the exchange ------------------------------------------------------- */
 
 static bool same_origin(const struct ps_url *a, const struct ps_url *b)
@@ -427,12 +137,12 @@ static int exchange(struct session *s)
         int n = request_build(req, sizeof(req), method, &s->url, o, s->offset,
                               same_origin(&s->url, &o->url));
         if (n < 0) {
-            error("request head longer than %d bytes", REQUEST_MAX);
+            client_error("request head longer than %d bytes", REQUEST_MAX);
             return PSC_EXIT_USAGE;
         }
         int fd = net_connect(&s->url, o->family, o->timeout_ms, o->verbose, err, sizeof(err));
         if (fd < 0) {
-            error("%s", err);
+            client_error("%s", err);
             return -fd;
         }
         if (o->verbose)
@@ -441,18 +151,18 @@ static int exchange(struct session *s)
         if (r < 0) {
             close(fd);
             if (r == -ETIMEDOUT) {
-                error("timed out after %llu ms sending the request to %s",
+                client_error("timed out after %llu ms sending the request to %s",
                       (unsigned long long)o->timeout_ms, s->where);
                 return PSC_EXIT_TIMEOUT;
             }
-            error("sending the request to %s: %s", s->where, strerror(-r));
+            client_error("sending the request to %s: %s", s->where, strerror(-r));
             return PSC_EXIT_NETWORK;
         }
         fetch_init(s->f, fd, o->timeout_ms, o->verbose, s->where);
         r = fetch_head(s->f, o->head, err, sizeof(err));
         if (r < 0) {
             close(fd);
-            error("%s", err);
+            client_error("%s", err);
             return -r;
         }
         const struct ps_response *resp = &s->f->resp;
@@ -468,7 +178,7 @@ static int exchange(struct session *s)
         if (hops == PSC_MAX_REDIRECTS) {
             char shown[200];
             escape_text(loc->value, loc->value_len, 100, shown, sizeof(shown));
-            error("too many redirects (more than %d), the last to \"%s\"", PSC_MAX_REDIRECTS,
+            client_error("too many redirects (more than %d), the last to \"%s\"", PSC_MAX_REDIRECTS,
                   shown);
             return PSC_EXIT_REDIRECTS;
         }
@@ -478,7 +188,7 @@ static int exchange(struct session *s)
         if (r < 0) {
             char shown[200];
             escape_text(loc->value, loc->value_len, 100, shown, sizeof(shown));
-            error("cannot follow the redirect from %s to \"%s\": %s", s->where, shown, why);
+            client_error("cannot follow the redirect from %s to \"%s\": %s", s->where, shown, why);
             return r == -EPROTONOSUPPORT ? PSC_EXIT_FAILURE : PSC_EXIT_PROTOCOL;
         }
         s->url = next;
@@ -510,18 +220,18 @@ static int resume_verdict(struct session *s)
                     (unsigned long long)s->offset);
         return PSC_EXIT_OK;
     case RESUME_IGNORED:
-        error("%s answered %d instead of 206 to a range request (the server does not "
+        client_error("%s answered %d instead of 206 to a range request (the server does not "
               "resume, or the file changed): %s left unchanged; download it again "
               "without -C",
               s->where, r->status, s->resume_path);
         return PSC_EXIT_RANGE;
     case RESUME_BAD_LENGTH:
-        error("%s answered 206 with Content-Range \"%s\" and a Content-Length of %llu, which "
+        client_error("%s answered 206 with Content-Range \"%s\" and a Content-Length of %llu, which "
               "is not the length of that range: %s left unchanged",
               s->where, shown, (unsigned long long)r->content_length, s->resume_path);
         return PSC_EXIT_RANGE;
     case RESUME_MISMATCH:
-        error("%s answered 206 with Content-Range \"%s\", which does not continue %s at byte "
+        client_error("%s answered 206 with Content-Range \"%s\", which does not continue %s at byte "
               "%llu: file left unchanged",
               s->where, cr ? shown : "(none)", s->resume_path, (unsigned long long)s->offset);
         return PSC_EXIT_RANGE;
@@ -534,7 +244,7 @@ static int resume_verdict(struct session *s)
         if (cr && content_range_parse(cr->value, cr->value_len, &c) == 0 && c.unsatisfied)
             snprintf(remote, sizeof(remote), "the server says the resource has %llu bytes",
                      (unsigned long long)c.complete);
-        error("%s cannot resume %s at byte %llu (416, Content-Range \"%s\"): %s, the local "
+        client_error("%s cannot resume %s at byte %llu (416, Content-Range \"%s\"): %s, the local "
               "file has %llu; file left unchanged",
               s->where, s->resume_path, (unsigned long long)s->offset, cr ? shown : "(none)",
               remote, (unsigned long long)s->offset);
@@ -575,7 +285,7 @@ static int body(struct session *s)
     if (rc == FETCH_AGAIN)
         rc = 1; /* more to come: the copy below waits for it */
     if (rc < 0 && sn == 0) {
-        error("%s", err); /* nothing arrived: no file is created */
+        client_error("%s", err); /* nothing arrived: no file is created */
         return -rc;
     }
     const struct ps_field *ct = ps_resp_field(r, "content-type");
@@ -593,11 +303,11 @@ static int body(struct session *s)
     escape_text(ct ? ct->value : "no Content-Type", ct ? ct->value_len : 15, 80, ctype,
                 sizeof(ctype));
     if (d == DEST_REFUSE) {
-        error("not writing a binary body (%s) to a terminal: use -o FILE or -O", ctype);
+        client_error("not writing a binary body (%s) to a terminal: use -o FILE or -O", ctype);
         return PSC_EXIT_WRITE;
     }
-    catch_stop_signals(true); /* until run() is back from the body */
-    int orc = open_dest(s, d);
+    out_catch_stop_signals(true); /* until run() is back from the body */
+    int orc = out_open(s, d);
     if (orc < 0)
         return -orc;
     /* the start of the body said text: the rest is checked as it comes */
@@ -636,7 +346,7 @@ static int body(struct session *s)
     if (wr == 0 && rc >= 0 && net_interrupted)
         rc = fetch_interrupted(f, err, sizeof(err));
     if (s->progress_shown)
-        progress_draw(s, true);
+        out_progress(s, true);
     /* a close that fails is reported unless a write did already (the old
      * check); a temporary is kept only for a complete body */
     int fr = out_finish(s, s->tmp_name[0] ? wr == 0 && rc == 0 : wr == 0);
@@ -659,10 +369,10 @@ static int body(struct session *s)
         if (net_interrupted && !s->out_is_file)
             return -rc; /* stopped while writing to stdout: nothing to say, as cat */
         if (partial)
-            error("%s; %llu bytes are in %s", err, (unsigned long long)(s->offset + s->written),
+            client_error("%s; %llu bytes are in %s", err, (unsigned long long)(s->offset + s->written),
                   s->out_name);
         else
-            error("%s%s", err, s->kept);
+            client_error("%s%s", err, s->kept);
         /* -C asks for the rest of the whole resource: no hint after a -r part */
         if (partial && s->info && !o->range) {
             char host[PS_URL_HOST_MAX + 16], url[sizeof(host) + PS_URL_TARGET_MAX + 8];
@@ -692,7 +402,7 @@ static int body(struct session *s)
     }
     if (d == DEST_APPEND && s->progress_total != UINT64_MAX &&
         s->offset + s->written < s->progress_total) {
-        error("%s is still incomplete: %llu of %llu bytes; run again with -C", s->out_name,
+        client_error("%s is still incomplete: %llu of %llu bytes; run again with -C", s->out_name,
               (unsigned long long)(s->offset + s->written), (unsigned long long)s->progress_total);
         return PSC_EXIT_PARTIAL;
     }
@@ -722,20 +432,20 @@ static int run(const struct client_opts *o)
         int sr = lstat(s.resume_path, &st);
         if (sr == 0 && S_ISLNK(st.st_mode) && stat(s.resume_path, &st) < 0) {
             if (errno == ENOENT)
-                error("cannot resume %s: a symbolic link to a file that does not exist",
+                client_error("cannot resume %s: a symbolic link to a file that does not exist",
                       s.resume_path);
             else
-                error("cannot resume %s: %s", s.resume_path, strerror(errno));
+                client_error("cannot resume %s: %s", s.resume_path, strerror(errno));
             return PSC_EXIT_WRITE;
         }
         if (sr == 0) {
             if (!S_ISREG(st.st_mode)) {
-                error("cannot resume %s: not a regular file", s.resume_path);
+                client_error("cannot resume %s: not a regular file", s.resume_path);
                 return PSC_EXIT_WRITE;
             }
             s.offset = (uint64_t)st.st_size;
         } else if (errno != ENOENT) {
-            error("cannot resume %s: %s", s.resume_path, strerror(errno));
+            client_error("cannot resume %s: %s", s.resume_path, strerror(errno));
             return PSC_EXIT_WRITE;
         }
         if (o->verbose)
@@ -766,7 +476,7 @@ static int run(const struct client_opts *o)
         close(f.fd);
         char shown[200];
         escape_text(cr ? cr->value : "(none)", cr ? cr->value_len : 6, 80, shown, sizeof(shown));
-        error("%s answered 206 with Content-Range \"%s\" to a request for no range: only the "
+        client_error("%s answered 206 with Content-Range \"%s\" to a request for no range: only the "
               "whole resource (\"bytes 0-LAST/LENGTH\", LENGTH bytes long) is taken; nothing "
               "written",
               s.where, shown);
@@ -778,13 +488,13 @@ static int run(const struct client_opts *o)
         escape_text(r->reason, r->reason_len, 60, reason, sizeof(reason));
         /* the target from the command line (or a redirect) may be 8 KB */
         escape_text(s.url.target, strlen(s.url.target), 100, target, sizeof(target));
-        error("HTTP error %d %s from %s for %s", r->status, reason, s.where, target);
+        client_error("HTTP error %d %s from %s for %s", r->status, reason, s.where, target);
         return PSC_EXIT_HTTP;
     }
     if (o->range && r->status == 200 && s.info)
         fprintf(stderr, "the server ignored the range: the whole body follows\n");
     rc = body(&s);
-    catch_stop_signals(false);
+    out_catch_stop_signals(false);
     close(f.fd);
     return rc;
 }
@@ -831,7 +541,7 @@ int main(int argc, char **argv)
     if (ferror(stdout) && rc == PSC_EXIT_OK) {
         /* a reader gone away is not worth a message, as in out_write */
         if (stdout_errno != EPIPE)
-            error("cannot write to standard output: %s",
+            client_error("cannot write to standard output: %s",
                   strerror(stdout_errno ? stdout_errno : EIO));
         rc = PSC_EXIT_WRITE;
     }
