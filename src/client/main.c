@@ -152,7 +152,7 @@ static int exchange(struct session *s)
             close(fd);
             if (r == -ETIMEDOUT) {
                 client_error("timed out after %llu ms sending the request to %s",
-                      (unsigned long long)o->timeout_ms, s->where);
+                             (unsigned long long)o->timeout_ms, s->where);
                 return PSC_EXIT_TIMEOUT;
             }
             client_error("sending the request to %s: %s", s->where, strerror(-r));
@@ -179,7 +179,7 @@ static int exchange(struct session *s)
             char shown[200];
             escape_text(loc->value, loc->value_len, 100, shown, sizeof(shown));
             client_error("too many redirects (more than %d), the last to \"%s\"", PSC_MAX_REDIRECTS,
-                  shown);
+                         shown);
             return PSC_EXIT_REDIRECTS;
         }
         const char *why = "malformed";
@@ -221,19 +221,21 @@ static int resume_verdict(struct session *s)
         return PSC_EXIT_OK;
     case RESUME_IGNORED:
         client_error("%s answered %d instead of 206 to a range request (the server does not "
-              "resume, or the file changed): %s left unchanged; download it again "
-              "without -C",
-              s->where, r->status, s->resume_path);
+                     "resume, or the file changed): %s left unchanged; download it again "
+                     "without -C",
+                     s->where, r->status, s->resume_path);
         return PSC_EXIT_RANGE;
     case RESUME_BAD_LENGTH:
-        client_error("%s answered 206 with Content-Range \"%s\" and a Content-Length of %llu, which "
-              "is not the length of that range: %s left unchanged",
-              s->where, shown, (unsigned long long)r->content_length, s->resume_path);
+        client_error(
+            "%s answered 206 with Content-Range \"%s\" and a Content-Length of %llu, which "
+            "is not the length of that range: %s left unchanged",
+            s->where, shown, (unsigned long long)r->content_length, s->resume_path);
         return PSC_EXIT_RANGE;
     case RESUME_MISMATCH:
-        client_error("%s answered 206 with Content-Range \"%s\", which does not continue %s at byte "
-              "%llu: file left unchanged",
-              s->where, cr ? shown : "(none)", s->resume_path, (unsigned long long)s->offset);
+        client_error(
+            "%s answered 206 with Content-Range \"%s\", which does not continue %s at byte "
+            "%llu: file left unchanged",
+            s->where, cr ? shown : "(none)", s->resume_path, (unsigned long long)s->offset);
         return PSC_EXIT_RANGE;
     case RESUME_UNSATISFIED:
     default: {
@@ -245,9 +247,9 @@ static int resume_verdict(struct session *s)
             snprintf(remote, sizeof(remote), "the server says the resource has %llu bytes",
                      (unsigned long long)c.complete);
         client_error("%s cannot resume %s at byte %llu (416, Content-Range \"%s\"): %s, the local "
-              "file has %llu; file left unchanged",
-              s->where, s->resume_path, (unsigned long long)s->offset, cr ? shown : "(none)",
-              remote, (unsigned long long)s->offset);
+                     "file has %llu; file left unchanged",
+                     s->where, s->resume_path, (unsigned long long)s->offset, cr ? shown : "(none)",
+                     remote, (unsigned long long)s->offset);
         return PSC_EXIT_RANGE;
     }
     }
@@ -369,8 +371,8 @@ static int body(struct session *s)
         if (net_interrupted && !s->out_is_file)
             return -rc; /* stopped while writing to stdout: nothing to say, as cat */
         if (partial)
-            client_error("%s; %llu bytes are in %s", err, (unsigned long long)(s->offset + s->written),
-                  s->out_name);
+            client_error("%s; %llu bytes are in %s", err,
+                         (unsigned long long)(s->offset + s->written), s->out_name);
         else
             client_error("%s%s", err, s->kept);
         /* -C asks for the rest of the whole resource: no hint after a -r part */
@@ -403,7 +405,8 @@ static int body(struct session *s)
     if (d == DEST_APPEND && s->progress_total != UINT64_MAX &&
         s->offset + s->written < s->progress_total) {
         client_error("%s is still incomplete: %llu of %llu bytes; run again with -C", s->out_name,
-              (unsigned long long)(s->offset + s->written), (unsigned long long)s->progress_total);
+                     (unsigned long long)(s->offset + s->written),
+                     (unsigned long long)s->progress_total);
         return PSC_EXIT_PARTIAL;
     }
     return PSC_EXIT_OK;
@@ -433,7 +436,7 @@ static int run(const struct client_opts *o)
         if (sr == 0 && S_ISLNK(st.st_mode) && stat(s.resume_path, &st) < 0) {
             if (errno == ENOENT)
                 client_error("cannot resume %s: a symbolic link to a file that does not exist",
-                      s.resume_path);
+                             s.resume_path);
             else
                 client_error("cannot resume %s: %s", s.resume_path, strerror(errno));
             return PSC_EXIT_WRITE;
@@ -476,10 +479,11 @@ static int run(const struct client_opts *o)
         close(f.fd);
         char shown[200];
         escape_text(cr ? cr->value : "(none)", cr ? cr->value_len : 6, 80, shown, sizeof(shown));
-        client_error("%s answered 206 with Content-Range \"%s\" to a request for no range: only the "
-              "whole resource (\"bytes 0-LAST/LENGTH\", LENGTH bytes long) is taken; nothing "
-              "written",
-              s.where, shown);
+        client_error(
+            "%s answered 206 with Content-Range \"%s\" to a request for no range: only the "
+            "whole resource (\"bytes 0-LAST/LENGTH\", LENGTH bytes long) is taken; nothing "
+            "written",
+            s.where, shown);
         return PSC_EXIT_PROTOCOL;
     }
     if (o->fail && r->status >= 400) {
@@ -542,7 +546,7 @@ int main(int argc, char **argv)
         /* a reader gone away is not worth a message, as in out_write */
         if (stdout_errno != EPIPE)
             client_error("cannot write to standard output: %s",
-                  strerror(stdout_errno ? stdout_errno : EIO));
+                         strerror(stdout_errno ? stdout_errno : EIO));
         rc = PSC_EXIT_WRITE;
     }
     return rc;

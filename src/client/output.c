@@ -82,9 +82,10 @@ int out_write(struct session *s, const char *p, size_t n)
     if (s->out_tty && sniff_bytes_binary((const unsigned char *)p, n, s->out_ctype)) {
         if (s->written > 0 && !s->out_ended_line && isatty(STDERR_FILENO) == 1)
             fputc('\n', stderr); /* the message on a line of its own, not after the text */
-        client_error("%s sent binary data (a NUL or control byte) after %llu bytes of text: not writing "
-              "it to a terminal; use -o FILE or -O",
-              s->where, (unsigned long long)s->written);
+        client_error(
+            "%s sent binary data (a NUL or control byte) after %llu bytes of text: not writing "
+            "it to a terminal; use -o FILE or -O",
+            s->where, (unsigned long long)s->written);
         return -PSC_EXIT_WRITE;
     }
     int r = write_all(s->out_fd, p, n);
@@ -94,7 +95,7 @@ int out_write(struct session *s, const char *p, size_t n)
         if (s->out_fd == STDOUT_FILENO && r == -EPIPE)
             return -PSC_EXIT_WRITE; /* the reader went away: nothing to say */
         client_error("cannot write to %s: %s%s", s->out_is_file ? s->out_name : "standard output",
-              strerror(-r), s->kept);
+                     strerror(-r), s->kept);
         return -PSC_EXIT_WRITE;
     }
     s->written += n;
@@ -103,8 +104,8 @@ int out_write(struct session *s, const char *p, size_t n)
     out_progress(s, false);
     if (over) {
         client_error("%s sent a 206 body longer than its Content-Range \"%s\" (%llu bytes): "
-              "appended those bytes to %s, dropped the rest",
-              s->where, s->span_cr, (unsigned long long)s->span, s->out_name);
+                     "appended those bytes to %s, dropped the rest",
+                     s->where, s->span_cr, (unsigned long long)s->span, s->out_name);
         return -PSC_EXIT_PROTOCOL;
     }
     return 0;
@@ -131,7 +132,7 @@ static int open_new_file(struct session *s)
         }
     }
     client_error("cannot create a new file for %s: %s and %d numbered names exist", base, base,
-          MAX_NEW_FILE_TRIES - 1);
+                 MAX_NEW_FILE_TRIES - 1);
     return -PSC_EXIT_WRITE;
 }
 
