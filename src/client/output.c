@@ -25,18 +25,25 @@
 
 #define MAX_NEW_FILE_TRIES 1000 /* name, name(1) ... name(999) */
 
-static int write_all(int fd, const char *p, size_t n)
+/* Writes p[0..n) to fd; *done counts what went, also on failure. A stop
+ * signal (net_interrupted) ends it with -EINTR: one that interrupts a write
+ * to a pipe or FIFO whose reader is stuck makes the write fail, or return
+ * what it had written by then, and the next write would wait for the
+ * reader with the signal already taken. */
+static int write_all(int fd, const char *p, size_t n, size_t *done)
 {
+    *done = 0;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR && net_interrupted)
-            return -EINTR; /* a pipe or FIFO whose reader is stuck: stop */
-        if (w < 0 && errno == EINTR)
+        if (w < 0 && errno == EINTR && !net_interrupted)
             continue;
         if (w < 0)
             return -errno;
         p += w;
         n -= (size_t)w;
+        *done += (size_t)w;
+        if (n > 0 && net_interrupted)
+            return -EINTR;
     }
     return 0;
 }
@@ -88,7 +95,11 @@ int out_write(struct session *s, const char *p, size_t n)
             s->where, (unsigned long long)s->written);
         return -PSC_EXIT_WRITE;
     }
-    int r = write_all(s->out_fd, p, n);
+    size_t done;
+    int r = write_all(s->out_fd, p, n, &done);
+    s->written += done; /* what is in the file, for the messages */
+    if (done > 0)
+        s->out_ended_line = p[done - 1] == '\n';
     if (r == -EINTR)
         return 0; /* the copy loop sees net_interrupted and says so */
     if (r < 0) {
@@ -98,9 +109,6 @@ int out_write(struct session *s, const char *p, size_t n)
                      strerror(-r), s->kept);
         return -PSC_EXIT_WRITE;
     }
-    s->written += n;
-    if (n > 0)
-        s->out_ended_line = p[n - 1] == '\n';
     out_progress(s, false);
     if (over) {
         client_error("%s sent a 206 body longer than its Content-Range \"%s\" (%llu bytes): "

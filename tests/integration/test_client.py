@@ -1051,6 +1051,64 @@ class TestBadResponses(ClientCase):
         self.assertEqual(self.files(), ["f.bin", "new.bin"])
         self.assertEqual(self.read("new.bin"), body[:4000])
 
+    def test_interrupted_while_the_reader_is_stuck(self):
+        # a stop signal while the body waits on a full pipe or FIFO whose
+        # reader has stopped: the write it interrupts has written part of
+        # its piece, and the next one would wait for the reader for ever,
+        # the signal already taken; the client stops there, and the count
+        # it gives is what the reader gets
+        body = b"".join(b"line %05d of a text body\n" % i for i in range(2000))
+        pipe_size = 8192
+        for name in ("-", "fifo"):
+            with self.subTest(name=name):
+                release = threading.Event()
+
+                def handler(srv, c, head):
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                              b"Content-Length: %d\r\n\r\n" % (len(body) + 1000) + body)
+                    release.wait(RUN_TIMEOUT)
+                if name == "-":
+                    r, w = os.pipe()
+                else:
+                    os.mkfifo(self.path(name))
+                    r = os.open(self.path(name), os.O_RDONLY | os.O_NONBLOCK)
+                    w = None
+                self.addCleanup(os.close, r)
+                fcntl.fcntl(r, fcntl.F_SETPIPE_SZ, pipe_size)
+                with RawServer(handler) as srv:
+                    p = subprocess.Popen([CLIENT, "-o", name, srv.url("/t.txt")], cwd=self.cwd,
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=w if w is not None else subprocess.DEVNULL,
+                                         stderr=subprocess.PIPE, preexec_fn=default_stop_signals)
+                    if w is not None:
+                        os.close(w)
+                    try:
+                        def queued():
+                            n = fcntl.ioctl(r, termios.FIONREAD, b"\0\0\0\0")
+                            return struct.unpack("i", n)[0] == pipe_size
+                        self.assertTrue(h.poll_until(queued, RUN_TIMEOUT), "the pipe never filled")
+                        p.send_signal(signal.SIGINT)
+                        try:
+                            _, err = p.communicate(timeout=RUN_TIMEOUT)
+                        except subprocess.TimeoutExpired:
+                            self.fail("the client still waits for the reader after SIGINT")
+                    finally:
+                        release.set()
+                        if p.poll() is None:
+                            p.kill()
+                            p.wait()
+                os.set_blocking(r, True)
+                got = os.read(r, 2 * pipe_size)
+                self.assertEqual(p.returncode, -signal.SIGINT, err)
+                self.assertEqual(got, body[:pipe_size])
+                lines = errlines(err)
+                if name == "-":
+                    self.assertEqual(lines, [])
+                    continue
+                self.assertEqual(len(lines), 1, err)
+                self.assertRegex(lines[0], r"interrupted by SIGINT while receiving the body from "
+                                 r"127\.0\.0\.1 port \d+; %d bytes are in fifo$" % pipe_size)
+
     def test_resume_hint_is_quoted_for_the_shell(self):
         name = "a'; touch PWNED; echo 'b.bin"
         body = rand_bytes(5000, seed=4)
