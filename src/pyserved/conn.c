@@ -161,14 +161,28 @@ const char *conn_peer_name(struct conn *c, char *out, size_t cap)
 static void log_request(struct conn *c)
 {
     char addr[INET6_ADDRSTRLEN];
-    bool v6;
     if (!c->w->conf->access_log)
         return;
-    unsigned port = format_peer(c, addr, sizeof(addr), &v6);
-    const char *m = c->method_len && c->buf ? c->buf + c->method_off : NULL;
-    const char *t = c->target_len && c->buf ? c->buf + c->target_off : NULL;
-    log_access(addr, port, v6, m, c->method_len, t, c->target_len, c->version, c->status,
-               c->bytes, now_us() - c->start_us);
+    struct log_access_entry e = {
+        .addr = addr,
+        .v6 = false,
+        .version = c->version,
+        .status = c->status,
+        .bytes = c->bytes,
+        .duration_us = now_us() - c->start_us,
+    };
+    e.port = format_peer(c, addr, sizeof(addr), &e.v6);
+    if (c->buf) { /* the head is still in it (a slice of length 0: none) */
+        e.method_len = c->method_len;
+        e.method = e.method_len ? c->buf + c->method_off : NULL;
+        e.target_len = c->target_len;
+        e.target = e.target_len ? c->buf + c->target_off : NULL;
+        e.referer_len = c->referer_len;
+        e.referer = e.referer_len ? c->buf + c->referer_off : NULL;
+        e.user_agent_len = c->user_agent_len;
+        e.user_agent = e.user_agent_len ? c->buf + c->user_agent_off : NULL;
+    }
+    log_access(&e);
 }
 
 static void end_request(struct conn *c)
@@ -289,6 +303,10 @@ static void start_request(struct conn *c, const struct http_request *r)
     c->method_len = (uint32_t)r->method_name.n;
     c->target_off = (uint32_t)(r->target.p - c->buf);
     c->target_len = (uint32_t)r->target.n;
+    c->referer_len = (uint32_t)r->referer.n; /* 0: none (p may be NULL then) */
+    c->referer_off = c->referer_len ? (uint32_t)(r->referer.p - c->buf) : 0;
+    c->user_agent_len = (uint32_t)r->user_agent.n;
+    c->user_agent_off = c->user_agent_len ? (uint32_t)(r->user_agent.p - c->buf) : 0;
     c->keep_alive = r->keep_alive && !r->has_body && w->conf->keepalive_timeout_ms > 0 &&
                     !atomic_load_explicit(&w->srv->stopping, memory_order_relaxed);
     if (r->has_body)
@@ -310,7 +328,7 @@ static void reject_head(struct conn *c, int status, bool head_only)
     c->head_len = c->in_len;
     c->in_request = true;
     c->version = 11;
-    c->method_len = c->target_len = 0;
+    c->method_len = c->target_len = c->referer_len = c->user_agent_len = 0;
     c->keep_alive = false;
     c->linger = true;
     respond_error(c, status, head_only, NULL, 0);

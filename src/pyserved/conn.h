@@ -116,6 +116,7 @@ struct conn {
     uint64_t bytes;
     uint64_t start_us;
     uint32_t method_off, method_len, target_off, target_len;
+    uint32_t referer_off, referer_len, user_agent_off, user_agent_len;
     unsigned requests;
 
     union {

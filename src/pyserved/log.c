@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 /* sd_journal_send() would add CODE_FILE=, CODE_LINE= and CODE_FUNC= of this
  * file (the build path included) to every entry, which says nothing of
  * where a message comes from. */
@@ -144,41 +145,75 @@ void log_peer(char *out, size_t cap, const char *addr, unsigned port, bool v6)
         snprintf(out, cap, v6 ? "[%s]:%u" : "%s:%u", addr, port);
 }
 
-void log_access(const char *addr, unsigned port, bool v6, const char *method, size_t method_len,
-                const char *target, size_t target_len, int version, int status, uint64_t bytes,
-                uint64_t duration_us)
-{
-    char buf[LINE_CAP + 1], remote[INET6_ADDRSTRLEN + 16];
-    log_peer(remote, sizeof(remote), addr, port, v6);
+/* The cuts, in escaped bytes, of the parts of an access line taken from the
+ * request: with all of them at their longest the line fits LINE_CAP. */
+#define ACCESS_METHOD_MAX 64
+#define ACCESS_TARGET_MAX 1024
+#define ACCESS_FIELD_MAX 384 /* Referer, User-Agent */
 
+/* Journal fields for sd_journal_sendv, "NAME=value" each, in one buffer
+ * that holds them all at their longest (a value that would not fit is cut). */
+struct journal_fields {
+    struct iovec iov[12];
+    unsigned n;
+    size_t used;
+    char buf[2 * LINE_CAP + 512];
+};
+
+static void journal_add(struct journal_fields *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void journal_add(struct journal_fields *j, const char *fmt, ...)
+{
+    size_t room = sizeof(j->buf) - j->used;
+    if (j->n == sizeof(j->iov) / sizeof(j->iov[0]) || room < 2)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int l = vsnprintf(j->buf + j->used, room, fmt, ap);
+    va_end(ap);
+    size_t len = l < 0 ? 0 : (size_t)l < room ? (size_t)l : room - 1;
+    j->iov[j->n++] = (struct iovec){j->buf + j->used, len};
+    j->used += len;
+}
+
+void log_access(const struct log_access_entry *e)
+{
+    char remote[INET6_ADDRSTRLEN + 16], m[ACCESS_METHOD_MAX], t[ACCESS_TARGET_MAX],
+        ref[ACCESS_FIELD_MAX], ua[ACCESS_FIELD_MAX];
+    log_peer(remote, sizeof(remote), e->addr, e->port, e->v6);
+    m[log_escape(m, sizeof(m), e->method, e->method_len)] = '\0';
+    t[log_escape(t, sizeof(t), e->target, e->target_len)] = '\0';
+    ref[log_escape(ref, sizeof(ref), e->referer, e->referer_len)] = '\0';
+    ua[log_escape(ua, sizeof(ua), e->user_agent, e->user_agent_len)] = '\0';
+
+    char line[LINE_CAP];
+    snprintf(line, sizeof(line), "%s \"%s %s HTTP/1.%d\" %d %llu %lluus \"%s\" \"%s\"", remote, m,
+             t, e->version == 10 ? 0 : 1, e->status, (unsigned long long)e->bytes,
+             (unsigned long long)e->duration_us, ref, ua);
     if (journal_native) {
-        char m[80], t[LINE_CAP / 2];
-        size_t ml = log_escape(m, sizeof(m), method, method_len);
-        size_t tl = log_escape(t, sizeof(t), target, target_len);
-        m[ml] = '\0';
-        t[tl] = '\0';
-        if (sd_journal_send("MESSAGE=%s \"%s %s HTTP/1.%d\" %d %llu %lluus", remote, m, t,
-                            version == 10 ? 0 : 1, status, (unsigned long long)bytes,
-                            (unsigned long long)duration_us,
-                            "PRIORITY=%d", LOG_INFO, "SYSLOG_IDENTIFIER=pyserved",
-                            "REMOTE_ADDR=%s", addr, "REQUEST_METHOD=%s", m,
-                            "REQUEST_PATH=%s", t, "STATUS=%d", status, "BYTES=%llu",
-                            (unsigned long long)bytes, "DURATION_US=%llu",
-                            (unsigned long long)duration_us,
-                            /* last: without a port, NULL ends the list here */
-                            port ? "REMOTE_PORT=%u" : NULL, port, NULL) >= 0)
+        struct journal_fields j = {.n = 0, .used = 0};
+        journal_add(&j, "MESSAGE=%s", line);
+        journal_add(&j, "PRIORITY=%d", LOG_INFO);
+        journal_add(&j, "SYSLOG_IDENTIFIER=pyserved");
+        journal_add(&j, "REMOTE_ADDR=%s", e->addr);
+        if (e->port) /* none for a unix socket's client */
+            journal_add(&j, "REMOTE_PORT=%u", e->port);
+        journal_add(&j, "REQUEST_METHOD=%s", m);
+        journal_add(&j, "REQUEST_PATH=%s", t);
+        journal_add(&j, "STATUS=%d", e->status);
+        journal_add(&j, "BYTES=%llu", (unsigned long long)e->bytes);
+        journal_add(&j, "DURATION_US=%llu", (unsigned long long)e->duration_us);
+        if (e->referer)
+            journal_add(&j, "HTTP_REFERER=%s", ref);
+        if (e->user_agent)
+            journal_add(&j, "HTTP_USER_AGENT=%s", ua);
+        if (sd_journal_sendv(j.iov, (int)j.n) >= 0)
             return;
     }
+    char buf[LINE_CAP + 1];
     size_t n = prefix(buf, LOG_INFO);
-    n += (size_t)snprintf(buf + n, LINE_CAP - n, "%s \"", remote);
-    n += log_escape(buf + n, 64, method, method_len);
-    if (n < LINE_CAP)
-        buf[n++] = ' ';
-    n += log_escape(buf + n, LINE_CAP - n - 96, target, target_len);
-    n += (size_t)snprintf(buf + n, LINE_CAP - n, " HTTP/1.%d\" %d %llu %lluus",
-                          version == 10 ? 0 : 1, status, (unsigned long long)bytes,
-                          (unsigned long long)duration_us);
-    if (n > LINE_CAP - 1)
-        n = LINE_CAP - 1;
+    int l = snprintf(buf + n, LINE_CAP - n, "%s", line);
+    n += l < 0 ? 0 : (size_t)l < LINE_CAP - n ? (size_t)l : LINE_CAP - n - 1;
     write_line(buf, n);
 }

@@ -50,14 +50,27 @@ void log_peer(char *out, size_t cap, const char *addr, unsigned port, bool v6);
  * bytes from a request: its method and target, a path. */
 size_t log_escape(char *out, size_t cap, const char *s, size_t n);
 
-/* One access-log line: ADDR:PORT "METHOD TARGET VERSION" STATUS BYTES
- * DURATIONus (IPv6 addresses in brackets; port 0 is no port: ADDR alone,
- * e.g. "unix:" for a unix socket's client, and no REMOTE_PORT field). BYTES counts all that was sent,
- * head and body. method/target may be NULL ("-"); unsafe bytes in them are
- * escaped. In the journal: REMOTE_ADDR (no port), REMOTE_PORT,
- * REQUEST_METHOD, REQUEST_PATH, STATUS, BYTES, DURATION_US fields. */
-void log_access(const char *addr, unsigned port, bool v6, const char *method, size_t method_len,
-                const char *target, size_t target_len, int version, int status, uint64_t bytes,
-                uint64_t duration_us);
+/* One request for the access log. A NULL string is logged as "-". */
+struct log_access_entry {
+    const char *addr; /* the client's address alone (log_peer) */
+    unsigned port;    /* 0: none (a unix socket's client) */
+    bool v6;
+    const char *method, *target, *referer, *user_agent;
+    size_t method_len, target_len, referer_len, user_agent_len;
+    int version; /* 10 or 11 */
+    int status;
+    uint64_t bytes; /* all that was sent, head and body */
+    uint64_t duration_us;
+};
+
+/* One access-log line, as nginx's "combined" format has the request's
+ * Referer and User-Agent:
+ *   ADDR:PORT "METHOD TARGET VERSION" STATUS BYTES DURATIONus "REFERER" "USER_AGENT"
+ * (the client as log_peer gives it). Unsafe bytes in the parts taken from
+ * the request are escaped, and each is cut to a bound. In the journal:
+ * REMOTE_ADDR (no port), REMOTE_PORT (when there is one), REQUEST_METHOD,
+ * REQUEST_PATH, STATUS, BYTES, DURATION_US, and HTTP_REFERER and
+ * HTTP_USER_AGENT when the request had them. */
+void log_access(const struct log_access_entry *e);
 
 #endif

@@ -436,9 +436,22 @@ class StartupTest(unittest.TestCase):
             mark = srv.log_mark()
             srv.get("/hello.txt")
             srv.get("/missing")
-            srv.wait_for_log(r"127\.0\.0\.1\S* \"GET /hello\.txt HTTP/1\.1\" 200 \d+ \d+us",
+            c = srv.connect()
+            h.request(c, h.build_request("GET", "/hello.txt", headers=[
+                ("Referer", "http://ref.example/p?q=1"),
+                ("User-Agent", "Mozilla/5.0 \"quoted\" \\ \u00e9t\u00e9")]))
+            self.assertEqual(h.read_response(c).status, 200)
+            c.close()
+            srv.wait_for_log(r"127\.0\.0\.1\S* \"GET /hello\.txt HTTP/1\.1\" 200 \d+ \d+us "
+                             r"\"-\" \"-\"$", since=mark)
+            srv.wait_for_log(r"\"GET /missing HTTP/1\.1\" 404 \d+ \d+us \"-\" \"-\"$",
                              since=mark)
-            srv.wait_for_log(r"\"GET /missing HTTP/1\.1\" 404 \d+ \d+us", since=mark)
+            # Referer and User-Agent as nginx's combined format has them,
+            # with what could end the quoted part or the line escaped
+            srv.wait_for_log(r"\"GET /hello\.txt HTTP/1\.1\" 200 \d+ \d+us "
+                             r"\"http://ref\.example/p\?q=1\" "
+                             r"\"Mozilla/5\.0 \\x22quoted\\x22 \\x5c \\xc3\\xa9t\\xc3\\xa9\"$",
+                             since=mark)
             # A client that resets its connection mid-response is logged
             # with its address too, which the socket no longer has by then.
             srv.write_file("big.bin", b"x" * (8 * 1024 * 1024))

@@ -466,6 +466,8 @@ if wait_for 10 access_entry; then
     [[ $dur =~ ^[0-9]+$ ]] || bad="$bad DURATION_US='$dur'"
     [ "$prio" = 6 ] || bad="$bad PRIORITY='$prio'"
     [ "$ident" = pyserved ] || bad="$bad SYSLOG_IDENTIFIER='$ident'"
+    # the request had neither: no field rather than an empty one
+    ! grep -q '"HTTP_USER_AGENT"\|"HTTP_REFERER"' "$line" || bad="$bad HTTP_USER_AGENT/HTTP_REFERER"
     if [ -z "$bad" ]; then
         pass "access entry: REMOTE_ADDR=$remote REQUEST_METHOD=$method REQUEST_PATH=/style.css STATUS=$status BYTES=$bytes DURATION_US=$dur PRIORITY=$prio"
     else
@@ -487,10 +489,11 @@ fi
 
 say "== unix socket"
 # ListenStream=/run/pyserve.sock: served, named by its path in the startup
-# lines, its clients logged as "unix:" without a port.
+# lines, its clients logged as "unix:" without a port; the request's
+# Referer and User-Agent in fields of their own.
 if ct 10 sh -c 'command -v curl' >/dev/null 2>&1; then
     ucode=$(ct 10 curl -sS -m 5 --unix-socket /run/pyserve.sock -o /dev/null -w '%{http_code}' \
-        'http://localhost/style.css?unix' 2>&1)
+        -A pyserve-test/1.0 -e http://ref.example/p 'http://localhost/style.css?unix' 2>&1)
     unix_entry() {
         journal_json || return 1
         grep '"REQUEST_PATH":"/style.css?unix"' "$WORK/journal.json" >"$WORK/unix.json" &&
@@ -498,11 +501,14 @@ if ct 10 sh -c 'command -v curl' >/dev/null 2>&1; then
     }
     if [ "$ucode" = 200 ] && wait_for 10 unix_entry &&
         [ "$(field REMOTE_ADDR "$WORK/unix.json")" = unix: ] &&
-        ! grep -q '"REMOTE_PORT"' "$WORK/unix.json"; then
-        pass "GET /style.css?unix over /run/pyserve.sock -> 200, logged with REMOTE_ADDR=unix: and no REMOTE_PORT"
+        ! grep -q '"REMOTE_PORT"' "$WORK/unix.json" &&
+        [ "$(field HTTP_USER_AGENT "$WORK/unix.json")" = pyserve-test/1.0 ] &&
+        [ "$(field HTTP_REFERER "$WORK/unix.json")" = http://ref.example/p ]; then
+        pass "GET /style.css?unix over /run/pyserve.sock -> 200, logged with REMOTE_ADDR=unix:, no REMOTE_PORT, HTTP_USER_AGENT and HTTP_REFERER"
     else
         fail "GET /style.css?unix over /run/pyserve.sock: curl said '$ucode' (want 200);" \
-            "want an access entry with REMOTE_ADDR=unix: and no REMOTE_PORT"
+            "want an access entry with REMOTE_ADDR=unix:, no REMOTE_PORT," \
+            "HTTP_USER_AGENT=pyserve-test/1.0 and HTTP_REFERER=http://ref.example/p"
         show "$WORK/unix.json" 5
     fi
 else
