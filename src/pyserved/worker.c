@@ -31,8 +31,10 @@
 #include "mime.h"
 #include "uring.h"
 
+/* epoll's data.u64: these small numbers, EV_LISTEN_BASE + i for listener
+ * i (worker_int.h), or a connection's address */
 #define EV_CONTROL 1u
-#define EV_FCACHE 1024u    /* the file cache's inotify descriptor */
+#define EV_FCACHE 2u /* the file cache's inotify descriptor */
 #define MAX_EVENTS 256
 #define OUT_EXTRA 1536 /* status line and fields besides Location, error body */
 #define SCRATCH_CAP (2 * (64 * 1024 + 64))

@@ -8,7 +8,9 @@
 
 #include "worker.h"
 
-#define EV_LISTEN_BASE 2u /* epoll: listener i has data.u64 == EV_LISTEN_BASE + i */
+/* epoll: listener i has data.u64 == EV_LISTEN_BASE + i, past the other
+ * small numbers (worker.c); as many listeners as systemd passes */
+#define EV_LISTEN_BASE 3u
 
 /* Watch the listening sockets in this worker, or stop (epoll: in its set;
  * io_uring: an accept queued on each). Broken listeners stay unwatched. */

@@ -216,11 +216,13 @@ class Server:
     process (so that LISTEN_PID still names it), e.g. unshare(1).
     hold_listener=True: the test keeps its copy of the IPv4 listening socket
     (self.listener), as systemd does, so that connections still queued when
-    the daemon exits wait there for the next process."""
+    the daemon exits wait there for the next process.
+    extra_listeners=N: N more IPv4 listening sockets after those, each on
+    its own port (self.extra_ports); the test's RLIMIT_NOFILE must allow them."""
 
     def __init__(self, config=None, args=(), *, activation=True, ipv6=False, notify=True,
                  files=None, ready_timeout=READY_TIMEOUT, env=None, wrapper=(),
-                 hold_listener=False):
+                 hold_listener=False, extra_listeners=0):
         self.exe = pyserved_path()
         self.base = tempfile.mkdtemp(prefix="pyserve-test-")
         self.root = os.path.join(self.base, "root")
@@ -241,6 +243,8 @@ class Server:
         self.port6 = None
         self._listen_socks = []
         self.hold_listener = hold_listener
+        self.extra_listeners = extra_listeners
+        self.extra_ports = []
         self.listener = None
         self._notify_sock = None
         self._notify_msgs = []
@@ -325,6 +329,13 @@ class Server:
                 s6.listen(1024)
                 self._listen_socks.append(s6)
                 self.port6 = s6.getsockname()[1]
+            self.extra_ports = []
+            for _ in range(self.extra_listeners):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.bind(("127.0.0.1", 0))
+                s.listen(16)
+                self._listen_socks.append(s)
+                self.extra_ports.append(s.getsockname()[1])
             fds = [s.fileno() for s in self._listen_socks]
             env_set["LISTEN_FDS"] = str(len(fds))
         if self.notify:
@@ -338,11 +349,11 @@ class Server:
 
         def preexec():
             # Runs in the child between fork and exec. Move the listening
-            # sockets to 3, 4... (via high temporaries, in case a source fd
-            # is itself 3 or 4), then LISTEN_PID = our own pid, which is the
-            # daemon's after exec. env=None below makes exec use this
-            # process's (modified) environment.
-            tmp = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in fds]
+            # sockets to 3, 4... (via temporaries above them all, in case a
+            # source fd is one of those), then LISTEN_PID = our own pid,
+            # which is the daemon's after exec. env=None below makes exec
+            # use this process's (modified) environment.
+            tmp = [fcntl.fcntl(fd, fcntl.F_DUPFD, max(100, 3 + len(fds))) for fd in fds]
             for i, fd in enumerate(tmp):
                 os.dup2(fd, 3 + i, inheritable=True)
                 os.close(fd)
@@ -472,14 +483,12 @@ class Server:
             if left <= 0:
                 raise ServerError("no %r notification within %.1f s; got %r; stderr:\n%s"
                                   % (item, timeout, self._notify_msgs, self.stderr_text()))
-            r, _, _ = select.select([self._notify_sock], [], [], min(left, 0.1))
-            if r:
+            if readable(self._notify_sock, min(left, 0.1)):
                 data = self._notify_sock.recv(65536)
                 self._notify_msgs.append(data.decode("utf-8", "replace"))
             elif not self.alive():
                 # Drain what was sent before the exit, then give up.
-                r, _, _ = select.select([self._notify_sock], [], [], 0)
-                if not r:
+                if not readable(self._notify_sock, 0):
                     raise ServerError("pyserved exited (status %r) while waiting for %r; "
                                       "stderr:\n%s" % (self.proc.returncode, item,
                                                        self.stderr_text()))
@@ -487,7 +496,7 @@ class Server:
     def notifications(self):
         """Every datagram received so far (reading what is pending first)."""
         if self._notify_sock is not None:
-            while select.select([self._notify_sock], [], [], 0)[0]:
+            while readable(self._notify_sock, 0):
                 self._notify_msgs.append(self._notify_sock.recv(65536).decode("utf-8", "replace"))
         return list(self._notify_msgs)
 
@@ -618,6 +627,14 @@ class Conn:
                 self.buf.clear()
                 return data
         raise ProtocolError("no end of a read-to-close body in time")
+
+
+def readable(sock, timeout):
+    """Whether sock has something to read (or is closed) within timeout
+    seconds; poll(2), which unlike select takes any descriptor number."""
+    p = select.poll()
+    p.register(sock, select.POLLIN)
+    return bool(p.poll(max(0.0, timeout) * 1000.0))
 
 
 def connect(addr, timeout=DEFAULT_TIMEOUT, family=socket.AF_INET, rcvbuf=None):
@@ -757,8 +774,7 @@ def is_closed_now(conn, wait=0.0):
     kept in conn.buf."""
     if conn.eof:
         return True
-    r, _, _ = select.select([conn.sock], [], [], wait)
-    if not r:
+    if not readable(conn.sock, wait):
         return False
     return not conn._fill()
 

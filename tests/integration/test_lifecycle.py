@@ -430,6 +430,30 @@ class StartupTest(unittest.TestCase):
                             c.close()
                     self.assertEqual(srv.stop(), 0)
 
+    def test_many_listening_sockets(self):
+        # systemd passes as many sockets as the units list: the epoll loop
+        # tells their events apart from its own (control, file cache) at
+        # any count; 1,100 reach past the number the file cache's had
+        import resource
+        n = 1100
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < 4 * n:
+            if hard != resource.RLIM_INFINITY and hard < 4 * n:
+                self.skipTest("RLIMIT_NOFILE hard limit %d is below %d" % (hard, 4 * n))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (4 * n, hard))
+            self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
+        with h.Server(config={"threads": 1, "io_uring": "no"}, extra_listeners=n) as srv:
+            srv.write_file("hello.txt", HELLO)
+            for i in (0, 1019, 1020, 1021, 1022, n - 1):
+                with self.subTest(listener=i + 1):
+                    c = h.connect(("127.0.0.1", srv.extra_ports[i]), h.DEFAULT_TIMEOUT)
+                    try:
+                        h.request(c, h.build_request("GET", "/hello.txt"))
+                        r = h.read_response(c)
+                        self.assertEqual((r.status, r.body), (200, HELLO))
+                    finally:
+                        c.close()
+
     def test_access_log(self):
         with h.Server(config={"threads": 1, "access_log": "yes"}) as srv:
             srv.write_file("hello.txt", HELLO)
