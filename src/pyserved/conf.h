@@ -125,8 +125,8 @@ int conf_validate(const struct conf *c, char *err, size_t errsz);
  * extension rule. */
 const char *conf_cache_control_for(const struct conf *c, const char *rel, size_t len);
 
-/* Iterate the key table, for --help and the documentation test. Returns the
- * name of key i, or NULL past the end. */
+/* Iterate the key table (for the unit test that holds it to the documented
+ * keys). Returns the name of key i, or NULL past the end. */
 const char *conf_key_name(unsigned i);
 
 /* Reference counting of a live snapshot (allocated with malloc). */

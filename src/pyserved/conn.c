@@ -775,11 +775,8 @@ struct conn *conn_accept(struct worker *w, int fd, const struct sockaddr *peer, 
             conn_close(c);
             return NULL;
         }
-        c->in_request = true;
-        c->version = 11;
-        c->linger = true;
         start_request_clock(c);
-        respond_error(c, 503, false, NULL, 0);
+        reject_head(c, 503, false);
         run(c);
         return NULL;
     }

@@ -12,7 +12,6 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "http_cond.h"
 #include "worker.h"
 
 enum conn_state {
@@ -25,7 +24,7 @@ enum conn_state {
  * (the head, an error body), of a heap buffer (a directory listing), of a
  * cached file's content, of the open file (sendfile), or a multipart part
  * header / closing delimiter written into the part area when its turn comes.
- * Consecutive memory segments leave in one sendmsg(). */
+ * Consecutive memory segments leave in one send (conn_send.c). */
 enum seg_kind { SEG_OUT = 0, SEG_HEAP, SEG_CACHE, SEG_FILE, SEG_PART, SEG_TRAILER };
 
 struct send_seg {

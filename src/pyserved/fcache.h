@@ -1,7 +1,7 @@
 /* Per-worker cache of open files: what a request path resolved to (the fd,
  * its stat, Content-Type, ETag, Last-Modified, and the whole content of a
  * small file), so that a hit needs no open, fstat, read or close; head and
- * small body leave in one sendmsg(). One worker owns each cache: no locks.
+ * small body leave in one send. One worker owns each cache: no locks.
  * Entries are reference counted, so one evicted while a response still
  * sends from it lives on until that response ends.
  *
@@ -78,7 +78,7 @@ struct fcache_entry *fcache_get(struct fcache *fc, int root_fd, const char *key,
 
 /* Store what key resolved to. fd is the open file (ownership passes to the
  * cache, which may close it after reading a small file whole); index is the
- * index file name when key names a directory (dir_fd_st its stat). Returns
+ * index file name when key names a directory (dir_st its stat). Returns
  * the entry with one reference for the caller, or NULL (not cacheable, out
  * of memory: the caller keeps using fd, which is then still the caller's). */
 struct fcache_entry *fcache_put(struct fcache *fc, int root_fd, const char *key, size_t key_len,

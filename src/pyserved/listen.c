@@ -61,7 +61,10 @@ int listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, 
     return -EINVAL;
 }
 
-void listen_sockname(int fd, char *buf, size_t bufsz)
+/* "ADDR:PORT" of a bound socket into buf; "[ADDR]:PORT" for IPv6,
+ * "unix:PATH" or "unix:@NAME" (abstract, unsafe bytes as \xHH) for a unix
+ * socket. */
+static void sockname(int fd, char *buf, size_t bufsz)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -168,7 +171,7 @@ static int bind_one(const char *spec, unsigned defer_s, struct listener *l, char
     if (defer > 0)
         setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof(defer));
     l->fd = fd;
-    listen_sockname(fd, l->name, sizeof(l->name));
+    sockname(fd, l->name, sizeof(l->name));
     return 0;
 }
 
@@ -199,8 +202,8 @@ static int take_systemd(int n, struct listener *ls, char *err, size_t errsz)
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         tune_listener(fd);
         ls[i].fd = fd;
-        char addr[128]; /* a unix path (107 bytes) and "unix:"; room for " (NAME)" */
-        listen_sockname(fd, addr, sizeof(addr));
+        char addr[LISTEN_ADDR_MAX];
+        sockname(fd, addr, sizeof(addr));
         if (names && names[i] && strcmp(names[i], "unknown") != 0)
             snprintf(ls[i].name, sizeof(ls[i].name), "%s (%s)", addr, names[i]);
         else

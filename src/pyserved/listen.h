@@ -9,10 +9,16 @@
 
 struct conf;
 
+/* The longest address of a listener as its name gives it: "unix:@" and
+ * the 108 bytes of a unix socket's name, each escaped as \xHH. */
+#define LISTEN_ADDR_MAX (6 + 4 * 108 + 1)
+
 struct listener {
     int fd;
-    char name[160]; /* "127.0.0.1:8080", "[::]:8080", "unix:/run/pyserve.sock",
-                     * and systemd's fd name: "ADDR (NAME)" */
+    /* "127.0.0.1:8080", "[::]:8080", "unix:/run/pyserve.sock", and with
+     * systemd's name for it (FileDescriptorName=, at most 255 bytes)
+     * "ADDR (NAME)" */
+    char name[LISTEN_ADDR_MAX + 260];
     atomic_bool broken; /* accept failed in a way retrying does not cure */
 };
 
@@ -27,10 +33,5 @@ int listen_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, 
  * non-blocking. Returns the count (> 0) and an array in *out, or -errno with
  * a message in err. */
 int listen_open_all(const struct conf *c, struct listener **out, char *err, size_t errsz);
-
-/* "ADDR:PORT" of a bound socket into buf; "[ADDR]:PORT" for IPv6,
- * "unix:PATH" or "unix:@NAME" (abstract, unsafe bytes as \xHH) for a unix
- * socket. */
-void listen_sockname(int fd, char *buf, size_t bufsz);
 
 #endif

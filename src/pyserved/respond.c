@@ -521,7 +521,8 @@ static const char *detect_type(struct worker *w, const struct static_file *f, co
     return ctype;
 }
 
-/* A file without the cache (cache off, or precompressed variants on). */
+/* A file without the cache: the cache is off, precompressed variants are
+ * on, or the cache did not take it (fcache_put returned NULL). */
 static void respond_file(struct conn *c, const struct http_request *r, struct static_file *f,
                          const char *path, size_t path_len)
 {

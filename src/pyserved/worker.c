@@ -46,7 +46,7 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void worker_refresh_date(struct worker *w)
+static void refresh_date(struct worker *w)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
@@ -364,7 +364,7 @@ static void run_ready(struct worker *w)
 static void begin_turn(struct worker *w)
 {
     w->now_ms = mono_ms();
-    worker_refresh_date(w);
+    refresh_date(w);
     atomic_fetch_add_explicit(&w->loops, 1, memory_order_relaxed);
 }
 

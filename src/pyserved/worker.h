@@ -1,7 +1,8 @@
-/* The worker pool: N threads, each with its own epoll loop, owning the
- * connections it accepted from accept to close. Workers share only the
- * listening sockets (EPOLLEXCLUSIVE spreads wake-ups), an atomic connection
- * count and the configuration snapshot they are handed. */
+/* The worker pool: N threads, each with its own event loop (io_uring, else
+ * epoll), owning the connections it accepted from accept to close. Workers
+ * share the listening sockets (EPOLLEXCLUSIVE or one accept each spreads
+ * the connections), an atomic connection count, the configuration snapshot
+ * they are handed and the content-type cache (lock-free, mime_cache.c). */
 #ifndef PS_WORKER_H
 #define PS_WORKER_H
 
@@ -125,10 +126,9 @@ void worker_pool_stop(struct server *srv);
  * also after a failed init or start. */
 void worker_pool_join(struct server *srv);
 
-/* Used by conn.c. */
+/* Used by conn.c and respond.c. */
 char *worker_buf_get(struct worker *w);
 void worker_buf_put(struct worker *w, char *buf, size_t in_cap, size_t out_cap);
-void worker_refresh_date(struct worker *w);
 /* About to do long work (a listing): hand the kernel the I/O queued on
  * w's io_uring now, so that answers made before it are not held back. */
 void worker_flush(struct worker *w);
