@@ -671,11 +671,6 @@ void respond_request(struct conn *c, const struct http_request *r)
         if (!listing_watched)
             note_unwatched(w);
     }
-    /* A directory's own stat, taken before its index is chosen, tells the
-     * cache later whether the choice may have changed. */
-    struct stat dir_st;
-    bool have_dir_st = use_cache && pr.trailing_slash && fstatat(cf->root_fd, rel[0] ? rel : ".",
-                                                                 &dir_st, 0) == 0;
     struct static_file f;
     st = static_open(cf->root_fd, rel, pr.trailing_slash, cf->index, cf->nindex, cf->autoindex,
                      &f);
@@ -714,10 +709,12 @@ void respond_request(struct conn *c, const struct http_request *r)
         memcpy(rel + plen, f.index, il + 1);
         plen += il;
     }
-    if (use_cache && (!f.index || have_dir_st)) {
+    if (use_cache) {
+        /* with an index, the directory's stat (f.dir_st) tells the cache
+         * later whether the choice may have changed */
         const char *ctype = detect_type(w, &f, rel, plen);
         struct fcache_entry *e = fcache_put(w->fcache, cf->root_fd, rel, pr.len, f.index,
-                                            f.index ? &dir_st : NULL, f.fd, &f.st, ctype,
+                                            f.index ? &f.dir_st : NULL, f.fd, &f.st, ctype,
                                             w->now_ms);
         if (e && !e->watched)
             note_unwatched(w);

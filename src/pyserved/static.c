@@ -131,6 +131,7 @@ int static_open(int root_fd, const char *rel, bool trailing_slash, char *const *
                 break;
             }
             if (S_ISREG(ist.st_mode)) {
+                f->dir_st = f->st;
                 f->st = ist;
                 close(fd);
                 f->fd = ifd;

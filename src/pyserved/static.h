@@ -13,6 +13,8 @@ struct static_file {
     int fd;          /* open for reading, O_CLOEXEC */
     struct stat st;
     const char *index; /* the index file name used, or NULL */
+    struct stat dir_st; /* with an index: the directory's, taken before the
+                           index was chosen (the file cache checks it) */
     int err;           /* after -500 or -503: the errno, for the log */
 };
 
