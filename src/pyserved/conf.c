@@ -27,12 +27,16 @@ enum conf_type {
     CONF_T_SIZE,     /* bytes with k/m/g suffix, in [min, max] */
     CONF_T_DURATION, /* milliseconds from ms/s/m/h, in [min, max] */
     CONF_T_BOOL,     /* yes/no, true/false, on/off, 1/0 */
-    CONF_T_DOTFILES, /* deny | allow */
+    CONF_T_ENUM,     /* one of the key's words, stored as its value */
     CONF_T_TYPE,     /* "EXT TYPE", appended */
     CONF_T_CHARSET,  /* a WHATWG encoding label or "none" */
-    CONF_T_LOGLEVEL, /* info | debug */
-    CONF_T_MULTIRANGE, /* multipart | first | whole */
     CONF_T_CACHECTL, /* "MATCH VALUE", appended */
+};
+
+/* A CONF_T_ENUM key's words and the values they stand for. */
+struct conf_word {
+    const char *name;
+    uint64_t value;
 };
 
 struct conf_key {
@@ -40,6 +44,7 @@ struct conf_key {
     enum conf_type type;
     size_t off;
     uint64_t min, max;
+    const struct conf_word *words; /* CONF_T_ENUM: ended by a NULL name */
 };
 
 /* Keys that take an argument before '=': "type .log = text/plain" is
@@ -53,39 +58,48 @@ static bool takes_argument(enum conf_type t)
 #define KIB 1024ull
 #define HOUR_MS 3600000ull
 
+static const struct conf_word dotfiles_words[] = {
+    {"deny", CONF_DOTFILES_DENY}, {"allow", CONF_DOTFILES_ALLOW}, {NULL, 0}};
+static const struct conf_word log_level_words[] = {
+    {"info", LOG_INFO}, {"debug", LOG_DEBUG}, {NULL, 0}};
+static const struct conf_word multiple_ranges_words[] = {{"multipart", CONF_MULTI_MULTIPART},
+                                                         {"first", CONF_MULTI_FIRST},
+                                                         {"whole", CONF_MULTI_WHOLE},
+                                                         {NULL, 0}};
+
 static const struct conf_key keys[] = {
-    {"root", CONF_T_PATH, F(root), 0, 0},
-    {"listen", CONF_T_LISTEN, F(listen), 0, 0},
-    {"threads", CONF_T_UINT, F(threads), 0, 1024},
-    {"index", CONF_T_NAMES, F(index), 0, 0},
-    {"access_log", CONF_T_BOOL, F(access_log), 0, 0},
-    {"dotfiles", CONF_T_DOTFILES, F(dotfiles), 0, 0},
-    {"max_head_size", CONF_T_SIZE, F(max_head_size), 1 * KIB, 1024 * KIB},
-    {"max_uri_length", CONF_T_SIZE, F(max_uri_length), 256, 64 * KIB},
-    {"max_headers", CONF_T_UINT, F(max_headers), 1, 10000},
-    {"max_connections", CONF_T_UINT, F(max_connections), 1, 1000000},
-    {"header_timeout", CONF_T_DURATION, F(header_timeout_ms), 100, HOUR_MS},
-    {"keepalive_timeout", CONF_T_DURATION, F(keepalive_timeout_ms), 0, HOUR_MS},
-    {"send_timeout", CONF_T_DURATION, F(send_timeout_ms), 100, HOUR_MS},
-    {"shutdown_timeout", CONF_T_DURATION, F(shutdown_timeout_ms), 0, HOUR_MS},
-    {"type", CONF_T_TYPE, F(types), 0, 0},
-    {"default_charset", CONF_T_CHARSET, F(default_charset), 0, 0},
-    {"sniff_extensionless", CONF_T_BOOL, F(sniff_extensionless), 0, 0},
-    {"nosniff", CONF_T_BOOL, F(nosniff), 0, 0},
-    {"mime_cache_entries", CONF_T_UINT, F(mime_cache_entries), 16, 1u << 24},
-    {"log_level", CONF_T_LOGLEVEL, F(log_level), 0, 0},
-    {"autoindex", CONF_T_BOOL, F(autoindex), 0, 0},
-    {"precompressed", CONF_T_BOOL, F(precompressed), 0, 0},
-    {"max_ranges", CONF_T_UINT, F(max_ranges), 1, 64},
-    {"multiple_ranges", CONF_T_MULTIRANGE, F(multiple_ranges), 0, 0},
-    {"cache_control", CONF_T_CACHECTL, F(cache_control), 0, 0},
-    {"file_cache_entries", CONF_T_UINT, F(file_cache_entries), 0, 1u << 20},
-    {"file_cache_max_file", CONF_T_SIZE, F(file_cache_max_file), 0, 16 * KIB * KIB},
-    {"user", CONF_T_PATH, F(user), 0, 0},
-    {"group", CONF_T_PATH, F(group), 0, 0},
-    {"server_tokens", CONF_T_BOOL, F(server_tokens), 0, 0},
-    {"defer_accept", CONF_T_DURATION, F(defer_accept_ms), 0, 600000},
-    {"io_uring", CONF_T_BOOL, F(io_uring), 0, 0},
+    {"root", CONF_T_PATH, F(root), 0, 0, NULL},
+    {"listen", CONF_T_LISTEN, F(listen), 0, 0, NULL},
+    {"threads", CONF_T_UINT, F(threads), 0, 1024, NULL},
+    {"index", CONF_T_NAMES, F(index), 0, 0, NULL},
+    {"access_log", CONF_T_BOOL, F(access_log), 0, 0, NULL},
+    {"dotfiles", CONF_T_ENUM, F(dotfiles), 0, 0, dotfiles_words},
+    {"max_head_size", CONF_T_SIZE, F(max_head_size), 1 * KIB, 1024 * KIB, NULL},
+    {"max_uri_length", CONF_T_SIZE, F(max_uri_length), 256, 64 * KIB, NULL},
+    {"max_headers", CONF_T_UINT, F(max_headers), 1, 10000, NULL},
+    {"max_connections", CONF_T_UINT, F(max_connections), 1, 1000000, NULL},
+    {"header_timeout", CONF_T_DURATION, F(header_timeout_ms), 100, HOUR_MS, NULL},
+    {"keepalive_timeout", CONF_T_DURATION, F(keepalive_timeout_ms), 0, HOUR_MS, NULL},
+    {"send_timeout", CONF_T_DURATION, F(send_timeout_ms), 100, HOUR_MS, NULL},
+    {"shutdown_timeout", CONF_T_DURATION, F(shutdown_timeout_ms), 0, HOUR_MS, NULL},
+    {"type", CONF_T_TYPE, F(types), 0, 0, NULL},
+    {"default_charset", CONF_T_CHARSET, F(default_charset), 0, 0, NULL},
+    {"sniff_extensionless", CONF_T_BOOL, F(sniff_extensionless), 0, 0, NULL},
+    {"nosniff", CONF_T_BOOL, F(nosniff), 0, 0, NULL},
+    {"mime_cache_entries", CONF_T_UINT, F(mime_cache_entries), 16, 1u << 24, NULL},
+    {"log_level", CONF_T_ENUM, F(log_level), 0, 0, log_level_words},
+    {"autoindex", CONF_T_BOOL, F(autoindex), 0, 0, NULL},
+    {"precompressed", CONF_T_BOOL, F(precompressed), 0, 0, NULL},
+    {"max_ranges", CONF_T_UINT, F(max_ranges), 1, 64, NULL},
+    {"multiple_ranges", CONF_T_ENUM, F(multiple_ranges), 0, 0, multiple_ranges_words},
+    {"cache_control", CONF_T_CACHECTL, F(cache_control), 0, 0, NULL},
+    {"file_cache_entries", CONF_T_UINT, F(file_cache_entries), 0, 1u << 20, NULL},
+    {"file_cache_max_file", CONF_T_SIZE, F(file_cache_max_file), 0, 16 * KIB * KIB, NULL},
+    {"user", CONF_T_PATH, F(user), 0, 0, NULL},
+    {"group", CONF_T_PATH, F(group), 0, 0, NULL},
+    {"server_tokens", CONF_T_BOOL, F(server_tokens), 0, 0, NULL},
+    {"defer_accept", CONF_T_DURATION, F(defer_accept_ms), 0, 600000, NULL},
+    {"io_uring", CONF_T_BOOL, F(io_uring), 0, 0, NULL},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -203,6 +217,29 @@ static int parse_bool(const char *v, bool *out)
         }
     }
     return -EINVAL;
+}
+
+/* A CONF_T_ENUM key: the value of the word v into field; any other word is
+ * refused with the list of those the key takes ("a, b or c"). */
+static int set_word(const struct conf_key *k, void *field, const char *v, char *err,
+                    size_t errsz)
+{
+    const struct conf_word *w;
+    for (w = k->words; w->name; w++) {
+        if (strcmp(v, w->name) == 0) {
+            *(uint64_t *)field = w->value;
+            return 0;
+        }
+    }
+    char list[128];
+    size_t n = 0;
+    list[0] = '\0';
+    for (w = k->words; w->name && n < sizeof(list); w++) {
+        const char *sep = w == k->words ? "" : w[1].name ? ", " : " or ";
+        int l = snprintf(list + n, sizeof(list) - n, "%s%s", sep, w->name);
+        n += l > 0 ? (size_t)l : 0;
+    }
+    return fail(err, errsz, -EINVAL, "%s: \"%s\" is not %s", k->name, v, list);
 }
 
 static int set_names(struct conf *c, const struct conf_key *k, const char *v, char *err,
@@ -415,17 +452,6 @@ int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t e
         return set_type(c, k, v, err, errsz);
     case CONF_T_CACHECTL:
         return set_cache_control(c, k, v, err, errsz);
-    case CONF_T_MULTIRANGE:
-        if (strcmp(v, "multipart") == 0)
-            c->multiple_ranges = CONF_MULTI_MULTIPART;
-        else if (strcmp(v, "first") == 0)
-            c->multiple_ranges = CONF_MULTI_FIRST;
-        else if (strcmp(v, "whole") == 0)
-            c->multiple_ranges = CONF_MULTI_WHOLE;
-        else
-            return fail(err, errsz, -EINVAL, "%s: \"%s\" is not multipart, first or whole",
-                        key, v);
-        return 0;
     case CONF_T_CHARSET: {
         const char *label = strcmp(v, "none") == 0 ? NULL : mime_whatwg_label(v);
         if (strcmp(v, "none") != 0 && !label)
@@ -440,26 +466,12 @@ int conf_set(struct conf *c, const char *key, const char *v, char *err, size_t e
         c->default_charset = s;
         return 0;
     }
-    case CONF_T_LOGLEVEL:
-        if (strcmp(v, "info") == 0)
-            c->log_level = LOG_INFO;
-        else if (strcmp(v, "debug") == 0)
-            c->log_level = LOG_DEBUG;
-        else
-            return fail(err, errsz, -EINVAL, "%s: \"%s\" is not info or debug", key, v);
-        return 0;
     case CONF_T_BOOL:
         if (parse_bool(v, (bool *)field) < 0)
             return fail(err, errsz, -EINVAL, "%s: \"%s\" is not yes or no", key, v);
         return 0;
-    case CONF_T_DOTFILES:
-        if (strcmp(v, "deny") == 0)
-            *(uint64_t *)field = CONF_DOTFILES_DENY;
-        else if (strcmp(v, "allow") == 0)
-            *(uint64_t *)field = CONF_DOTFILES_ALLOW;
-        else
-            return fail(err, errsz, -EINVAL, "%s: \"%s\" is not deny or allow", key, v);
-        return 0;
+    case CONF_T_ENUM:
+        return set_word(k, field, v, err, errsz);
     case CONF_T_UINT:
         r = ps_parse_u64(v, UINT64_MAX, &u);
         if (r == -EINVAL)

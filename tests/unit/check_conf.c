@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -108,6 +109,8 @@ enum field {
     F_SEND_TO,
     F_SHUTDOWN_TO,
     F_MAX_RANGES,
+    F_LOG_LEVEL,
+    F_MULTI_RANGES,
 };
 
 static uint64_t field_value(const struct conf *c, enum field f)
@@ -137,6 +140,10 @@ static uint64_t field_value(const struct conf *c, enum field f)
         return c->shutdown_timeout_ms;
     case F_MAX_RANGES:
         return c->max_ranges;
+    case F_LOG_LEVEL:
+        return c->log_level;
+    case F_MULTI_RANGES:
+        return c->multiple_ranges;
     }
     return UINT64_MAX;
 }
@@ -162,6 +169,11 @@ static const struct good_case good_cases[] = {
     {"access_log", "0", F_ACCESS_LOG, 0},
     {"dotfiles", "allow", F_DOTFILES, CONF_DOTFILES_ALLOW},
     {"dotfiles", "deny", F_DOTFILES, CONF_DOTFILES_DENY},
+    {"log_level", "debug", F_LOG_LEVEL, LOG_DEBUG},
+    {"log_level", "info", F_LOG_LEVEL, LOG_INFO},
+    {"multiple_ranges", "first", F_MULTI_RANGES, CONF_MULTI_FIRST},
+    {"multiple_ranges", "whole", F_MULTI_RANGES, CONF_MULTI_WHOLE},
+    {"multiple_ranges", "multipart", F_MULTI_RANGES, CONF_MULTI_MULTIPART},
     {"max_head_size", "8192", F_MAX_HEAD, 8192},
     {"max_head_size", "16k", F_MAX_HEAD, 16384},
     {"max_head_size", "1k", F_MAX_HEAD, 1024},
@@ -466,7 +478,12 @@ static const struct bad_case bad_cases[] = {
     {"max_ranges = 65\n", NAME ":1: max_ranges:", NAME ":1: max_ranges: 65 is out of range 1..64"},
     {"access_log = maybe\n", NAME ":1: access_log:", NULL},
     {"access_log = yess\n", NAME ":1: access_log:", NULL},
-    {"dotfiles = sometimes\n", NAME ":1: dotfiles:", NULL},
+    {"dotfiles = sometimes\n", NAME ":1: dotfiles:",
+     NAME ":1: dotfiles: \"sometimes\" is not deny or allow"},
+    {"log_level = warning\n", NAME ":1: log_level:",
+     NAME ":1: log_level: \"warning\" is not info or debug"},
+    {"multiple_ranges = all\n", NAME ":1: multiple_ranges:",
+     NAME ":1: multiple_ranges: \"all\" is not multipart, first or whole"},
     {"listen = 127.0.0.1:99999\n", NAME ":1: listen:", NULL},
     {"listen = 127.0.0.1:\n", NAME ":1: listen:", NULL},
     {"listen = [::1\n", NAME ":1: listen:", NULL},
