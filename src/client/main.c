@@ -22,6 +22,7 @@
 #include "escape.h"
 #include "exitcode.h"
 #include "fetch.h"
+#include "monoclock.h"
 #include "names.h"
 #include "net.h"
 #include "progress.h"
@@ -330,7 +331,7 @@ static int body(struct session *s)
                 s->progress_total = c.complete;
         }
     }
-    s->t_start = s->t_last = net_now_ms();
+    s->t_start = s->t_last = ps_mono_ms();
 
     int wr = 0;
     if (s->out_fd >= 0) {

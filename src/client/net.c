@@ -15,15 +15,9 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "monoclock.h"
 
 volatile sig_atomic_t net_interrupted;
-
-uint64_t net_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* poll() one fd until an event, the deadline (0: none), a stopping signal
  * or an error. Returns 1 (ready), -ETIMEDOUT, -EINTR or -errno. */
@@ -36,7 +30,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
             return -EINTR;
         int ms = -1;
         if (deadline) {
-            uint64_t now = net_now_ms();
+            uint64_t now = ps_mono_ms();
             if (now >= deadline)
                 return -ETIMEDOUT;
             ms = deadline - now > 1000000000 ? 1000000000 : (int)(deadline - now);
@@ -116,7 +110,7 @@ int net_connect(const struct ps_url *u, int family, uint64_t timeout_ms, bool ve
         return -PSC_EXIT_RESOLVE;
     }
 
-    uint64_t deadline = timeout_ms ? net_now_ms() + timeout_ms : 0;
+    uint64_t deadline = timeout_ms ? ps_mono_ms() + timeout_ms : 0;
     int last = -ECONNREFUSED;
     char last_addr[NI_MAXHOST] = "";
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -136,7 +130,7 @@ int net_connect(const struct ps_url *u, int family, uint64_t timeout_ms, bool ve
         snprintf(last_addr, sizeof(last_addr), "%s", addr);
         if (verbose)
             fprintf(stderr, "* %s port %u: %s\n", addr, u->port, strerror(-fd));
-        if (fd == -ETIMEDOUT && deadline && net_now_ms() >= deadline)
+        if (fd == -ETIMEDOUT && deadline && ps_mono_ms() >= deadline)
             break;
     }
     freeaddrinfo(res);
@@ -163,7 +157,7 @@ int net_send_all(int fd, const char *p, size_t n, uint64_t timeout_ms)
             continue;
         if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
-        int r = wait_fd(fd, POLLOUT, timeout_ms ? net_now_ms() + timeout_ms : 0);
+        int r = wait_fd(fd, POLLOUT, timeout_ms ? ps_mono_ms() + timeout_ms : 0);
         if (r < 0)
             return r;
     }
@@ -184,7 +178,7 @@ ssize_t net_recv(int fd, char *p, size_t n, uint64_t timeout_ms)
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return -errno;
         if (timeout_ms && !deadline)
-            deadline = net_now_ms() + timeout_ms;
+            deadline = ps_mono_ms() + timeout_ms;
         int w = wait_fd(fd, POLLIN, deadline);
         if (w < 0)
             return w;

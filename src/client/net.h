@@ -17,9 +17,6 @@
  * returns -EINTR, so that the body's file can be cleaned up. */
 extern volatile sig_atomic_t net_interrupted;
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-uint64_t net_now_ms(void);
-
 /* Resolve u->host (family AF_UNSPEC, AF_INET or AF_INET6) and connect to
  * the addresses in turn until one answers, all within timeout_ms (0: no
  * limit but the kernel's). verbose writes "* " lines to stderr. Returns a

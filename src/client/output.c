@@ -17,6 +17,7 @@
 
 #include "exitcode.h"
 #include "fetch.h"
+#include "monoclock.h"
 #include "names.h"
 #include "net.h"
 #include "progress.h"
@@ -58,7 +59,7 @@ static unsigned term_width(void)
 
 void out_progress(struct session *s, bool final)
 {
-    uint64_t now = net_now_ms();
+    uint64_t now = ps_mono_ms();
     if (!s->progress_on)
         return;
     uint64_t done = s->offset + s->written;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "listen.h"
+#include "monoclock.h"
 #include "num.h"
 
 enum conf_type {
@@ -592,19 +593,12 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name, c
  * watchdog to see to. */
 #define CONF_PIPE_WAIT_MS 5000
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Readable before the monotonic deadline (ms)? */
 static bool readable_by(int fd, int64_t deadline)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - (int64_t)ps_mono_ms();
         if (left <= 0)
             return false;
         int r = poll(&p, 1, (int)left);
@@ -635,7 +629,7 @@ int conf_read_file(const char *path, char **text, size_t *text_len, char *err, s
                     S_ISDIR(st.st_mode) ? "a directory" : "a socket or block device");
     }
     /* before a writer comes, a read of a FIFO says end of file */
-    int64_t deadline = mono_ms() + CONF_PIPE_WAIT_MS;
+    int64_t deadline = (int64_t)ps_mono_ms() + CONF_PIPE_WAIT_MS;
     if (S_ISFIFO(st.st_mode) && !readable_by(fd, deadline)) {
         close(fd);
         return fail(err, errsz, -ETIMEDOUT, "%s: a FIFO with no writer for %d s", path,

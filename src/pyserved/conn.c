@@ -28,6 +28,7 @@
 #include "fcache.h"
 #include "http_parse.h"
 #include "log.h"
+#include "monoclock.h"
 #include "respond.h"
 #include "uring.h"
 
@@ -40,13 +41,6 @@
  * 1 MiB and 4 MiB less again: the data reaches each client in a steadier
  * stream, and the client is the limit there. */
 #define MAX_BYTES_PER_RUN (512u << 10)
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* --- timer lists ------------------------------------------------------- */
 
@@ -84,9 +78,7 @@ static void list_append(struct conn_list *l, struct conn *c, uint64_t deadline)
 void conn_arm(struct conn *c, struct conn_list *l, uint64_t timeout_ms)
 {
     /* from now, not from when this loop turn began: serving may take long */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    c->w->now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    c->w->now_ms = ps_mono_coarse_ms();
     list_append(l, c, c->w->now_ms + timeout_ms);
 }
 
@@ -169,7 +161,7 @@ static void log_request(struct conn *c)
         .version = c->version,
         .status = c->status,
         .bytes = c->bytes,
-        .duration_us = now_us() - c->start_us,
+        .duration_us = ps_mono_us() - c->start_us,
     };
     e.port = format_peer(c, addr, sizeof(addr), &e.v6);
     if (c->buf) { /* the head is still in it (a slice of length 0: none) */
@@ -316,7 +308,7 @@ static void start_request(struct conn *c, const struct http_request *r)
 static void start_request_clock(struct conn *c)
 {
     if (c->w->conf->access_log)
-        c->start_us = now_us();
+        c->start_us = ps_mono_us();
 }
 
 /* Answer a head we will not serve with status and close afterwards; what

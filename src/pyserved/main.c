@@ -24,6 +24,7 @@
 #include "log.h"
 #include "longopt.h"
 #include "mime_cache.h"
+#include "monoclock.h"
 #include "notify.h"
 #include "privs.h"
 #include "stdfds.h"
@@ -443,13 +444,6 @@ struct watchdog {
     bool *stalled;
 };
 
-static uint64_t mono_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void watchdog_init(struct watchdog *wd, struct server *srv)
 {
     uint64_t usec = 0;
@@ -467,7 +461,7 @@ static void watchdog_init(struct watchdog *wd, struct server *srv)
         return;
     }
     wd->interval_ms = usec / 3000 ? usec / 3000 : 1;
-    wd->next_ms = mono_now_ms() + wd->interval_ms;
+    wd->next_ms = ps_mono_ms() + wd->interval_ms;
     for (unsigned i = 0; i < srv->nworkers; i++)
         wd->seen[i] = atomic_load(&srv->workers[i].loops);
     worker_pool_poke(srv);
@@ -477,9 +471,9 @@ static void watchdog_init(struct watchdog *wd, struct server *srv)
 
 static void watchdog_check(struct watchdog *wd, struct server *srv)
 {
-    if (!wd->interval_ms || mono_now_ms() < wd->next_ms)
+    if (!wd->interval_ms || ps_mono_ms() < wd->next_ms)
         return;
-    wd->next_ms = mono_now_ms() + wd->interval_ms;
+    wd->next_ms = ps_mono_ms() + wd->interval_ms;
     bool all = true;
     for (unsigned i = 0; i < srv->nworkers; i++) {
         unsigned long now = atomic_load(&srv->workers[i].loops);
@@ -504,7 +498,7 @@ static int poll_timeout(const struct watchdog *wd)
 {
     if (!wd->interval_ms)
         return 5000;
-    uint64_t now = mono_now_ms();
+    uint64_t now = ps_mono_ms();
     return wd->next_ms <= now ? 0 : (int)(wd->next_ms - now < 5000 ? wd->next_ms - now : 5000);
 }
 
@@ -734,7 +728,7 @@ int main(int argc, char **argv)
 
     struct watchdog wd;
     watchdog_init(&wd, &srv);
-    uint64_t next_status = mono_now_ms() + 5000, next_root = mono_now_ms() + 1000;
+    uint64_t next_status = ps_mono_ms() + 5000, next_root = ps_mono_ms() + 1000;
     struct root_check root_check = {ROOT_OK, 0, 0};
     struct conf *boot = restart_snapshot(cur); /* what a restart would change */
     for (;;) {
@@ -742,7 +736,7 @@ int main(int argc, char **argv)
         int timeout = poll_timeout(&wd);
         int n = poll(&p, 1, timeout > 1000 ? 1000 : timeout);
         watchdog_check(&wd, &srv);
-        uint64_t now = mono_now_ms();
+        uint64_t now = ps_mono_ms();
         if (now >= next_status) {
             report_status(&srv);
             next_status = now + 5000;

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "monoclock.h"
+
 /* Send one datagram to NOTIFY_SOCKET (a path or an abstract "@name") with
  * MSG_DONTWAIT; a full queue drops it. */
 static void notify_nonblocking(const char *msg)
@@ -53,10 +55,7 @@ void notify_ready(void)
 
 void notify_reloading(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-               (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)ps_mono_us());
 }
 
 void notify_stopping(uint64_t shutdown_timeout_ms)

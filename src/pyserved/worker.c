@@ -29,6 +29,7 @@
 #include "listen.h"
 #include "log.h"
 #include "mime.h"
+#include "monoclock.h"
 #include "uring.h"
 
 /* epoll's data.u64: these small numbers, EV_LISTEN_BASE + i for listener
@@ -38,13 +39,6 @@
 #define MAX_EVENTS 256
 #define OUT_EXTRA 1536 /* status line and fields besides Location, error body */
 #define SCRATCH_CAP (2 * (64 * 1024 + 64))
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void refresh_date(struct worker *w)
 {
@@ -206,10 +200,10 @@ int worker_pool_set_conf(struct server *srv, struct conf *conf, int timeout_ms)
             conf_unref(old);
         wake(w);
     }
-    uint64_t deadline = mono_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = ps_mono_coarse_ms() + (uint64_t)timeout_ms;
     unsigned acks = 0;
     while (acks < srv->nworkers) {
-        uint64_t now = mono_ms();
+        uint64_t now = ps_mono_coarse_ms();
         if (now >= deadline)
             return -ETIMEDOUT;
         struct pollfd p = {.fd = srv->ack_fd, .events = POLLIN};
@@ -363,7 +357,7 @@ static void run_ready(struct worker *w)
 /* The start of a turn of either loop. */
 static void begin_turn(struct worker *w)
 {
-    w->now_ms = mono_ms();
+    w->now_ms = ps_mono_coarse_ms();
     refresh_date(w);
     atomic_fetch_add_explicit(&w->loops, 1, memory_order_relaxed);
 }

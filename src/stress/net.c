@@ -11,18 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "monoclock.h"
 
 /* Wait for events on fd until deadline. Returns > 0, 0 on timeout, < 0. */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
     for (;;) {
-        uint64_t now = mono_ms();
+        uint64_t now = ps_mono_ms();
         if (now >= deadline)
             return 0;
         struct pollfd p = {.fd = fd, .events = events};
@@ -78,7 +73,7 @@ int stress_probe(const char *host, uint16_t port, uint64_t timeout_ms,
     for (ai = res; ai; ai = ai->ai_next) {
         if (ai->ai_addrlen > sizeof(*addr))
             continue;
-        int fd = connect_by(ai->ai_addr, ai->ai_addrlen, mono_ms() + timeout_ms);
+        int fd = connect_by(ai->ai_addr, ai->ai_addrlen, ps_mono_ms() + timeout_ms);
         if (fd >= 0) {
             close(fd);
             memcpy(addr, ai->ai_addr, ai->ai_addrlen);
@@ -96,7 +91,7 @@ int stress_probe(const char *host, uint16_t port, uint64_t timeout_ms,
 int stress_fetch(const struct sockaddr_storage *addr, socklen_t alen, const char *req,
                  size_t reqlen, uint64_t timeout_ms, struct rdec *d, char *err, size_t errsz)
 {
-    uint64_t deadline = mono_ms() + timeout_ms;
+    uint64_t deadline = ps_mono_ms() + timeout_ms;
     char buf[16384];
     int fd = connect_by((const struct sockaddr *)addr, alen, deadline), r;
 
@@ -140,7 +135,7 @@ int stress_fetch(const struct sockaddr_storage *addr, socklen_t alen, const char
             /* wait_fd sees the deadline only once the socket is drained: a
              * response that keeps coming faster than it is read (a body or
              * interim responses without end) must meet it here */
-            if (mono_ms() >= deadline) {
+            if (ps_mono_ms() >= deadline) {
                 r = 0;
                 goto timeout;
             }
