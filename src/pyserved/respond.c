@@ -103,22 +103,29 @@ static int plan_page(struct conn *c, struct resp_head *h, const char *body, size
     return n;
 }
 
+/* The head h with its status's error page as the body. Returns
+ * plan_page's result. */
+static int plan_error_page(struct conn *c, struct resp_head *h, bool head_only)
+{
+    char body[512];
+    int blen = http_error_body(body, sizeof(body), h->status, c->w->conf->server_tokens);
+    h->content_type = "text/html; charset=utf-8";
+    return plan_page(c, h, body, blen > 0 ? (size_t)blen : 0, head_only);
+}
+
 void respond_error(struct conn *c, int status, bool head_only, const char *location,
                    size_t location_len)
 {
-    char body[512];
-    int blen = http_error_body(body, sizeof(body), status, c->w->conf->server_tokens);
     if (closing_status(status) || stopping(c))
         c->keep_alive = false;
     drop_file(c);
     struct resp_head h = {
         .status = status,
-        .content_type = "text/html; charset=utf-8",
         .location = location,
         .location_len = location_len,
         .allow = status == 405,
     };
-    if (plan_page(c, &h, body, blen > 0 ? (size_t)blen : 0, head_only) < 0) {
+    if (plan_error_page(c, &h, head_only) < 0) {
         if (location) {
             /* A Location longer than the head area holds: percent-encoding
              * makes a path up to three times the request's bytes. */
@@ -183,6 +190,7 @@ int respond_fill_part(struct conn *c, const struct send_seg *s)
 {
     char *area = conn_part_area(c);
     const char *boundary = area, *ctype = area + CONN_BOUNDARY_MAX;
+    /* made aside, then copied: what it is made from is in the same area */
     char tmp[CONN_PART_MAX];
     int n;
     if (s->kind == SEG_TRAILER) {
@@ -439,16 +447,14 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
 
     if (rr == RANGE_UNSATISFIABLE) {
         drop_file(c);
-        char body[512];
-        int blen = http_error_body(body, sizeof(body), 416, cf->server_tokens);
         struct resp_head e = {
             .status = 416,
-            .content_type = "text/html; charset=utf-8",
             .content_range = true,
             .range_unsatisfied = true,
             .range_size = size,
         };
-        plan_page(c, &e, body, blen > 0 ? (size_t)blen : 0, head_only);
+        if (plan_error_page(c, &e, head_only) < 0)
+            goto fail;
         conn_begin_send(c);
         return;
     }
@@ -471,12 +477,15 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
         snprintf(area + CONN_BOUNDARY_MAX, CONN_CTYPE_MAX, "%s", rep->ctype);
         char ct[96], tmp[CONN_PART_MAX];
         snprintf(ct, sizeof(ct), "multipart/byteranges; boundary=%s", area);
-        uint64_t total = (uint64_t)snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", area);
+        int trailer = snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", area);
+        uint64_t total = (uint64_t)trailer;
+        uint16_t part_len[CONN_MAX_RANGES]; /* each part header's, as sent later */
         for (unsigned i = 0; i < nr; i++) {
             int ph = part_header(tmp, sizeof(tmp), area, area + CONN_BOUNDARY_MAX,
                                  rg[i].first, rg[i].last, size);
             if (ph < 0)
                 goto fail;
+            part_len[i] = (uint16_t)ph;
             total += (uint64_t)ph + rg[i].last - rg[i].first + 1;
         }
         h.status = 206;
@@ -485,12 +494,10 @@ static void respond_repr(struct conn *c, const struct http_request *r, const str
         if (plan_head(c, &h) < 0)
             goto fail;
         for (unsigned i = 0; i < nr; i++) {
-            int ph = part_header(tmp, sizeof(tmp), area, area + CONN_BOUNDARY_MAX,
-                                 rg[i].first, rg[i].last, size);
-            plan_add(c, SEG_PART, 0, (uint64_t)ph);
+            plan_add(c, SEG_PART, 0, part_len[i]);
             plan_body(c, rep, rg[i].first, rg[i].last - rg[i].first + 1);
         }
-        plan_add(c, SEG_TRAILER, 0, (uint64_t)snprintf(tmp, sizeof(tmp), "\r\n--%s--\r\n", area));
+        plan_add(c, SEG_TRAILER, 0, (uint64_t)trailer);
     } else {
         if (plan_head(c, &h) < 0)
             goto fail;
