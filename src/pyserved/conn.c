@@ -300,7 +300,7 @@ static void start_request(struct conn *c, const struct http_request *r)
     c->user_agent_len = (uint32_t)r->user_agent.n;
     c->user_agent_off = c->user_agent_len ? (uint32_t)(r->user_agent.p - c->buf) : 0;
     c->keep_alive = r->keep_alive && !r->has_body && w->conf->keepalive_timeout_ms > 0 &&
-                    !atomic_load_explicit(&w->srv->stopping, memory_order_relaxed);
+                    !server_stopping(w->srv);
     if (r->has_body)
         c->linger = true; /* the body we do not read must not cause a reset */
 }
@@ -394,8 +394,7 @@ static void prefetch(struct conn *c)
     if (c->w->uring)
         return; /* what came is in the in area already */
     if (c->state == CONN_READ && c->readable && (!c->buf || c->in_len < c->in_cap) &&
-        c->list != &c->w->ready_list && !atomic_load_explicit(&c->w->srv->stopping,
-                                                              memory_order_relaxed))
+        c->list != &c->w->ready_list && !server_stopping(c->w->srv))
         (void)conn_recv(c);
 }
 
@@ -434,7 +433,7 @@ static enum step do_read(struct conn *c)
 
     /* stopping: an idle kept-alive connection goes, a new one is served
      * (conn_on_shutdown) */
-    if (atomic_load_explicit(&w->srv->stopping, memory_order_relaxed) && c->in_len == 0 &&
+    if (server_stopping(w->srv) && c->in_len == 0 &&
         c->requests > 0) {
         conn_close(c);
         return STEP_CLOSED;

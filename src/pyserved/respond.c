@@ -54,11 +54,6 @@ static bool closing_status(int status)
            status == 501 || status == 503 || status == 505;
 }
 
-static bool stopping(const struct conn *c)
-{
-    return atomic_load_explicit(&c->w->srv->stopping, memory_order_relaxed);
-}
-
 /* Write a head into the out area and make it the plan's first segment. */
 static int plan_head(struct conn *c, struct resp_head *h)
 {
@@ -116,7 +111,7 @@ static int plan_error_page(struct conn *c, struct resp_head *h, bool head_only)
 void respond_error(struct conn *c, int status, bool head_only, const char *location,
                    size_t location_len)
 {
-    if (closing_status(status) || stopping(c))
+    if (closing_status(status) || server_stopping(c->w->srv))
         c->keep_alive = false;
     drop_file(c);
     struct resp_head h = {

@@ -89,7 +89,14 @@ void worker_buf_put(struct worker *w, char *buf, size_t in_cap, size_t out_cap)
         free(buf); /* sized for the conf before the last reload */
 }
 
-/* The file cache's inotify events come through the worker's own epoll. */
+/* io_uring: a poll of the file cache's inotify descriptor, if it has one. */
+static void arm_fcache_poll(struct worker *w)
+{
+    if (fcache_event_fd(w->fcache) >= 0)
+        uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
+}
+
+/* The file cache's inotify events come through the worker's loop. */
 static void watch_fcache(struct worker *w)
 {
     int fd = fcache_event_fd(w->fcache);
@@ -101,7 +108,7 @@ static void watch_fcache(struct worker *w)
                 "with fstatat, and listings are made anew",
                 w->id, strerror(e), e == EMFILE ? " (fs.inotify.max_user_instances)" : "");
     if (fd >= 0 && w->uring)
-        uring_poll_multishot(w->uring, fd, UR_UD_FCACHE);
+        arm_fcache_poll(w);
     else if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         log_msg(LOG_WARNING, "worker %u: file cache events: epoll_ctl: %s", w->id,
                 strerror(errno));
@@ -379,7 +386,7 @@ static bool end_turn(struct worker *w, bool *shutting)
         w->fcache_sweep_at = w->now_ms + FCACHE_SWEEP_MS; /* else on at the next turn */
     if (w->accept_paused_until && w->now_ms >= w->accept_paused_until && !*shutting)
         worker_accept_pause_over(w);
-    if (!*shutting && atomic_load(&w->srv->stopping)) {
+    if (!*shutting && server_stopping(w->srv)) {
         *shutting = true;
         w->stop_deadline = w->now_ms + w->conf->shutdown_timeout_ms;
         begin_shutdown(w);
@@ -515,8 +522,8 @@ static void on_completion(struct worker *w, const struct io_uring_cqe *cqe, bool
         if (cqe->res == -ECANCELED)
             return; /* the poll of a file cache that was replaced */
         fcache_on_events(w->fcache, w->rseq);
-        if (!more && fcache_event_fd(w->fcache) >= 0)
-            uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
+        if (!more)
+            arm_fcache_poll(w);
     } else if (is_accept(w, ud)) {
         unsigned idx = UR_UD_LISTEN_INDEX(ud);
         on_accepted(w, idx, cqe->res, more);
@@ -610,8 +617,7 @@ static void uring_loop(struct worker *w)
     w->ur_runq.tail = &w->ur_runq.head;
     w->ur_costly.tail = &w->ur_costly.head;
     uring_poll_multishot(w->uring, w->evfd, UR_UD_CONTROL);
-    if (fcache_event_fd(w->fcache) >= 0)
-        uring_poll_multishot(w->uring, fcache_event_fd(w->fcache), UR_UD_FCACHE);
+    arm_fcache_poll(w);
     worker_accept_watch(w, true);
     for (;;) {
         if (!uring_turn(w, next_timeout(w), shutting))

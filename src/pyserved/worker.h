@@ -102,6 +102,13 @@ struct worker {
     atomic_ulong loops;
 };
 
+/* Whether the server is stopping (SIGTERM; a relaxed read: each worker acts
+ * on it at its next turn at the latest). */
+static inline bool server_stopping(const struct server *srv)
+{
+    return atomic_load_explicit(&srv->stopping, memory_order_relaxed);
+}
+
 /* Create the workers (not started). Returns 0 or -errno with a reason in
  * err. */
 int worker_pool_init(struct server *srv, unsigned n, struct conf *conf, char *err,

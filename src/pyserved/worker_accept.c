@@ -141,11 +141,6 @@ static int shed_one(struct worker *w, int lfd, int err)
  * lingers, until none is left for the connections within the limit. */
 #define OVER_LIMIT_MAX 64
 
-static bool stopping(const struct worker *w)
-{
-    return atomic_load_explicit(&w->srv->stopping, memory_order_relaxed);
-}
-
 /* A connection just accepted: counted, and made a conn (conn_accept).
  * multishot: it came from an io_uring accept that takes every connection
  * as it comes, which must stop now (worker_accept_arm takes it up again, one
@@ -162,7 +157,7 @@ struct conn *worker_accept_take(struct worker *w, int fd, const struct sockaddr 
     /* each worker stops on its own; stopping, the listeners are not
      * watched any more (begin_shutdown) */
     if (over && (multishot || n + 1 >= max + OVER_LIMIT_MAX) && !w->accept_paused_until &&
-        !stopping(w)) {
+        !server_stopping(w->srv)) {
         log_limited(&w->limit_log, w->now_ms, LOG_WARNING,
                     "max_connections = %u reached: new connections wait in the listen queue",
                     max);
@@ -183,7 +178,7 @@ int worker_accept_failed(struct worker *w, unsigned idx, int err)
 {
     /* stopping, what is queued is left for the next process */
     if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
-        return stopping(w) ? -1 : shed_one(w, w->srv->ls[idx].fd, err);
+        return server_stopping(w->srv) ? -1 : shed_one(w, w->srv->ls[idx].fd, err);
     if (accept_error_lasts(err))
         listener_broken(w, idx, err);
     return -1;
