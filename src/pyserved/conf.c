@@ -392,7 +392,7 @@ const char *conf_cache_control_for(const struct conf *c, const char *rel, size_t
                 best = c->cache_control[i].value;
                 best_len = ml;
             }
-        } else if (dot && strlen(dot) == ml && strncasecmp(dot, m, ml) == 0) {
+        } else if (dot && (size_t)(rel + len - dot) == ml && strncasecmp(dot, m, ml) == 0) {
             by_ext = c->cache_control[i].value;
         }
     }

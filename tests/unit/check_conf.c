@@ -723,6 +723,20 @@ START_TEST(test_cache_control_for)
 }
 END_TEST
 
+/* Only rel[0..len) is the path: what follows it in memory is not read. */
+START_TEST(test_cache_control_for_reads_len_bytes)
+{
+    struct conf c;
+    char err[CONF_ERR_SIZE] = "";
+    conf_init(&c);
+    ck_assert_msg(parse_str(&c, cc_rules, err) == 0, "%s", err);
+    const char *got = conf_cache_control_for(&c, "page.html.gz", 9);
+    ck_assert_msg(got && strcmp(got, "by-ext") == 0, "got %s", got ? got : "none");
+    ck_assert_ptr_null(conf_cache_control_for(&c, "page.html", 8));
+    conf_clear(&c);
+}
+END_TEST
+
 /* ---- key table ----------------------------------------------------------------- */
 
 START_TEST(test_key_names)
@@ -927,6 +941,7 @@ static Suite *conf_suite(void)
     tcase_add_test(tc, test_set_errors);
     tcase_add_test(tc, test_validate);
     tcase_add_loop_test(tc, test_cache_control_for, 0, NELEMS(cc_cases));
+    tcase_add_test(tc, test_cache_control_for_reads_len_bytes);
     tcase_add_test(tc, test_key_names);
     tcase_add_test(tc, test_refcount);
     suite_add_tcase(s, tc);
