@@ -153,9 +153,13 @@ int autoindex_build(int dirfd, const char *rel, size_t rel_len, bool show_dotfil
     size_t n = 0, cap = 0;
     bool truncated = false;
     int r = 0;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d))) {
+    for (;;) {
+        errno = 0; /* readdir's end and its error look alike but for errno */
+        struct dirent *de = readdir(d);
+        if (!de) {
+            r = -errno; /* 0 at the end (and for a directory removed meanwhile) */
+            break;
+        }
         const char *nm = de->d_name;
         if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
             continue;

@@ -27,7 +27,8 @@ int autoindex_render(struct autoindex_entry *e, size_t n, const char *rel, size_
                      bool truncated, char **out, size_t *len);
 
 /* Read the directory open at dirfd (not consumed) and render it. Returns 0
- * or -errno. */
+ * or -errno, also the error of a readdir that failed (EIO), rather than a
+ * listing cut short. */
 int autoindex_build(int dirfd, const char *rel, size_t rel_len, bool show_dotfiles, char **out,
                     size_t *len);
 
