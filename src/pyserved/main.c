@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "privs.h"
 #include "stdfds.h"
+#include "watchdog.h"
 #include "beneath.h"
 #include "worker.h"
 
@@ -432,76 +433,6 @@ static bool reload(const struct opts *o, struct server *srv, struct conf **cur,
     return c != NULL;
 }
 
-/* WATCHDOG=1 only while every worker makes progress. Each check wakes
- * every worker (worker_pool_poke); a worker whose loop counter has not moved
- * by the next check did not get back to its event loop in a whole interval,
- * i.e. it is stuck, and the missing pings let systemd's WatchdogSec=
- * restart the service. */
-struct watchdog {
-    uint64_t interval_ms; /* 0: not asked for */
-    uint64_t next_ms;
-    unsigned long *seen;
-    bool *stalled;
-};
-
-static void watchdog_init(struct watchdog *wd, struct server *srv)
-{
-    uint64_t usec = 0;
-    memset(wd, 0, sizeof(*wd));
-    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
-        return;
-    wd->seen = calloc(srv->nworkers, sizeof(unsigned long));
-    wd->stalled = calloc(srv->nworkers, sizeof(bool));
-    if (!wd->seen || !wd->stalled) {
-        free(wd->seen);
-        free(wd->stalled);
-        wd->seen = NULL;
-        wd->stalled = NULL;
-        log_msg(LOG_WARNING, "watchdog: out of memory; not pinging");
-        return;
-    }
-    wd->interval_ms = usec / 3000 ? usec / 3000 : 1;
-    wd->next_ms = ps_mono_ms() + wd->interval_ms;
-    for (unsigned i = 0; i < srv->nworkers; i++)
-        wd->seen[i] = atomic_load(&srv->workers[i].loops);
-    worker_pool_poke(srv);
-    log_msg(LOG_INFO, "watchdog: checking the workers every %llu ms",
-            (unsigned long long)wd->interval_ms);
-}
-
-static void watchdog_check(struct watchdog *wd, struct server *srv)
-{
-    if (!wd->interval_ms || ps_mono_ms() < wd->next_ms)
-        return;
-    wd->next_ms = ps_mono_ms() + wd->interval_ms;
-    bool all = true;
-    for (unsigned i = 0; i < srv->nworkers; i++) {
-        unsigned long now = atomic_load(&srv->workers[i].loops);
-        if (now == wd->seen[i]) {
-            all = false;
-            if (!wd->stalled[i])
-                log_msg(LOG_ERR, "watchdog: worker %u made no progress in %llu ms; "
-                                 "not confirming liveness",
-                        i, (unsigned long long)wd->interval_ms);
-            wd->stalled[i] = true;
-        } else {
-            wd->stalled[i] = false;
-        }
-        wd->seen[i] = now;
-    }
-    if (all)
-        notify_watchdog();
-    worker_pool_poke(srv);
-}
-
-static int poll_timeout(const struct watchdog *wd)
-{
-    if (!wd->interval_ms)
-        return 5000;
-    uint64_t now = ps_mono_ms();
-    return wd->next_ms <= now ? 0 : (int)(wd->next_ms - now < 5000 ? wd->next_ms - now : 5000);
-}
-
 /* The document root replaced (mv new www), removed and created again, or
  * moved away: root_fd still names the old directory, so requests would see
  * the old tree. Once a second the path is compared with the open fd. When it
@@ -733,7 +664,7 @@ int main(int argc, char **argv)
     struct conf *boot = restart_snapshot(cur); /* what a restart would change */
     for (;;) {
         struct pollfd p = {.fd = sfd, .events = POLLIN};
-        int timeout = poll_timeout(&wd);
+        int timeout = watchdog_timeout(&wd);
         int n = poll(&p, 1, timeout > 1000 ? 1000 : timeout);
         watchdog_check(&wd, &srv);
         uint64_t now = ps_mono_ms();
@@ -767,8 +698,7 @@ int main(int argc, char **argv)
     }
     notify_stopping(cur->shutdown_timeout_ms);
     conf_unref(boot);
-    free(wd.seen);
-    free(wd.stalled);
+    watchdog_free(&wd);
     worker_pool_stop(&srv);
     worker_pool_join(&srv);
     log_msg(LOG_INFO, "stopped");
