@@ -1,5 +1,5 @@
 /* Directory listings. Everything a file name contributes to the page goes
- * through html_escape (text) or pct_encode (links): a name such as
+ * through html_escape (text) or path_pct_encode (links): a name such as
  * "<script>" or one with quotes or a newline stays inert. */
 #include "autoindex.h"
 
@@ -73,7 +73,7 @@ static void link_encode(struct sbuf *b, const char *s, size_t n)
     char enc[3 * 256];
     for (size_t i = 0; i < n;) {
         size_t k = n - i < sizeof(enc) / 3 ? n - i : sizeof(enc) / 3;
-        sb_put(b, enc, pct_encode(s + i, k, false, enc, sizeof(enc)));
+        sb_put(b, enc, path_pct_encode(s + i, k, false, enc, sizeof(enc)));
         i += k;
     }
 }

@@ -100,7 +100,7 @@ static bool is_unreserved(unsigned char c)
            c == '.' || c == '_' || c == '~';
 }
 
-size_t pct_encode(const char *s, size_t n, bool keep_path, char *out, size_t cap)
+size_t path_pct_encode(const char *s, size_t n, bool keep_path, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -126,6 +126,6 @@ size_t path_encode(const char *rel, size_t n, char *out, size_t cap)
     if (cap < 1)
         return 0;
     out[0] = '/';
-    size_t m = pct_encode(rel, n, true, out + 1, cap - 1);
+    size_t m = path_pct_encode(rel, n, true, out + 1, cap - 1);
     return n > 0 && m == 0 ? 0 : m + 1;
 }

@@ -38,10 +38,10 @@ int path_resolve(const char *raw, size_t n, unsigned flags, char *out, size_t ou
  * unreserved characters and, with keep_path, the other pchar characters
  * (sub-delims, ':', '@') and '/'; '%' itself always is. Returns the
  * length, or 0 when it does not fit in cap bytes (no NUL is written). */
-size_t pct_encode(const char *s, size_t n, bool keep_path, char *out, size_t cap);
+size_t path_pct_encode(const char *s, size_t n, bool keep_path, char *out, size_t cap);
 
 /* The absolute path "/" + rel[0..n), rel being path_resolve()'s output,
- * percent-encoded for a Location field (pct_encode with keep_path). The
+ * percent-encoded for a Location field (path_pct_encode with keep_path). The
  * result starts with exactly one '/', as rel never starts with one.
  * Returns its length, or 0 when it does not fit in cap bytes. */
 size_t path_encode(const char *rel, size_t n, char *out, size_t cap);
