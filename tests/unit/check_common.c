@@ -54,6 +54,8 @@ static const struct u64_case u64_cases[] = {
     {"1 ", SIZE_MAX, UINT64_MAX, -EINVAL, 0},
     {"0x10", SIZE_MAX, UINT64_MAX, -EINVAL, 0},
     {"1.5", SIZE_MAX, UINT64_MAX, -EINVAL, 0},
+    {"1:", SIZE_MAX, UINT64_MAX, -EINVAL, 0}, /* ':' follows '9' in ASCII */
+    {"1/", SIZE_MAX, UINT64_MAX, -EINVAL, 0}, /* '/' precedes '0' */
 };
 
 START_TEST(test_parse_u64n)
@@ -234,6 +236,17 @@ START_TEST(test_date_format)
 }
 END_TEST
 
+/* Past year 9999 the four digits do not hold the year: the epoch instead */
+START_TEST(test_date_format_range)
+{
+    char out[PS_HTTP_DATE_LEN + 1];
+    ps_http_date_format((time_t)253402300799LL, out);
+    ck_assert_str_eq(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+    ps_http_date_format((time_t)253402300800LL, out);
+    ck_assert_str_eq(out, "Thu, 01 Jan 1970 00:00:00 GMT");
+}
+END_TEST
+
 START_TEST(test_date_roundtrip)
 {
     const struct date_case *t = &date_cases[_i];
@@ -275,6 +288,13 @@ static const struct date_parse_case date_parse_cases[] = {
     {"Sun, 06 Nov 1994 08-49-37 GMT", -EINVAL, 0},
     {"Sun Nov  6 08:49:37", -EINVAL, 0},
     {"Sunday, 06-Nov-94 08:49:37", -EINVAL, 0},
+    /* the bounds of the time of day; a leap second is the second before */
+    {"Sun, 06 Nov 1994 24:00:00 GMT", -EINVAL, 0},
+    {"Sun, 06 Nov 1994 23:59:61 GMT", -EINVAL, 0},
+    {"Sat, 31 Dec 2016 23:59:60 GMT", 0, 1483228799},
+    /* RFC 850 two-digit years: 70 is 1970, 69 is 2069 */
+    {"Thursday, 01-Jan-70 00:00:00 GMT", 0, 0},
+    {"Tuesday, 31-Dec-69 23:59:59 GMT", 0, 3155759999},
 };
 
 START_TEST(test_date_parse)
@@ -349,6 +369,9 @@ static const struct hp_case hp_cases[] = {
     {"[::1]x", false, -EINVAL, NULL, false, 0},
     {"[::1]80", false, -EINVAL, NULL, false, 0},
     {"", false, -EINVAL, NULL, false, 0},
+    {"[]", false, -EINVAL, NULL, false, 0},
+    {"[]:80", false, -EINVAL, NULL, false, 0},
+    {"8080x", true, 0, "8080x", false, 0}, /* not all digits: a host */
 };
 
 START_TEST(test_hostport)
@@ -479,6 +502,7 @@ static Suite *common_suite(void)
     tc = tcase_create("httpdate");
     tcase_add_loop_test(tc, test_date_format, 0, NELEMS(date_cases));
     tcase_add_loop_test(tc, test_date_roundtrip, 0, NELEMS(date_cases));
+    tcase_add_test(tc, test_date_format_range);
     tcase_add_loop_test(tc, test_date_parse, 0, NELEMS(date_parse_cases));
     tcase_add_test(tc, test_date_parse_respects_n);
     suite_add_tcase(s, tc);
