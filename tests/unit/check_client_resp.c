@@ -7,6 +7,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,9 @@ static const struct head_case head_cases[] = {
        PS_BODY_LENGTH, 5, true),
     OK("HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Tab:\tv\t\r\n\r\n", 200, 11, PS_BODY_CLOSE, 0, false),
     OK("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", 404, 11, PS_BODY_LENGTH, 0, true),
+    /* names that only begin like the framing fields are other fields */
+    OK("HTTP/1.1 200 OK\r\nContent: x\r\nTransfer: gzip\r\nConnection: close\r\n\r\n", 200, 11,
+       PS_BODY_CLOSE, 0, false),
     MORE(""),
     MORE("HTTP/1.1 200 OK"),
     MORE("HTTP/1.1 200 OK\r\n"),
@@ -234,6 +238,8 @@ START_TEST(test_content_length_values)
     ck_assert_int_eq(ps_parse_content_length("7, x", 4, &v), -EINVAL);
     ck_assert_int_eq(ps_parse_content_length("", 0, &v), -EINVAL);
     ck_assert_int_eq(ps_parse_content_length("1,", 2, &v), -EINVAL);
+    ck_assert_int_eq(ps_parse_content_length("5x5", 3, &v), -EINVAL); /* ',' only between */
+    ck_assert_int_eq(ps_parse_content_length("5 ;5", 4, &v), -EINVAL);
     ck_assert_int_eq(ps_parse_content_length("4611686018427387905", 19, &v), -EINVAL);
     ck_assert_int_eq(ps_parse_content_length("12", 1, &v), 0); /* the length is respected */
     ck_assert_uint_eq(v, 1);
@@ -324,6 +330,13 @@ static const struct chunk_case chunk_cases[] = {
     {"0\r\nX: 1\rY\r\n\r\n", -EBADMSG, "", 0},
     {"5\r\nhello\r\n0\r\n\rX", -EBADMSG, "hello", 0},
     {"1\x01\r\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    /* a control byte in a chunk extension or DEL in a trailer value */
+    {"1;e\x01\r\nx\r\n0\r\n\r\n", -EBADMSG, "", 0},
+    {"0\r\nX: a\x7f\r\n\r\n", -EBADMSG, "", 0},
+    /* a CR after the data must be followed by LF, not by the next size */
+    {"5\r\nhello\r10\r\n\r\n", -EBADMSG, "hello", 0},
+    /* a trailer line starting with whitespace, even before a good field */
+    {"0\r\n X: 1\r\n\r\n", -EBADMSG, "", 0},
 };
 
 /* Feed in[0..n) in pieces of at most step bytes; collect the body. */
@@ -404,6 +417,42 @@ START_TEST(test_chunked_after_done)
 }
 END_TEST
 
+/* Feed the whole of in; the outcome as in decode(), the body length in *blen. */
+static int decode_big(const char *in, size_t n, size_t *blen)
+{
+    char *body = malloc(n + 1);
+    ck_assert_ptr_nonnull(body);
+    size_t used = 0;
+    int r = decode(in, n, n, body, blen, &used);
+    free(body);
+    return r;
+}
+
+/* A chunk-size or trailer line is at most 4096 bytes, CRLF included,
+ * counted from the line's start: not from the CRLF after the data before. */
+START_TEST(test_chunked_line_limit)
+{
+    static char in[8192];
+    size_t blen;
+    for (size_t k = 4092; k <= 4093; k++) { /* "1;" ext CRLF: k + 4 bytes */
+        int o = snprintf(in, sizeof(in), "1\r\nx\r\n1;");
+        memset(in + o, 'e', k);
+        o += (int)k;
+        o += snprintf(in + o, sizeof(in) - (size_t)o, "\r\ny\r\n0\r\n\r\n");
+        int r = decode_big(in, (size_t)o, &blen);
+        ck_assert_msg(r == (k == 4092 ? 1 : -EBADMSG), "size line of %zu bytes: %d", k + 4, r);
+    }
+    for (size_t k = 4092; k <= 4093; k++) { /* "X:" value CRLF: k + 4 bytes */
+        int o = snprintf(in, sizeof(in), "1\r\nx\r\n0\r\nX:");
+        memset(in + o, 'v', k);
+        o += (int)k;
+        o += snprintf(in + o, sizeof(in) - (size_t)o, "\r\n\r\n");
+        int r = decode_big(in, (size_t)o, &blen);
+        ck_assert_msg(r == (k == 4092 ? 1 : -EBADMSG), "trailer line of %zu bytes: %d", k + 4, r);
+    }
+}
+END_TEST
+
 static Suite *resp_suite(void)
 {
     Suite *s = suite_create("resp_parse");
@@ -416,6 +465,7 @@ static Suite *resp_suite(void)
     tc = tcase_create("chunked");
     tcase_add_loop_test(tc, test_chunked, 0, NELEMS(chunk_cases));
     tcase_add_test(tc, test_chunked_after_done);
+    tcase_add_test(tc, test_chunked_line_limit);
     suite_add_tcase(s, tc);
     return s;
 }
