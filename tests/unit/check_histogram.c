@@ -315,6 +315,29 @@ START_TEST(test_within_stdev)
 }
 END_TEST
 
+/* Nearest rank: the p-th percentile of n samples is the ceil(p / 100 * n)-th
+ * smallest; values past the range are counted as clamped, merged too. */
+START_TEST(test_rank_and_clamped)
+{
+    struct ps_hist *h = new_hist(), *m = new_hist();
+    ps_hist_record(h, 1);
+    ps_hist_record(h, 2);
+    ps_hist_record(h, 3);
+    ck_assert_uint_eq(ps_hist_percentile(h, 50), 2); /* rank 2 of 3 */
+    ck_assert_uint_eq(ps_hist_percentile(h, 34), 2);
+    ck_assert_uint_eq(ps_hist_percentile(h, 33), 1);
+    ps_hist_record(h, PS_HIST_MAX_VALUE);
+    ck_assert_uint_eq(h->clamped, 0);
+    ps_hist_record(h, PS_HIST_MAX_VALUE + 1);
+    ck_assert_uint_eq(h->clamped, 1);
+    ps_hist_merge(m, h);
+    ps_hist_merge(m, h);
+    ck_assert_uint_eq(m->clamped, 2);
+    free(h);
+    free(m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("histogram");
@@ -332,6 +355,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_empty_and_edges);
     tcase_add_test(tc, test_record_n);
     tcase_add_test(tc, test_within_stdev);
+    tcase_add_test(tc, test_rank_and_clamped);
     suite_add_tcase(s, tc);
     return s;
 }
