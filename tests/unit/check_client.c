@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "dest.h"
+#include "escape.h"
 #include "names.h"
 #include "progress.h"
 #include "ranges.h"
@@ -127,6 +128,9 @@ static const struct cli_err_case cli_err_cases[] = {
     {ARGS("-r", "a-b", "http://h/"), "bad range"},
     {ARGS("-r", "1-2 ", "http://h/"), "bad range"},
     {ARGS("-r", "bytes=", "http://h/"), "bad range"},
+    {ARGS("-r", "1000000000000000000-", "http://h/"), "bad range"}, /* 19 digits */
+    {ARGS("http://h/\x7f"), "control characters"},
+    {ARGS("http://:8080/"), "bad URL"}, /* a port, but no host */
 };
 
 START_TEST(test_cli_errors)
@@ -299,6 +303,7 @@ START_TEST(test_cli_options)
     ck_assert_int_eq(parse(ARGS("-r", "0-1,5-9,-3,7-", "http://h/")), CLI_RUN);
     ck_assert_str_eq(opts.range, "0-1,5-9,-3,7-");
     ck_assert_int_eq(parse(ARGS("-r", "4-4", "http://h/")), CLI_RUN);
+    ck_assert_int_eq(parse(ARGS("-r", "999999999999999999-", "http://h/")), CLI_RUN); /* 18 */
 
     ck_assert_int_eq(parse(ARGS("--help")), CLI_HELP);
     ck_assert_int_eq(parse(ARGS("-h", "http://h/")), CLI_HELP);
@@ -336,6 +341,39 @@ START_TEST(test_cli_headers)
         av[i + 1] = (char *)many[i];
     ck_assert_int_eq(cli_parse((int)k + 1, av, &opts, err, sizeof(err)), CLI_ERROR);
     ck_assert_ptr_nonnull(strstr(err, "too many -H"));
+}
+END_TEST
+
+/* The request target is refused, not overrun, when a percent-encoded byte
+ * does not fit; the Host value is refused when it does not fit with its NUL. */
+START_TEST(test_url_limits)
+{
+    static char url[PS_URL_TARGET_MAX + 64];
+    static struct ps_url u;
+    const char *why = NULL;
+    for (size_t k = PS_URL_TARGET_MAX - 5; k <= PS_URL_TARGET_MAX - 4; k++) {
+        int o = snprintf(url, sizeof(url), "http://h/");
+        memset(url + o, 'a', k);
+        strcpy(url + o + k, "\xff");
+        int r = ps_url_parse(url, &u, &why);
+        if (k == PS_URL_TARGET_MAX - 5) { /* "/", k bytes, "%FF": the last byte for NUL */
+            ck_assert_int_eq(r, 0);
+            ck_assert_uint_eq(strlen(u.target), PS_URL_TARGET_MAX - 1);
+            ck_assert_str_eq(u.target + PS_URL_TARGET_MAX - 4, "%FF");
+        } else {
+            ck_assert_int_eq(r, -ERANGE);
+            ck_assert_str_eq(why, "URL path too long");
+        }
+    }
+    char hh[16];
+    ck_assert_int_eq(ps_url_parse("http://abc/", &u, NULL), 0);
+    ck_assert_int_eq(ps_url_host_header(&u, hh, 4), 3);
+    ck_assert_str_eq(hh, "abc");
+    ck_assert_int_eq(ps_url_host_header(&u, hh, 3), -ENOSPC);
+    ck_assert_int_eq(ps_url_parse("http://[::1]:81/", &u, NULL), 0);
+    ck_assert_int_eq(ps_url_host_header(&u, hh, 9), 8);
+    ck_assert_str_eq(hh, "[::1]:81");
+    ck_assert_int_eq(ps_url_host_header(&u, hh, 8), -ENOSPC);
 }
 END_TEST
 
@@ -381,6 +419,7 @@ static const struct name_case sanitize_cases[] = {
      "1m",
      0, "__1m"},                     /* C1 CSI */
     {"\xc0\xaf", 0, "__"},           /* overlong '/' */
+    {"\xe0\x80\xaf", 0, "___"},      /* overlong '/' in three bytes */
     {"\xed\xa0\x80", 0, "___"},      /* surrogate */
     {"\xe2\x82", 0, "__"},           /* cut sequence */
     {"\xf4\x90\x80\x80", 0, "____"}, /* above U+10FFFF */
@@ -450,6 +489,23 @@ START_TEST(test_fname_long)
     for (size_t i = 0; i + 4 < n; i += 2)
         ck_assert_msg((unsigned char)out[i] == 0xc3 && (unsigned char)out[i + 1] == 0xa9,
                       "split UTF-8 at %zu", i);
+
+    /* one byte too long: cut to FNAME_MAX */
+    memset(in, 'a', FNAME_MAX + 1);
+    in[FNAME_MAX + 1] = '\0';
+    n = fname_sanitize(in, strlen(in), out, sizeof(out));
+    ck_assert_uint_eq(n, FNAME_MAX);
+
+    /* an extension of 16 bytes with its dot is kept, one of 17 is not */
+    memset(in, 'b', 300);
+    strcpy(in + 300, ".abcdefghijklmno");
+    n = fname_sanitize(in, strlen(in), out, sizeof(out));
+    ck_assert_uint_eq(n, FNAME_MAX);
+    ck_assert_str_eq(out + n - 16, ".abcdefghijklmno");
+    strcpy(in + 300, ".abcdefghijklmnop");
+    n = fname_sanitize(in, strlen(in), out, sizeof(out));
+    ck_assert_uint_eq(n, FNAME_MAX);
+    ck_assert_ptr_null(strchr(out, '.'));
 
     /* a long extension is not kept */
     memset(in, 'b', 250);
@@ -538,6 +594,7 @@ static const struct name_case cd_cases[] = {
     {"attachment; filename*=iso-8859-1'en'caf%E9.txt", 0, "caf\xc3\xa9.txt"},
     {"attachment; filename*=koi8-r''x.txt; filename=y.txt", 0, "y.txt"},
     {"inline; filename=page.html", 0, "page.html"},
+    {"attachment; filename=first.txt; filename=second.txt", 0, "first.txt"},
 };
 
 START_TEST(test_fname_disposition)
@@ -617,6 +674,8 @@ START_TEST(test_fname_numbered)
     ck_assert_int_eq(fname_numbered("a.png", 1, out, 9), 0); /* "a(1).png" and NUL */
     ck_assert_int_eq(fname_numbered("a.png", 1, out, 8), -1);
     ck_assert_int_eq(fname_numbered("a.png", 10, out, 9), -1);
+    ck_assert_int_eq(fname_numbered(".x", 1, out, sizeof(out)), 0); /* a leading dot is no ext */
+    ck_assert_str_eq(out, ".x(1)");
 }
 END_TEST
 
@@ -727,6 +786,7 @@ static const struct cr_case cr_cases[] = {
     {"bytes  0-9/10", -EINVAL, false, false, 0, 0, 0},
     {"bytes 99999999999999999999-1/2", -EINVAL, false, false, 0, 0, 0},
     {"bytes", -EINVAL, false, false, 0, 0, 0},
+    {"bytes */10x", -EINVAL, false, false, 0, 0, 0},
     {"", -EINVAL, false, false, 0, 0, 0},
 };
 
@@ -777,6 +837,10 @@ static const struct resume_case resume_cases[] = {
     {416, 100, "bytes */100", 0, RESUME_COMPLETE},
     {416, 100, "bytes */50", 0, RESUME_UNSATISFIED},
     {416, 100, NULL, 0, RESUME_UNSATISFIED},
+    {416, 100, "bytes */150", 0, RESUME_UNSATISFIED},    /* the file is shorter: not complete */
+    {416, 100, "bytes 0-99/100", 0, RESUME_UNSATISFIED}, /* a 416 says "*" */
+    {206, 0, "bytes */200", 0, RESUME_MISMATCH},
+    {101, 100, NULL, 0, RESUME_OTHER},
     {404, 100, NULL, 10, RESUME_OTHER},
     {301, 100, NULL, 10, RESUME_OTHER},
     {500, 100, "bytes 100-199/200", 100, RESUME_OTHER},
@@ -807,6 +871,8 @@ static const struct unasked_case unasked_cases[] = {
     {"bytes 0-999/*", 1000, false},     /* whole or not: cannot tell */
     {"bytes 0-999/1000", 999, false},   /* the length disagrees */
     {"bytes */1000", 0, false},
+    {"bytes 500-999/1000", UINT64_MAX, false}, /* the end, of unknown length */
+    {"bytes 0-99/1000", UINT64_MAX, false},    /* the start, of unknown length */
     {"garbage", 10, false},
     {NULL, 10, false},
 };
@@ -840,8 +906,9 @@ START_TEST(test_progress_size_time)
         uint64_t v;
         const char *s;
     } times[] = {
-        {0, "0:00"},       {7, "0:07"},          {754, "12:34"},   {3599, "59:59"},
-        {3723, "1:02:03"}, {359999, "99:59:59"}, {360000, ">99h"}, {UINT64_MAX, "--:--"},
+        {0, "0:00"},          {7, "0:07"},       {754, "12:34"},
+        {3599, "59:59"},      {3600, "1:00:00"}, {3723, "1:02:03"},
+        {359999, "99:59:59"}, {360000, ">99h"},  {UINT64_MAX, "--:--"},
     };
     char buf[32];
     for (size_t i = 0; i < NELEMS(sizes); i++) {
@@ -902,6 +969,25 @@ START_TEST(test_progress_format)
         ck_assert_uint_eq(n, strlen(line));
         ck_assert_msg(n <= (w > 1 ? w - 1 : 0), "width %u: %zu columns", w, n);
     }
+    /* the bar: at least 10 wide, at most 50 */
+    bool wide = false;
+    for (unsigned w = 1; w <= 300; w++) {
+        progress_format(line, sizeof(line), w, 3 * 1024 * 1024, 7 * 1024 * 1024, 1500, false);
+        if (line[0] != '[')
+            continue;
+        size_t in = (size_t)(strchr(line, ']') - line - 1);
+        ck_assert_msg(in >= 10 && in <= 50, "width %u: bar of %zu", w, in);
+        wide |= in == 50;
+    }
+    ck_assert(wide);
+
+    /* the estimate rounds up: 501 bytes left at 500 B/s are 2 s */
+    progress_format(line, sizeof(line), 80, 500, 1001, 1000, false);
+    ck_assert_msg(strstr(line, "ETA 0:02") != NULL, "%s", line);
+    /* sizes where done * 100 and done * 1000 overflow */
+    progress_format(line, sizeof(line), 80, UINT64_C(1) << 62, UINT64_C(1) << 63, 1000, false);
+    ck_assert_msg(strstr(line, " 50% 4.0 EiB / 8.0 EiB  3.9 EiB/s") != NULL, "%s", line);
+
     /* a small buffer is respected */
     char tiny[8];
     memset(tiny, 'X', sizeof(tiny));
@@ -909,6 +995,26 @@ START_TEST(test_progress_format)
     ck_assert_uint_eq(n, 4);
     ck_assert_int_eq(tiny[4], '\0');
     ck_assert_int_eq(tiny[5], 'X');
+}
+END_TEST
+
+/* ---- messages ------------------------------------------------------------------ */
+
+START_TEST(test_escape_text)
+{
+    char out[16];
+    escape_text("a\"b\\c", 5, 80, out, sizeof(out));
+    ck_assert_str_eq(out, "a\\\"b\\\\c");
+    escape_text("abc", 3, 3, out, sizeof(out)); /* exactly max: nothing cut */
+    ck_assert_str_eq(out, "abc");
+    escape_text("abcd", 4, 3, out, sizeof(out));
+    ck_assert_str_eq(out, "abc...");
+    /* an escape that does not fit whole is left out; nothing past outsz */
+    memset(out, 'X', sizeof(out));
+    escape_text("\x01\x01", 2, 80, out, 6);
+    ck_assert_str_eq(out, "\\x01");
+    for (size_t i = 6; i < sizeof(out); i++)
+        ck_assert_int_eq(out[i], 'X');
 }
 END_TEST
 
@@ -1001,6 +1107,15 @@ START_TEST(test_redirect_ipv6_base)
               redirect_status(307) && redirect_status(308));
     ck_assert(!redirect_status(300) && !redirect_status(304) && !redirect_status(305) &&
               !redirect_status(200) && !redirect_status(309));
+
+    /* a Location is refused when it might not fit once encoded */
+    static char loc[PS_URL_TARGET_MAX];
+    loc[0] = '/';
+    memset(loc + 1, 'a', PS_URL_TARGET_MAX - 4);
+    ck_assert_int_eq(redirect_resolve(&base, loc, PS_URL_TARGET_MAX - 3, &out, NULL), 0);
+    ck_assert_uint_eq(strlen(out.target), PS_URL_TARGET_MAX - 3);
+    loc[PS_URL_TARGET_MAX - 3] = 'a';
+    ck_assert_int_eq(redirect_resolve(&base, loc, PS_URL_TARGET_MAX - 2, &out, NULL), -ERANGE);
 }
 END_TEST
 
@@ -1021,7 +1136,10 @@ START_TEST(test_request_default)
     request_build(buf, sizeof(buf), "HEAD", &opts.url, &opts, 0, true);
     ck_assert(strncmp(buf, "HEAD / HTTP/1.1\r\nHost: [::1]\r\n", 30) == 0);
 
-    /* too small */
+    /* too small, by the NUL alone or more */
+    n = request_build(buf, sizeof(buf), "GET", &opts.url, &opts, 0, true);
+    ck_assert_int_eq(request_build(buf, (size_t)n + 1, "GET", &opts.url, &opts, 0, true), n);
+    ck_assert_int_eq(request_build(buf, (size_t)n, "GET", &opts.url, &opts, 0, true), -ENOSPC);
     ck_assert_int_eq(request_build(buf, 40, "GET", &opts.url, &opts, 0, true), -ENOSPC);
     ck_assert_int_eq(request_build(buf, 0, "GET", &opts.url, &opts, 0, true), -ENOSPC);
 }
@@ -1164,6 +1282,7 @@ static Suite *client_suite(void)
     tcase_add_test(tc, test_cli_url_forms);
     tcase_add_test(tc, test_cli_options);
     tcase_add_test(tc, test_cli_headers);
+    tcase_add_test(tc, test_url_limits);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("names");
@@ -1190,6 +1309,10 @@ static Suite *client_suite(void)
     tc = tcase_create("progress");
     tcase_add_test(tc, test_progress_size_time);
     tcase_add_test(tc, test_progress_format);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("escape");
+    tcase_add_test(tc, test_escape_text);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("redirect");
