@@ -12,6 +12,7 @@
 
 #include "histogram.h"
 #include "rdec.h"
+#include "report.h"
 #include "schedule.h"
 #include "sha256.h"
 #include "stats.h"
@@ -292,6 +293,30 @@ START_TEST(test_rdec_length_one_piece)
     ck_assert(dec.keep_alive);
     ck_assert(dec.has_length);
     ck_assert_uint_eq(dec.content_length, 5);
+}
+END_TEST
+
+/* Content-Length: 0 ends the response with its head: nothing is awaited */
+START_TEST(test_rdec_length_zero)
+{
+    static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    size_t used;
+    ck_assert_int_eq(feed_all(r, sizeof(r) - 1, &used), RDEC_DONE);
+    ck_assert_uint_eq(used, sizeof(r) - 1);
+    ck_assert_uint_eq(dec.body_len, 0);
+    ck_assert(dec.keep_alive);
+    ck_assert(dec.has_length);
+
+    /* chunked, twice on one connection: no length, and each decoded anew */
+    static const char c[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "3\r\nabc\r\n0\r\n\r\n";
+    for (int i = 0; i < 2; i++) {
+        rdec_start(&dec, false, false);
+        ck_assert_int_eq(feed_all(c, sizeof(c) - 1, &used), RDEC_DONE);
+        ck_assert_uint_eq(used, sizeof(c) - 1);
+        ck_assert_uint_eq(dec.body_len, 3);
+        ck_assert(!dec.has_length);
+    }
 }
 END_TEST
 
@@ -577,6 +602,23 @@ START_TEST(test_stats_merge)
     ck_assert_uint_eq(stress_stats_non_2xx_3xx(a), 3);
     ck_assert_uint_eq(a->latency.total, 2);
     ck_assert_uint_eq(a->latency.max, 3000);
+
+    /* the other counters, and codes from 600 to 999 */
+    stress_stats_init(a);
+    stress_stats_init(b);
+    stress_stats_status(b, 999);
+    stress_stats_status(b, 600);
+    a->connects = 1;
+    b->connects = 3;
+    b->connects_warmup = 2;
+    b->unanswered = 4;
+    stress_stats_merge(a, b);
+    ck_assert_uint_eq(a->status_code[999], 1);
+    ck_assert_uint_eq(a->status_code[600], 1);
+    ck_assert_uint_eq(a->status_class[0], 2);
+    ck_assert_uint_eq(a->connects, 4);
+    ck_assert_uint_eq(a->connects_warmup, 2);
+    ck_assert_uint_eq(a->unanswered, 4);
     free(a);
     free(b);
 }
@@ -594,6 +636,74 @@ START_TEST(test_rate_rounded)
     ck_assert_uint_eq(stress_rate_per_s(12345, 100000000u), 123450);
     ck_assert_uint_eq(stress_rate_per_s(0, 100000000u), 0);
     ck_assert_uint_eq(stress_rate_per_s(7, 0), 7000000000u); /* no division by zero */
+}
+END_TEST
+
+/* ---- report ----------------------------------------------------------------- */
+
+START_TEST(test_report_units)
+{
+    char b[32];
+    ck_assert_str_eq(stress_fmt_time(b, sizeof(b), 999e3), "999.00us");
+    ck_assert_str_eq(stress_fmt_time(b, sizeof(b), 1e6), "1.00ms");
+    ck_assert_str_eq(stress_fmt_time(b, sizeof(b), 1e9), "1.00s");
+    ck_assert_str_eq(stress_fmt_time(b, sizeof(b), 59.5e9), "59.50s");
+    ck_assert_str_eq(stress_fmt_time(b, sizeof(b), 60e9), "1.00m");
+}
+END_TEST
+
+/* Run one of the reports on a small result into a string (to free). */
+static char *report(void (*fn)(FILE *, const struct stress_result *),
+                    const struct stress_result *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    fn(f, r);
+    ck_assert_int_eq(fclose(f), 0);
+    return text;
+}
+
+START_TEST(test_report_contents)
+{
+    /* an argument with control bytes, quotes, a surrogate and an overlong
+     * form: valid JSON, the bad bytes as U+FFFD, good UTF-8 as it is */
+    static char url[] = "a\x1f"
+                        "b\"c\\d\xed\xa0\x80"
+                        "e\xe0\x80\xaf"
+                        "f\xc3\xa9g\x7f";
+    static char *urls[] = {url};
+    struct stress_opts o;
+    memset(&o, 0, sizeof(o));
+    o.connections = 1;
+    o.pipeline = 1;
+    o.keep_alive = true;
+    o.duration_ms = 1000;
+    o.urls = urls;
+    o.nurls = 1;
+    struct stress_stats *s = malloc(sizeof(*s));
+    ck_assert_ptr_nonnull(s);
+    stress_stats_init(s);
+    stress_stats_status(s, 299);
+    s->requests = 1;
+    s->bytes = 1024;
+    ps_hist_record(&s->latency, 1000);
+    struct stress_result r = {&o, url, 1, 1, 1000000000u, 1000000000u, s, 0};
+
+    char *j = report(stress_report_json, &r);
+    ck_assert_msg(strstr(j, "\"urls\": [\"a\\u001fb\\\"c\\\\d\\ufffd\\ufffd\\ufffde"
+                            "\\ufffd\\ufffd\\ufffdf\xc3\xa9g\\u007f\"]") != NULL,
+                  "%s", j);
+    /* no connection: a count of 0 and a min of 0, not of UINT64_MAX */
+    ck_assert_msg(strstr(j, "\"connect_us\": {\"count\": 0, \"min\": 0.000,") != NULL, "%s", j);
+    free(j);
+
+    char *t = report(stress_report_text, &r);
+    ck_assert_msg(strstr(t, "Status: 2xx: 1 (299: 1)") != NULL, "%s", t);
+    ck_assert_msg(strstr(t, "1 requests in 1.00s, 1.00KB read") != NULL, "%s", t);
+    free(t);
+    free(s);
 }
 END_TEST
 
@@ -617,6 +727,7 @@ static Suite *suite(void)
     tc = tcase_create("rdec");
     tcase_add_checked_fixture(tc, dec_setup, dec_teardown);
     tcase_add_test(tc, test_rdec_length_one_piece);
+    tcase_add_test(tc, test_rdec_length_zero);
     tcase_add_test(tc, test_rdec_byte_by_byte);
     tcase_add_test(tc, test_rdec_pipelined);
     tcase_add_test(tc, test_rdec_split_head_then_pipelined);
@@ -635,6 +746,11 @@ static Suite *suite(void)
     tc = tcase_create("stats");
     tcase_add_test(tc, test_stats_merge);
     tcase_add_test(tc, test_rate_rounded);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("report");
+    tcase_add_test(tc, test_report_units);
+    tcase_add_test(tc, test_report_contents);
     suite_add_tcase(s, tc);
     return s;
 }
