@@ -142,6 +142,38 @@ START_TEST(test_opts_permuted_and_help)
 }
 END_TEST
 
+/* argv of n "-H X: y" pairs and a URL; parsed */
+static int parse_headers(int n)
+{
+    static char *av[2 * STRESS_MAX_HEADERS + 8];
+    int ac = 0;
+    av[ac++] = (char *)"pyserve-stress";
+    for (int i = 0; i < n; i++) {
+        av[ac++] = (char *)"-H";
+        av[ac++] = (char *)"X: y";
+    }
+    av[ac++] = (char *)"http://h/";
+    av[ac] = NULL;
+    return stress_opts_parse(ac, av, &o, err, sizeof(err));
+}
+
+START_TEST(test_opts_limits)
+{
+    ck_assert_int_eq(parse("-n", "1125899906842624", "http://h/", NULL), 0); /* 2^50 */
+    ck_assert_uint_eq(o.requests, UINT64_C(1) << 50);
+    ck_assert_int_eq(parse("-n", "1125899906842625", "http://h/", NULL), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "must be in 1..1125899906842624"));
+    ck_assert_int_eq(parse_headers(STRESS_MAX_HEADERS), 0);
+    ck_assert_uint_eq(o.nheaders, STRESS_MAX_HEADERS);
+    ck_assert_int_eq(parse_headers(STRESS_MAX_HEADERS + 1), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "at most 64 headers"));
+    /* a URL file is enough without a URL */
+    ck_assert_int_eq(parse("--urls", "mix.urls", NULL), 0);
+    ck_assert_uint_eq(o.nurls, 0);
+    ck_assert_str_eq(o.urls_file, "mix.urls");
+}
+END_TEST
+
 struct bad_case {
     const char *args[8];
     const char *msg; /* a part of the message */
@@ -253,6 +285,45 @@ START_TEST(test_mix_bad_urls)
     ck_assert_int_eq(urlmix_add(&mix, "http://h/", 0, err, sizeof(err)), -ERANGE);
     ck_assert_int_eq(urlmix_add(&mix, "http://h/", 1001, err, sizeof(err)), -ERANGE);
     ck_assert_uint_eq(mix.n, 0);
+}
+END_TEST
+
+/* The limits: URLMIX_MAX_URLS entries, weights adding up to at most
+ * URLMIX_MAX_TOTAL_WEIGHT; and a path with a space or a control byte. */
+START_TEST(test_mix_limits)
+{
+    ck_assert_int_eq(urlmix_add(&mix, "http://h/", 1000, err, sizeof(err)), 0);
+    for (int i = 0; i < 64; i++)
+        ck_assert_int_eq(urlmix_add(&mix, "/p", 1000, err, sizeof(err)), 0);
+    ck_assert_int_eq(urlmix_add(&mix, "/p", 536, err, sizeof(err)), 0);
+    ck_assert_uint_eq(mix.total_weight, URLMIX_MAX_TOTAL_WEIGHT);
+    ck_assert_int_eq(urlmix_add(&mix, "/p", 1, err, sizeof(err)), -ERANGE);
+    ck_assert_ptr_nonnull(strstr(err, "add up to more than 65536"));
+
+    urlmix_free(&mix);
+    ck_assert_int_eq(urlmix_add(&mix, "http://h/", 1, err, sizeof(err)), 0);
+    for (int i = 1; i < URLMIX_MAX_URLS; i++)
+        ck_assert_int_eq(urlmix_add(&mix, "/p", 1, err, sizeof(err)), 0);
+    ck_assert_int_eq(urlmix_add(&mix, "/p", 1, err, sizeof(err)), -ERANGE);
+    ck_assert_ptr_nonnull(strstr(err, "more than 4096 URLs"));
+    ck_assert_uint_eq(mix.n, URLMIX_MAX_URLS);
+
+    static const char *const bad[] = {"/a b", "/a\x01", "/a\x7f", "/a\tb"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_int_eq(urlmix_add(&mix, bad[i], 1, err, sizeof(err)), -EINVAL);
+        ck_assert_ptr_nonnull(strstr(err, "spaces or control characters"));
+    }
+
+    /* a path is a request target: shorter than PS_URL_TARGET_MAX */
+    static char path[PS_URL_TARGET_MAX + 1];
+    urlmix_free(&mix);
+    ck_assert_int_eq(urlmix_add(&mix, "http://h/", 1, err, sizeof(err)), 0);
+    path[0] = '/';
+    memset(path + 1, 'a', PS_URL_TARGET_MAX - 2);
+    ck_assert_int_eq(urlmix_add(&mix, path, 1, err, sizeof(err)), 0);
+    path[PS_URL_TARGET_MAX - 1] = 'a';
+    ck_assert_int_eq(urlmix_add(&mix, path, 1, err, sizeof(err)), -ERANGE);
+    ck_assert_ptr_nonnull(strstr(err, "path too long"));
 }
 END_TEST
 
@@ -448,6 +519,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_opts_counts_and_once);
     tcase_add_test(tc, test_opts_threads_clamped);
     tcase_add_test(tc, test_opts_permuted_and_help);
+    tcase_add_test(tc, test_opts_limits);
     tcase_add_loop_test(tc, test_opts_bad, 0, sizeof(bad_cases) / sizeof(bad_cases[0]));
     suite_add_tcase(s, tc);
 
@@ -455,6 +527,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, mix_setup, mix_teardown);
     tcase_add_test(tc, test_mix_urls);
     tcase_add_test(tc, test_mix_bad_urls);
+    tcase_add_test(tc, test_mix_limits);
     tcase_add_test(tc, test_mix_file);
     tcase_add_test(tc, test_mix_file_uses_command_line_host);
     tcase_add_loop_test(tc, test_mix_file_bad, 0, sizeof(bad_files) / sizeof(bad_files[0]));
