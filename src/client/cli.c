@@ -112,7 +112,7 @@ int cli_header_parse(const char *s, struct cli_header *h, const char **why)
     return 0;
 }
 
-/* digits, at most 19 of them so that the value fits in 63 bits */
+/* digits, at most 18 of them so that the value fits in 63 bits */
 static size_t digits(const char *s, uint64_t *v)
 {
     size_t n = strspn(s, "0123456789");
