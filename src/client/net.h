@@ -13,7 +13,7 @@
 #include "url.h"
 
 /* The number of a stopping signal (SIGINT, SIGTERM, SIGHUP) caught while a
- * body is written, else 0; set by main.c's handler. A wait sees it and
+ * body is written, else 0; set by output.c's handler. A wait sees it and
  * returns -EINTR, so that the body's file can be cleaned up. */
 extern volatile sig_atomic_t net_interrupted;
 

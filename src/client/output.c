@@ -27,14 +27,18 @@
 #define MAX_NEW_FILE_TRIES 1000 /* name, name(1) ... name(999) */
 
 /* Writes p[0..n) to fd; *done counts what went, also on failure. A stop
- * signal (net_interrupted) ends it with -EINTR: one that interrupts a write
- * to a pipe or FIFO whose reader is stuck makes the write fail, or return
- * what it had written by then, and the next write would wait for the
- * reader with the signal already taken. */
+ * signal (net_interrupted) ends it with -EINTR, before any write: one that
+ * interrupts a write to a pipe or FIFO whose reader is stuck makes the
+ * write fail, or return what it had written by then, and the next write,
+ * here or in the next call, would wait for the reader with the signal
+ * already taken. (One that comes between the check and the write still
+ * waits for the reader: a few instructions' window.) */
 static int write_all(int fd, const char *p, size_t n, size_t *done)
 {
     *done = 0;
     while (n > 0) {
+        if (net_interrupted)
+            return -EINTR;
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR && !net_interrupted)
             continue;
@@ -43,8 +47,6 @@ static int write_all(int fd, const char *p, size_t n, size_t *done)
         p += w;
         n -= (size_t)w;
         *done += (size_t)w;
-        if (n > 0 && net_interrupted)
-            return -EINTR;
     }
     return 0;
 }
