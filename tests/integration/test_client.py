@@ -1059,6 +1059,10 @@ class TestBadResponses(ClientCase):
         # and the count it gives is what the reader gets. With -i and a
         # one-page pipe the head fills part of it, the first 4 KiB of the
         # body (one atomic write) waits whole, and more was read behind it.
+        write_nr = {"x86_64": "1", "aarch64": "64"}.get(os.uname().machine)
+        if not os.path.exists("/proc/self/syscall") or not write_nr:
+            self.skipTest("no /proc/PID/syscall, or write(2)'s number unknown here, "
+                          "to see the client wait in write(2)")
         body = b"".join(b"line %05d of a text body\n" % i for i in range(2000))
         cases = [("-", 8192, []), ("fifo", 8192, []), ("-", 4096, ["-i"])]
         for name, pipe_size, opts in cases:
@@ -1085,11 +1089,11 @@ class TestBadResponses(ClientCase):
                     if w is not None:
                         os.close(w)
                     try:
-                        # blocked in write(2) (syscall 1 on x86-64) on the pipe
+                        # blocked in write(2) on the pipe
                         def writing():
                             try:
                                 with open("/proc/%d/syscall" % p.pid) as f:
-                                    return f.read().split()[0] == "1"
+                                    return f.read().split()[0] == write_nr
                             except (OSError, IndexError):
                                 return False
                         self.assertTrue(h.poll_until(writing, RUN_TIMEOUT),
