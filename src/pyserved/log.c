@@ -187,10 +187,15 @@ void log_access(const struct log_access_entry *e)
     ref[log_escape(ref, sizeof(ref), e->referer, e->referer_len)] = '\0';
     ua[log_escape(ua, sizeof(ua), e->user_agent, e->user_agent_len)] = '\0';
 
-    char line[LINE_CAP];
-    snprintf(line, sizeof(line), "%s \"%s %s HTTP/1.%d\" %d %llu %lluus \"%s\" \"%s\"", remote, m,
-             t, e->version == 10 ? 0 : 1, e->status, (unsigned long long)e->bytes,
-             (unsigned long long)e->duration_us, ref, ua);
+    /* the line after the prefix standard error would want: the journal
+     * takes it from there, standard error with the prefix */
+    char buf[LINE_CAP + 1];
+    size_t p = prefix(buf, LOG_INFO);
+    char *line = buf + p;
+    int l = snprintf(line, LINE_CAP - p, "%s \"%s %s HTTP/1.%d\" %d %llu %lluus \"%s\" \"%s\"",
+                     remote, m, t, e->version == 10 ? 0 : 1, e->status,
+                     (unsigned long long)e->bytes, (unsigned long long)e->duration_us, ref, ua);
+    size_t n = l < 0 ? 0 : (size_t)l < LINE_CAP - p ? (size_t)l : LINE_CAP - p - 1;
     if (journal_native) {
         struct journal_fields j = {.n = 0, .used = 0};
         journal_add(&j, "MESSAGE=%s", line);
@@ -211,9 +216,5 @@ void log_access(const struct log_access_entry *e)
         if (sd_journal_sendv(j.iov, (int)j.n) >= 0)
             return;
     }
-    char buf[LINE_CAP + 1];
-    size_t n = prefix(buf, LOG_INFO);
-    int l = snprintf(buf + n, LINE_CAP - n, "%s", line);
-    n += l < 0 ? 0 : (size_t)l < LINE_CAP - n ? (size_t)l : LINE_CAP - n - 1;
-    write_line(buf, n);
+    write_line(buf, p + n);
 }

@@ -107,7 +107,7 @@ static void watch_fcache(struct worker *w)
                 "worker %u: file cache: inotify_init1: %s%s; each cache hit is confirmed "
                 "with fstatat, and listings are made anew",
                 w->id, strerror(e), e == EMFILE ? " (fs.inotify.max_user_instances)" : "");
-    if (fd >= 0 && w->uring)
+    if (w->uring)
         arm_fcache_poll(w);
     else if (fd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         log_msg(LOG_WARNING, "worker %u: file cache events: epoll_ctl: %s", w->id,
